@@ -1,0 +1,76 @@
+"""kzqa: questions about political freedoms and human rights in Kazakhstan, answered only
+with passages quoted verbatim from its corpus, each with its source.
+
+    >>> import kzqa
+    >>> qa = kzqa.load()                        # the shipped index
+    >>> answer = qa.ask("Are elections free?")
+    >>> answer.abstained, answer.passages[0].text, answer.passages[0].citation()
+
+``import kzqa`` is light: the model, torch and FAISS load on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._version import __version__
+from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
+                     IndexStale, InvalidQuestion, KzqaError)
+from .results import Answer, Hit, Passage, Source
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
+    from .index import BuildReport, Progress
+    from .search import QA
+
+__all__ = [
+    "Answer", "BuildReport", "CorpusError", "CorpusProblem", "Hit", "IndexCorrupt",
+    "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
+    "QA", "Settings", "Source", "__version__", "build", "load",
+]
+
+
+def load(index: str | Path | None = None, *, check_corpus: bool = True,
+         embedder: Embedder | None = None) -> QA:
+    """Open an index (default: the shipped one, see ``kzqa.paths``) and check it.
+
+    Raises ``IndexMissing``, ``IndexCorrupt``, ``IndexMismatch`` or ``IndexStale`` (the
+    corpus changed since the build) with the command that fixes it. ``check_corpus=False``
+    skips the comparison with the corpus files (for an index copied without its corpus).
+    """
+    from .index import load_index
+    from .paths import default_index_dir
+    from .search import QA
+
+    store = load_index(Path(index) if index else default_index_dir(), check_corpus=check_corpus)
+    return QA(store, embedder)
+
+
+def build(corpus: str | Path | None = None, index: str | Path | None = None,
+          settings: Settings | None = None, *, embedder: Embedder | None = None,
+          skip_invalid: bool = False, progress: Progress | None = None) -> BuildReport:
+    """Build (or rebuild) an index from a corpus folder, atomically.
+
+    Raises ``CorpusError`` listing every bad file (and writes nothing) unless
+    ``skip_invalid`` is set, in which case the report lists the files left out.
+    """
+    from .index import build_index
+    from .paths import default_corpus_dir, default_index_dir
+
+    return build_index(Path(corpus) if corpus else default_corpus_dir(),
+                       Path(index) if index else default_index_dir(),
+                       settings, embedder, skip_invalid=skip_invalid, progress=progress)
+
+
+def __getattr__(name: str):  # lazy public names that would pull in numpy/faiss
+    if name == "QA":
+        from .search import QA
+
+        return QA
+    if name == "BuildReport":
+        from .index import BuildReport
+
+        return BuildReport
+    raise AttributeError(f"module 'kzqa' has no attribute {name!r}")

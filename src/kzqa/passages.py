@@ -1,0 +1,266 @@
+"""Turning a document into the passages a reader would quote.
+
+A document is cut into blocks (paragraphs and one-line headings). Each block is then
+*classified*, never edited:
+
+- ``heading``    a one-line title or section name: it becomes the section of what follows;
+- ``furniture``  page furniture of web captures (loading notices, cookie banners,
+                 "Related articles", "Click here ..."), found by general patterns;
+- ``caption``    a photo caption or credit line ("... Name Name / AGENCY", "Photo: ...");
+- ``pullquote``  a short block that repeats a sentence of a longer body paragraph;
+- ``separator``  a block with no letter or digit ("* * *");
+- ``body``       everything else: these are the passages.
+
+A body paragraph longer than ``max_chars`` is split at sentence boundaries into windows
+that do not overlap. Every passage is ``text[start:end]`` of the file, with leading and
+trailing whitespace left outside the span: whitespace inside is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sentencex
+
+from .corpus import Document
+from .results import SECTION_SEPARATOR, Passage
+
+RULES_VERSION = 1  # bump when a rule changes which passages a document yields
+DEFAULT_MAX_CHARS = 900  # ~225 word pieces: fits all-MiniLM-L6-v2's 256 with title context
+
+HEADING_MAX_CHARS = 100
+HEADING_MAX_WORDS = 14
+NOISE_MAX_CHARS = 300  # furniture and captions are short; longer blocks are never skipped
+PULLQUOTE_MIN_WORDS = 6
+PULLQUOTE_CONTAINMENT = 0.6  # share of the block's word trigrams found in a longer paragraph
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    start: int
+    end: int
+    kind: str  # heading | body | furniture | caption | pullquote | separator
+    level: int = 0  # Markdown heading level (1-6); 0 for plain-text headings
+    reason: str = ""
+
+
+_MD_HEADING = re.compile(r"#{1,6}\s+\S")
+_FURNITURE = [
+    (re.compile(p, re.I), why)
+    for p, why in [
+        (r"^(loading|please wait)\b", "loading notice"),
+        (r"\bcookies?\b.*\b(use|uses|using|accept|consent|policy|settings|preferences|experience)\b"
+         r"|\b(use|uses|using|accept|accepts)\b.*\bcookies?\b", "cookie notice"),
+        (r"^(related|recommended|similar|more|popular|latest) (articles?|stories|posts|reading|content|"
+         r"news|videos?|from\b.*)\W*$", "related-content list"),
+        (r"^(read more|see also|you (may|might) also like|most (read|popular|viewed)|trending( now)?|"
+         r"share( this( article| story| page)?)?|subscribe( now| today)?|sign (up|in)|log ?in|"
+         r"advertisement|sponsored( content)?|skip to (main )?content|back to top|print|e-?mail|"
+         r"comments?|tags?|follow us)\W*$", "navigation or button label"),
+        (r"\b(click|tap) here\b", "call to action"),
+        (r"\ball rights reserved\b|^©|^copyright\s+(©\s*)?\d{4}", "copyright line"),
+        (r"\b(enable|turn on) javascript\b|\byour browser\b.*\b(not supported|out of date|update)\b",
+         "browser notice"),
+        (r"\b(subscribe|subscriber|subscription|sign in|log in)\b.*\b(to (read|continue)|full "
+         r"(article|access|story))\b", "paywall notice"),
+        (r"\bnewsletter\b.*\b(sign up|subscribe)\b|\b(sign up|subscribe)\b.*\bnewsletter\b",
+         "newsletter prompt"),
+    ]
+]
+_CAPTION = [
+    (re.compile(p), why)
+    for p, why in [
+        # "... Astana, June 2011. Shamil Zhumatov / REUTERS", "... / Getty Images", "/ AP Photo"
+        (r"\s/\s*[A-Z][\w.&'-]*(\s+[A-Z][\w.&'-]*){0,3}\s*$", "photo credit"),
+        (r"(?i)^(photo|image|picture|photograph|illustration|credit)s?\s*(:|by\b|credit\b)",
+         "photo caption"),
+        (r"(?i)\((photo|image|picture|credit)s?\b[^)]*\)\s*$", "photo credit"),
+    ]
+]
+_SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)\]]*\s+[\"“‘(\[]?[A-Z0-9]")
+_WORD = re.compile(r"\w+")
+
+
+def split_blocks(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Paragraph spans of ``text[start:]``, whitespace trimmed off both ends.
+
+    Blank lines separate blocks. Inside a run of non-blank lines, each line is its own
+    block when the run holds a line longer than a wrapped line would be (one paragraph per
+    line, as in the first seed); otherwise the run is one hard-wrapped paragraph. A Markdown
+    heading line is always a block of its own.
+    """
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []  # (line start, line end without newline)
+
+    def flush() -> None:
+        if not run:
+            return
+        one_per_line = len(run) > 1 and max(e - s for s, e in run[:-1]) > HEADING_MAX_CHARS
+        group: list[tuple[int, int]] = []
+        for s, e in run:
+            if one_per_line or _MD_HEADING.match(text, s):
+                if group:
+                    spans.append((group[0][0], group[-1][1]))
+                    group = []
+                spans.append((s, e))
+            else:
+                group.append((s, e))
+        if group:
+            spans.append((group[0][0], group[-1][1]))
+        run.clear()
+
+    pos = start
+    n = len(text)
+    while pos < n:
+        nl = text.find("\n", pos)
+        end = n if nl == -1 else nl
+        if text[pos:end].strip():
+            run.append((pos, end))
+        else:
+            flush()
+        pos = end + 1
+    flush()
+    return [t for t in (_trim(text, s, e) for s, e in spans) if t[0] < t[1]]
+
+
+def classify(text: str, spans: list[tuple[int, int]]) -> list[Block]:
+    blocks: list[Block] = []
+    for s, e in spans:
+        chunk = text[s:e]
+        kind, level, reason = "body", 0, ""
+        md = _MD_HEADING.match(chunk)
+        if not any(ch.isalnum() for ch in chunk):
+            kind, reason = "separator", "no letters or digits"
+        elif md:
+            kind, level = "heading", len(chunk) - len(chunk.lstrip("#"))
+        elif len(chunk) <= NOISE_MAX_CHARS and (why := _match(_FURNITURE, chunk)):
+            kind, reason = "furniture", why
+        elif len(chunk) <= NOISE_MAX_CHARS and "\n" not in chunk and (why := _match(_CAPTION, chunk)):
+            kind, reason = "caption", why
+        elif _looks_like_heading(chunk):
+            kind = "heading"
+        blocks.append(Block(s, e, kind, level, reason))
+    return _mark_pullquotes(text, blocks)
+
+
+def document_blocks(doc: Document) -> list[Block]:
+    return classify(doc.text, split_blocks(doc.text, doc.body_start))
+
+
+def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
+    """The passages of ``doc``, in document order, each an exact slice of ``doc.text``."""
+    passages: list[Passage] = []
+    paragraph = 0
+    plain_run: list[str] = []  # consecutive plain headings (e.g. title, then subtitle)
+    md_stack: list[tuple[int, str]] = []
+    last_was_heading = False
+    for block in document_blocks(doc):
+        chunk = doc.text[block.start : block.end]
+        if block.kind == "heading":
+            name = chunk.strip("#").strip() if block.level else chunk
+            if block.level:
+                md_stack = [(lv, t) for lv, t in md_stack if lv < block.level] + [(block.level, name)]
+                plain_run = []
+            else:
+                plain_run = [*plain_run, name] if last_was_heading else [name]
+            last_was_heading = True
+            continue
+        if block.kind != "body":
+            continue
+        last_was_heading = False
+        paragraph += 1
+        section = SECTION_SEPARATOR.join([t for _, t in md_stack] + plain_run) or None
+        windows = sentence_windows(doc.text, block.start, block.end, max_chars, doc.source.language)
+        for part, (s, e) in enumerate(windows, start=1 if len(windows) > 1 else 0):
+            pid = f"{doc.doc_id}#{paragraph}" + (f".{part}" if part else "")
+            passages.append(Passage(pid, doc.doc_id, doc.text[s:e], s, e, paragraph, part, section))
+    return passages
+
+
+def sentence_spans(text: str, start: int, end: int, language: str = "en") -> list[tuple[int, int]]:
+    """Sentence spans inside ``text[start:end]``, trimmed, as offsets into ``text``."""
+    piece = text[start:end]
+    try:
+        bounds = sentencex.get_sentence_boundaries(language, piece)
+    except Exception:  # an unknown language code: fall back to English rules
+        bounds = sentencex.get_sentence_boundaries("en", piece)
+    spans = []
+    for b in bounds:
+        s, e = _trim(piece, b["start_index"], b["end_index"])
+        if s < e:
+            spans.append((start + s, start + e))
+    return spans or [(start, end)]
+
+
+def sentence_windows(text: str, start: int, end: int, max_chars: int,
+                     language: str = "en") -> list[tuple[int, int]]:
+    """Cut ``text[start:end]`` into consecutive windows of whole sentences, each at most
+    ``max_chars`` long where a sentence allows it (a longer sentence is cut at a space)."""
+    if end - start <= max_chars:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text, start, end, language):
+        while e - s > max_chars:  # one very long sentence: cut at the last space that fits
+            cut = text.rfind(" ", s + 1, s + max_chars)
+            cut = s + max_chars if cut <= s else cut
+            pieces.append(_trim(text, s, cut))
+            s = _trim(text, cut, e)[0]
+        pieces.append((s, e))
+    windows: list[tuple[int, int]] = []
+    for s, e in pieces:
+        if windows and e - windows[-1][0] <= max_chars:
+            windows[-1] = (windows[-1][0], e)
+        else:
+            windows.append((s, e))
+    return windows
+
+
+def _looks_like_heading(chunk: str) -> bool:
+    if "\n" in chunk or len(chunk) > HEADING_MAX_CHARS or len(chunk.split()) > HEADING_MAX_WORDS:
+        return False
+    if chunk[0].islower() or chunk.rstrip("\"”’)]")[-1:] in ".,;:!?…":
+        return False
+    return not _SENTENCE_INSIDE.search(chunk)
+
+
+def _mark_pullquotes(text: str, blocks: list[Block]) -> list[Block]:
+    """A short body block whose word trigrams mostly occur in a longer (or earlier, equal)
+    body block repeats it: a pull quote or a duplicated paragraph."""
+    grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks) if b.kind == "body"}
+    out = list(blocks)
+    for i, mine in grams.items():
+        b = blocks[i]
+        if len(mine) < PULLQUOTE_MIN_WORDS - 2:
+            continue
+        for j, theirs in grams.items():
+            other = blocks[j]
+            longer = (other.end - other.start, -j) > (b.end - b.start, -i)
+            if j == i or not longer or out[j].kind != "body":
+                continue
+            shared = len(mine & theirs) / len(mine)
+            if shared >= PULLQUOTE_CONTAINMENT:
+                out[i] = Block(b.start, b.end, "pullquote", 0,
+                               f"repeats {shared:.0%} of paragraph at offset {other.start}")
+                break
+    return out
+
+
+def _trigrams(chunk: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(chunk.replace("’", "'").casefold())
+    return {tuple(words[k : k + 3]) for k in range(len(words) - 2)}
+
+
+def _match(patterns: list[tuple[re.Pattern[str], str]], chunk: str) -> str:
+    for pattern, why in patterns:
+        if pattern.search(chunk):
+            return why
+    return ""
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

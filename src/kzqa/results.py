@@ -1,0 +1,177 @@
+"""The result shapes kzqa returns everywhere: the Python API, ``kzqa ask --json`` and HTTP.
+
+``Answer`` holds ranked ``Hit`` objects. A ``Hit`` is one passage, quoted verbatim
+(``text == source_text[start:end]`` of its file), with its source and score. Both are
+frozen; ``to_dict``/``from_dict`` give the one JSON form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What is known of a document. Every field but ``title`` may be missing (None)."""
+
+    title: str
+    subtitle: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    date: str | None = None  # ISO 8601 as given (YYYY, YYYY-MM or YYYY-MM-DD)
+    url: str | None = None
+    language: str = "en"
+
+    @property
+    def full_title(self) -> str:
+        return f"{self.title}: {self.subtitle}" if self.subtitle else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A quotable span of one corpus file: ``text == file_text[start:end]``.
+
+    ``paragraph`` counts the document's body paragraphs from 1 (headings, captions and
+    page furniture are not counted). A paragraph too long to embed whole is split at
+    sentence boundaries; ``part`` numbers those windows from 1 (0 = the whole paragraph).
+    """
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    part: int = 0
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked passage with its source: what a user quotes and cites."""
+
+    id: str
+    text: str
+    score: float
+    doc_id: str
+    file: str
+    title: str
+    section: str | None
+    paragraph: int
+    part: int
+    start: int
+    end: int
+    subtitle: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, passage: Passage, source: Source, file: str, score: float) -> Hit:
+        return cls(
+            id=passage.id,
+            text=passage.text,
+            score=float(score),
+            doc_id=passage.doc_id,
+            file=file,
+            title=source.title,
+            section=passage.section,
+            paragraph=passage.paragraph,
+            part=passage.part,
+            start=passage.start,
+            end=passage.end,
+            subtitle=source.subtitle,
+            author=source.author,
+            publisher=source.publisher,
+            date=source.date,
+            url=source.url,
+        )
+
+    def citation(self) -> str:
+        """A paste-ready reference, e.g.
+
+        Hugh Williamson, “Kazakhstan’s Human Rights Crackdown: Astana Is Moving
+        Backwards”, Foreign Affairs, 2016-12-21, ¶ 4. https://www.foreignaffairs.com/…
+        """
+        full_title = f"{self.title}: {self.subtitle}" if self.subtitle else self.title
+        parts = [f"“{full_title}”"]
+        if self.author:
+            parts.insert(0, self.author)
+        if self.publisher:
+            parts.append(self.publisher)
+        parts.append(self.date or "n.d.")
+        section = _section_beyond_title(self.section, self.title, self.subtitle)
+        if section:
+            parts.append(f"section “{section}”")
+        where = f"¶ {self.paragraph}"
+        if self.part:
+            where += f" (part {self.part})"
+        parts.append(where)
+        text = ", ".join(parts) + "."
+        return f"{text} {self.url}" if self.url else text
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citation"] = self.citation()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hit:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply to one question: ranked hits, or an abstention.
+
+    ``abstained`` is True when nothing in the corpus answers the question; ``passages``
+    then still holds the nearest passages (for inspection) but a user interface must not
+    present them as the answer. ``notes`` says what kzqa did that a reader should know
+    (for instance that an earlier question was used as context).
+    """
+
+    question: str
+    passages: tuple[Hit, ...]
+    abstained: bool
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def best(self) -> Hit | None:
+        """The top passage, or None when kzqa abstains."""
+        return None if self.abstained or not self.passages else self.passages[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "passages": [h.to_dict() for h in self.passages],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        return cls(
+            question=data["question"],
+            passages=tuple(Hit.from_dict(h) for h in data["passages"]),
+            abstained=bool(data["abstained"]),
+            notes=tuple(data.get("notes", ())),
+        )
+
+
+SECTION_SEPARATOR = " — "
+
+
+def _section_beyond_title(section: str | None, title: str, subtitle: str | None) -> str | None:
+    """The section path without the pieces that only repeat the title or subtitle."""
+    if not section:
+        return None
+
+    def norm(s: str) -> str:
+        return " ".join(s.replace("’", "'").casefold().split())
+
+    titles = {norm(title)} | ({norm(subtitle)} if subtitle else set())
+    pieces = [p for p in section.split(SECTION_SEPARATOR) if norm(p) not in titles]
+    return SECTION_SEPARATOR.join(pieces) or None
