@@ -119,7 +119,7 @@ def corpus_hashes(folder: Path) -> dict[str, str]:
 def doc_id_for(rel: str) -> str:
     """A stable, readable id from a relative path: 'Reports/HRW 2016.txt' -> 'reports/hrw-2016'."""
     stem = rel.rsplit(".", 1)[0]
-    parts = [re.sub(r"[^\w]+", "-", part.casefold()).strip("-") or "doc" for part in stem.split("/")]
+    parts = [re.sub(r"[\W_]+", "-", part.casefold()).strip("-") or "doc" for part in stem.split("/")]
     return "/".join(parts)
 
 

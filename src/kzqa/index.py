@@ -29,7 +29,8 @@ import numpy as np
 
 from ._version import __version__
 from .corpus import Document, corpus_hashes, scan_corpus
-from .embedding import Embedder, make_embedder
+from . import embedding
+from .embedding import Embedder
 from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
                      IndexStale, KzqaError)
 from .passages import make_passages
@@ -117,7 +118,7 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
         passages += mine
         texts += [embed_text(p, doc.source, settings.embed_context) for p in mine]
         records[doc.doc_id] = DocumentRecord(doc.doc_id, doc.file, doc.source, len(mine))
-    embedder = embedder or make_embedder(settings.model)
+    embedder = embedder or embedding.make_embedder(settings.model)
     done = 0
 
     def step(n: int) -> None:

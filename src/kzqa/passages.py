@@ -93,13 +93,22 @@ def split_blocks(text: str, start: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     run: list[tuple[int, int]] = []  # (line start, line end without newline)
 
+    def heading_on_top() -> bool:
+        """The first line of a hard-wrapped run is a heading: heading-like, and much
+        shorter than the capitalised line under it."""
+        if len(run) < 2:
+            return False
+        first = text[run[0][0] : run[0][1]].strip()
+        under = text[run[1][0] : run[1][1]].strip()
+        return _looks_like_heading(first) and len(first) < 0.6 * len(under) and under[:1].isupper()
+
     def flush() -> None:
         if not run:
             return
-        one_per_line = len(run) > 1 and max(e - s for s, e in run[:-1]) > HEADING_MAX_CHARS
+        one_per_line = len(run) > 1 and max(e - s for s, e in run) > HEADING_MAX_CHARS
         group: list[tuple[int, int]] = []
-        for s, e in run:
-            if one_per_line or _MD_HEADING.match(text, s):
+        for n, (s, e) in enumerate(run):
+            if one_per_line or _MD_HEADING.match(text, s) or (n == 0 and heading_on_top()):
                 if group:
                     spans.append((group[0][0], group[-1][1]))
                     group = []
@@ -225,15 +234,18 @@ def _looks_like_heading(chunk: str) -> bool:
 
 
 def _mark_pullquotes(text: str, blocks: list[Block]) -> list[Block]:
-    """A short body block whose word trigrams mostly occur in a longer (or earlier, equal)
-    body block repeats it: a pull quote or a duplicated paragraph."""
-    grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks) if b.kind == "body"}
+    """A short block whose word trigrams mostly occur in a longer (or earlier, equal) body
+    block repeats it: a pull quote (with or without its full stop) or a duplicated paragraph."""
+    grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks)
+             if b.kind == "body" or (b.kind == "heading" and not b.level)}
     out = list(blocks)
     for i, mine in grams.items():
         b = blocks[i]
         if len(mine) < PULLQUOTE_MIN_WORDS - 2:
             continue
         for j, theirs in grams.items():
+            if blocks[j].kind != "body":
+                continue
             other = blocks[j]
             longer = (other.end - other.start, -j) > (b.end - b.start, -i)
             if j == i or not longer or out[j].kind != "body":

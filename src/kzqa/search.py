@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .embedding import Embedder, make_embedder
+from . import embedding
+from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .index import StoredIndex
 from .results import Answer, Hit
@@ -94,7 +95,7 @@ class QA:
 
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings.model)
+            self._embedder = embedding.make_embedder(self.settings.model)
         return self._embedder
 
 

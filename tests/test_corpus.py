@@ -1,0 +1,138 @@
+"""The corpus folder: seeds kept byte for byte, metadata beside the text, bad files named."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CORPUS, SEEDS, write
+from kzqa.corpus import scan_corpus
+
+
+def test_shipped_corpus_holds_every_seed_byte_for_byte():
+    seeds = sorted(p for p in SEEDS.glob("*.txt"))
+    assert seeds, f"no seeds found in {SEEDS}"
+    shipped = {p.read_bytes(): p.name for p in CORPUS.glob("*.txt")}
+    for seed in seeds:
+        assert seed.read_bytes() in shipped, f"{seed.name} is not in corpus/ byte for byte"
+    assert len(shipped) == len(seeds)
+
+
+def test_shipped_metadata_is_read_from_the_sidecars():
+    scan = scan_corpus(CORPUS)
+    assert scan.problems == () and scan.ignored == ()
+    sources = {d.file: d.source for d in scan.documents}
+    fa = sources["kazakhstans-human-rights-crackdown.txt"]
+    assert fa.title == "Kazakhstan’s Human Rights Crackdown"
+    assert fa.subtitle == "Astana Is Moving Backwards"
+    assert (fa.author, fa.publisher, fa.date) == ("Hugh Williamson", "Foreign Affairs", "2016-12-21")
+    assert fa.url == "https://www.foreignaffairs.com/articles/asia/2016-12-21/kazakhstan-s-human-rights-crackdown"
+    hr = sources["limited-political-freedoms-kazakhstan.txt"]
+    assert hr.title == "Limited Political Freedoms Encourage Citizens to Flee Kazakhstan"
+    assert hr.publisher == "thehuman-rights.com" and hr.date is None and hr.author is None
+    # the text is the file, untouched: metadata is not mixed into it
+    for doc in scan.documents:
+        assert doc.text == (CORPUS / doc.file).read_text(encoding="utf-8")
+        assert doc.body_start == 0
+
+
+def _problems(folder):
+    return {p.path: p for p in scan_corpus(folder).problems}
+
+
+def test_bad_files_are_named_with_their_line_and_the_good_ones_still_read(tmp_path):
+    write(tmp_path / "good.txt", "A good paragraph about elections in Kazakhstan.\n")
+    write(tmp_path / "latin1.txt", "First line is fine.\nSecond line has caf\xe9 in Latin-1.\n".encode("latin-1"))
+    write(tmp_path / "empty.txt", "")
+    write(tmp_path / "blank.md", "  \n\n\t\n")
+    write(tmp_path / "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    write(tmp_path / "badyaml.txt", "Some text that is fine.\n")
+    write(tmp_path / "badyaml.meta.yaml", "title: Fine\nauthor: [unclosed\n")
+    write(tmp_path / "typo.txt", "Some other text.\n")
+    write(tmp_path / "typo.meta.yaml", "title: Fine\ntitel: Oops\n")
+    scan = scan_corpus(tmp_path)
+    problems = {p.path: p for p in scan.problems}
+    assert [d.file for d in scan.documents] == ["good.txt"]
+    assert problems["latin1.txt"].line == 2 and "UTF-8" in problems["latin1.txt"].reason
+    assert "empty" in problems["empty.txt"].reason
+    assert "empty" in problems["blank.md"].reason
+    assert "binary" in problems["binary.txt"].reason
+    assert problems["badyaml.meta.yaml"].line in (2, 3) and "malformed" in problems["badyaml.meta.yaml"].reason
+    assert problems["typo.meta.yaml"].line == 2 and "titel" in problems["typo.meta.yaml"].reason
+    assert str(problems["typo.meta.yaml"]).startswith("typo.meta.yaml:2: ")
+    assert len(scan.problems) == 6
+
+
+@pytest.mark.parametrize("meta, words", [
+    ("date: last week\n", ["date", "YYYY"]),
+    ("url: not a link\n", ["url", "http"]),
+    ("title: [a, b]\n", ["title", "text"]),
+    ("- just\n- a list\n", ["key: value"]),
+])
+def test_invalid_metadata_values_are_refused(tmp_path, meta, words):
+    write(tmp_path / "doc.txt", "Text.\n")
+    write(tmp_path / "doc.meta.yaml", meta)
+    problem = _problems(tmp_path)["doc.meta.yaml"]
+    for word in words:
+        assert word in problem.reason
+
+
+def test_front_matter_is_metadata_and_offsets_count_from_the_file_start(tmp_path):
+    from kzqa.passages import make_passages
+
+    text = "---\ntitle: Notes\nauthor:\n  - A. One\n  - B. Two\ndate: 2020-05\n---\nFirst paragraph here.\n\nSecond one.\n"
+    write(tmp_path / "notes.md", text)
+    [doc] = scan_corpus(tmp_path).documents
+    assert doc.source.title == "Notes" and doc.source.author == "A. One, B. Two"
+    assert doc.source.date == "2020-05"
+    passages = make_passages(doc)
+    assert [p.text for p in passages] == ["First paragraph here.", "Second one."]
+    for p in passages:
+        assert text[p.start:p.end] == p.text
+
+
+def test_front_matter_error_counts_lines_in_the_document(tmp_path):
+    write(tmp_path / "notes.md", "---\ntitle: Fine\ndate: [\n---\nBody text.\n")
+    problem = _problems(tmp_path)["notes.md"]
+    assert problem.line in (3, 4) and "malformed" in problem.reason
+
+
+def test_metadata_given_twice_and_orphan_sidecars_are_reported(tmp_path):
+    write(tmp_path / "twice.md", "---\ntitle: A\n---\nBody.\n")
+    write(tmp_path / "twice.meta.yaml", "title: B\n")
+    write(tmp_path / "orphan.meta.yaml", "title: C\n")
+    problems = _problems(tmp_path)
+    assert "twice" in problems["twice.md"].reason
+    assert "no document" in problems["orphan.meta.yaml"].reason
+
+
+def test_other_file_types_are_listed_as_ignored_and_hidden_files_skipped(tmp_path):
+    write(tmp_path / "doc.txt", "Text.\n")
+    write(tmp_path / "report.pdf", b"%PDF-1.4")
+    write(tmp_path / ".DS_Store", b"\x00\x01")
+    write(tmp_path / ".git" / "config", "x")
+    scan = scan_corpus(tmp_path)
+    assert scan.ignored == ("report.pdf",) and scan.problems == ()
+
+
+def test_titles_fall_back_to_a_markdown_heading_then_the_file_name(tmp_path):
+    write(tmp_path / "a.md", "# The Real Title\n\nBody text.\n")
+    write(tmp_path / "sub" / "press_freedom-2024.txt", "Body text.\n")
+    titles = {d.doc_id: d.source.title for d in scan_corpus(tmp_path).documents}
+    assert titles == {"a": "The Real Title", "sub/press-freedom-2024": "Press freedom 2024"}
+
+
+def test_two_files_with_the_same_id_are_a_problem_not_a_silent_overwrite(tmp_path):
+    write(tmp_path / "note.txt", "One.\n")
+    write(tmp_path / "note.md", "Two.\n")
+    scan = scan_corpus(tmp_path)
+    assert len(scan.documents) == 1
+    assert "same document id" in scan.problems[0].reason
+
+
+def test_a_byte_order_mark_is_not_quoted(tmp_path):
+    from kzqa.passages import make_passages
+
+    write(tmp_path / "bom.txt", "\ufeffParagraph one.\n")
+    [doc] = scan_corpus(tmp_path).documents
+    [p] = make_passages(doc)
+    assert p.text == "Paragraph one." and p.start == 1

@@ -1,0 +1,204 @@
+"""The index on disk: plain files, deterministic, atomic, and it knows when it is stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import kzqa
+from conftest import ROOT, FakeEmbedder, write
+from kzqa.index import MANIFEST
+
+
+def _files(index):
+    return {p.name: p.read_bytes() for p in sorted(index.iterdir())}
+
+
+def test_the_index_is_plain_inspectable_files(built):
+    corpus, index = built
+    names = sorted(p.name for p in index.iterdir())
+    assert names[0] == MANIFEST and len(names) == 3
+    manifest = json.loads((index / MANIFEST).read_text())
+    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256}
+    assert manifest["settings"]["min_score"] == kzqa.Settings().min_score
+    assert manifest["kzqa_version"] == kzqa.__version__
+    assert set(manifest["corpus"]["files"]) == {p.name for p in corpus.iterdir()}
+    assert manifest["corpus"]["path"] == "../corpus"
+    lines = (index / manifest["files"]["passages"]["name"]).read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert len(rows) == manifest["count"] == 19
+    for row in rows:  # each stored passage is its slice of the corpus file
+        doc = next(d for d in manifest["documents"] if d["doc_id"] == row["doc_id"])
+        source = (corpus / doc["file"]).read_text(encoding="utf-8")
+        assert source[row["start"]:row["end"]] == row["text"]
+
+
+def test_the_same_corpus_and_settings_give_the_same_index_and_ids(corpus_copy, tmp_path):
+    kzqa.build(corpus_copy, tmp_path / "a", embedder=FakeEmbedder())
+    kzqa.build(corpus_copy, tmp_path / "b", embedder=FakeEmbedder())
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    before = _files(tmp_path / "a")
+    kzqa.build(corpus_copy, tmp_path / "a", embedder=FakeEmbedder())  # rebuilding in place
+    assert _files(tmp_path / "a") == before
+
+
+def test_load_and_search_return_verbatim_hits_with_their_source(built):
+    corpus, index = built
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    answer = qa.search("permits for public demonstrations are rarely granted", k=3)
+    top = answer.passages[0]
+    assert top.section == "Crackdowns on Peaceful Assembly"
+    assert top.title == "Limited Political Freedoms Encourage Citizens to Flee Kazakhstan"
+    assert (corpus / top.file).read_text(encoding="utf-8")[top.start:top.end] == top.text
+    assert [h.score for h in answer.passages] == sorted((h.score for h in answer.passages), reverse=True)
+
+
+@pytest.mark.parametrize("change, expected", [
+    ("edit", "changed: limited-political-freedoms-kazakhstan.txt"),
+    ("meta", "changed: kazakhstans-human-rights-crackdown.meta.yaml"),
+    ("add", "added: new.md"),
+    ("remove", "removed: kazakhstans-human-rights-crackdown.txt"),
+])
+def test_a_changed_corpus_is_refused_with_the_rebuild_command(built, change, expected):
+    corpus, index = built
+    if change == "edit":
+        path = corpus / "limited-political-freedoms-kazakhstan.txt"
+        path.write_text(path.read_text() + "\nOne more paragraph.\n")
+    elif change == "meta":
+        (corpus / "kazakhstans-human-rights-crackdown.meta.yaml").write_text("title: Other\n")
+    elif change == "add":
+        write(corpus / "new.md", "A new document.\n")
+    else:
+        (corpus / "kazakhstans-human-rights-crackdown.txt").unlink()
+        (corpus / "kazakhstans-human-rights-crackdown.meta.yaml").unlink()
+    with pytest.raises(kzqa.IndexStale) as e:
+        kzqa.load(index)
+    assert expected in str(e.value)
+    assert f"kzqa build --corpus {corpus}" in str(e.value) and f"--index {index}" in str(e.value)
+    kzqa.build(corpus, index, embedder=FakeEmbedder())  # the command it names fixes it
+    kzqa.load(index)
+
+
+def test_a_missing_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(kzqa.IndexMissing, match="kzqa build"):
+        kzqa.load(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("damage", ["truncate-vectors", "flip-passage", "delete-passages",
+                                    "garbage-manifest", "old-format"])
+def test_a_damaged_index_is_refused_with_the_fix(built, damage):
+    _, index = built
+    manifest = json.loads((index / MANIFEST).read_text())
+    vectors = index / manifest["files"]["vectors"]["name"]
+    passages = index / manifest["files"]["passages"]["name"]
+    if damage == "truncate-vectors":
+        vectors.write_bytes(vectors.read_bytes()[:100])
+    elif damage == "flip-passage":
+        passages.write_text(passages.read_text().replace("elections", "erections", 1))
+    elif damage == "delete-passages":
+        passages.unlink()
+    elif damage == "garbage-manifest":
+        (index / MANIFEST).write_text("{not json")
+    else:
+        manifest["format_version"] = 99
+        (index / MANIFEST).write_text(json.dumps(manifest))
+    expected = kzqa.IndexMismatch if damage == "old-format" else kzqa.IndexCorrupt
+    with pytest.raises(expected, match="kzqa build"):
+        kzqa.load(index)
+
+
+def test_a_bad_corpus_file_stops_the_build_and_leaves_the_old_index(built):
+    corpus, index = built
+    before = _files(index)
+    write(corpus / "broken.txt", b"caf\xe9\n")
+    with pytest.raises(kzqa.CorpusError) as e:
+        kzqa.build(corpus, index, embedder=FakeEmbedder())
+    assert "broken.txt:1: not UTF-8" in str(e.value) and "previous index is unchanged" in str(e.value)
+    assert _files(index) == before
+
+
+def test_skip_invalid_indexes_the_rest_and_lists_what_it_left_out(built):
+    corpus, index = built
+    write(corpus / "broken.txt", b"caf\xe9\n")
+    report = kzqa.build(corpus, index, embedder=FakeEmbedder(), skip_invalid=True)
+    assert [p.path for p in report.skipped] == ["broken.txt"]
+    assert report.documents == 2 and report.passages == 19
+    kzqa.load(index)  # the bad file is recorded: fixing it later makes the index stale
+    (corpus / "broken.txt").write_text("café\n")
+    with pytest.raises(kzqa.IndexStale, match="changed: broken.txt"):
+        kzqa.load(index)
+
+
+def test_a_crash_before_the_manifest_is_replaced_leaves_the_old_index(built, monkeypatch):
+    corpus, index = built
+    before = _files(index)
+    (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
+    import kzqa.index as idx
+
+    real = idx._atomic_write
+
+    def dying(path, data):
+        if path.name == MANIFEST:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(idx, "_atomic_write", dying)
+    with pytest.raises(kzqa.KzqaError, match="previous index, if any, is unchanged"):
+        kzqa.build(corpus, index, embedder=FakeEmbedder())
+    assert (index / MANIFEST).read_bytes() == before[MANIFEST]
+    qa = kzqa.load(index, check_corpus=False, embedder=FakeEmbedder())
+    assert qa.search("elections").passages
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    from conftest import FakeEmbedder
+    import kzqa, kzqa.index as idx
+    real = idx._atomic_write
+    def dying(path, data):
+        real(path, data)
+        if path.name.startswith({prefix!r}):
+            os.kill(os.getpid(), 9)      # SIGKILL: no cleanup, no finally
+    idx._atomic_write = dying
+    kzqa.build({corpus!r}, {index!r}, embedder=FakeEmbedder())
+""")
+
+
+@pytest.mark.parametrize("prefix", ["passages-", "vectors-"])
+def test_a_build_killed_mid_write_leaves_the_previous_index_loadable(built, prefix):
+    corpus, index = built
+    before = json.loads((index / MANIFEST).read_text())
+    write(corpus / "extra.txt", "Another paragraph about the press in Kazakhstan.\n")
+    script = KILL_SCRIPT.format(tests=str(ROOT / "tests"), prefix=prefix, corpus=str(corpus),
+                                index=str(index))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr
+    assert json.loads((index / MANIFEST).read_text()) == before
+    qa = kzqa.load(index, check_corpus=False, embedder=FakeEmbedder())
+    assert len(qa.passages) == 19
+    kzqa.build(corpus, index, embedder=FakeEmbedder())  # the next build cleans up
+    assert len(kzqa.load(index).passages) == 20
+    assert len(os.listdir(index)) == 3
+
+
+def test_an_index_without_its_corpus_is_refused_unless_told(built, tmp_path):
+    corpus, index = built
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(index, moved / "index")
+    with pytest.raises(kzqa.IndexStale, match="not there"):
+        kzqa.load(moved / "index")
+    assert len(kzqa.load(moved / "index", check_corpus=False).passages) == 19
+
+
+def test_a_model_of_another_dimension_is_refused(built):
+    _, index = built
+    qa = kzqa.load(index, embedder=FakeEmbedder(dimension=32))
+    with pytest.raises(kzqa.IndexMismatch, match="256-dimensional"):
+        qa.ask("elections")

@@ -1,0 +1,124 @@
+"""End to end with the real all-MiniLM-L6-v2 (from its PyPI package, offline) and the
+committed index: what a user gets on a fresh clone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kzqa
+from conftest import CORPUS, INDEX
+
+pytestmark = pytest.mark.model
+
+KZQA = str(Path(sys.executable).parent / "kzqa")
+ELECTIONS = ("Although Kazakhstan holds regular elections, they are widely criticised by international "
+             "observers for being neither free nor fair. The ruling elite dominates political campaigns "
+             "through control of media, state resources, and legal frameworks. As a result, elections "
+             "serve to legitimise authoritarian rule rather than provide citizens with a real voice in "
+             "governance.")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KZQA_")}
+    env["HF_HUB_OFFLINE"] = "1"
+    return env
+
+
+def _kzqa(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([KZQA, *args], capture_output=True, text=True, cwd=cwd, env=_env(),
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return kzqa.load(INDEX).warm_up()
+
+
+def test_the_committed_index_matches_the_corpus_and_quotes_it_verbatim(shipped):
+    assert len(shipped.passages) == 19
+    for p in shipped.passages:
+        file = shipped.documents[p.doc_id].file
+        assert (CORPUS / file).read_bytes().decode("utf-8")[p.start:p.end] == p.text
+
+
+def test_cli_answers_the_elections_question_with_the_elections_paragraph(tmp_path):
+    proc = _kzqa("ask", "Are elections in Kazakhstan free and fair?", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["abstained"] is False
+    top = answer["passages"][0]
+    assert top["text"] == ELECTIONS
+    assert top["section"] == "Elections Without Choice"
+    assert top["title"] == "Limited Political Freedoms Encourage Citizens to Flee Kazakhstan"
+    assert top["publisher"] == "thehuman-rights.com"
+    assert top["url"] == "https://thehuman-rights.com/limited_political_freedoms_encourage_citizens_to_flee_kazakhstan"
+    assert "Elections Without Choice" in top["citation"]
+
+
+@pytest.mark.parametrize("question, section", [
+    ("Can people protest in Kazakhstan?", "Crackdowns on Peaceful Assembly"),
+    ("Is the press free in Kazakhstan?", "Suppression of Free Speech"),
+    ("Does the government spy on activists?", "Surveillance and Intimidation"),
+    ("What happens to NGOs?", "Harassment of Civil Society"),
+])
+def test_real_questions_land_on_the_right_section(shipped, question, section):
+    answer = shipped.ask(question)
+    assert not answer.abstained and answer.passages[0].section == section
+
+
+def test_the_foreign_affairs_article_is_cited_with_author_and_date(shipped):
+    top = shipped.ask("What did Trump say about Kazakhstan?").passages[0]
+    assert top.text.startswith("U .S. President-elect Donald Trump")
+    assert top.citation().startswith("Hugh Williamson, “Kazakhstan’s Human Rights Crackdown: "
+                                     "Astana Is Moving Backwards”, Foreign Affairs, 2016-12-21, ¶ 1.")
+
+
+@pytest.mark.parametrize("question", ["What is a good recipe for pasta?", "How do I fix a flat bicycle tyre?",
+                                      "Who won the 2018 football World Cup?"])
+def test_off_topic_questions_are_abstained(shipped, question):
+    answer = shipped.ask(question)
+    assert answer.abstained and answer.passages == ()
+
+
+def test_rebuilding_the_shipped_corpus_reproduces_the_committed_index(tmp_path):
+    report = kzqa.build(CORPUS, tmp_path / "index")
+    assert report.passages == 19
+    committed = json.loads((INDEX / "manifest.json").read_text())
+    rebuilt = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    for key in ("model", "settings", "documents", "count", "kzqa_version"):
+        assert rebuilt[key] == committed[key], key
+    assert rebuilt["corpus"]["files"] == committed["corpus"]["files"]
+    same = INDEX / committed["files"]["passages"]["name"]
+    new = tmp_path / "index" / rebuilt["files"]["passages"]["name"]
+    assert new.read_bytes() == same.read_bytes()  # same passages, same ids, same order
+    import faiss
+
+    a = faiss.read_index(str(INDEX / committed["files"]["vectors"]["name"]))
+    b = faiss.read_index(str(tmp_path / "index" / rebuilt["files"]["vectors"]["name"]))
+    assert np.allclose(a.reconstruct_n(0, a.ntotal), b.reconstruct_n(0, b.ntotal), atol=1e-5)
+
+
+def test_a_changed_corpus_stops_the_cli_with_the_rebuild_command(tmp_path):
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    shutil.copytree(INDEX, tmp_path / "index")
+    doc = tmp_path / "corpus" / "limited-political-freedoms-kazakhstan.txt"
+    doc.write_text(doc.read_text().replace("neither free nor fair", "free and fair"))
+    proc = _kzqa("ask", "--index", "index", "Are elections in Kazakhstan free and fair?", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "changed: limited-political-freedoms-kazakhstan.txt" in proc.stderr
+    assert "kzqa build --corpus corpus --index index" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = _kzqa("build", "--corpus", "corpus", "--index", "index", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    proc = _kzqa("ask", "--index", "index", "--json", "Are elections in Kazakhstan free and fair?", cwd=tmp_path)
+    assert json.loads(proc.stdout)["passages"][0]["text"].startswith(
+        "Although Kazakhstan holds regular elections, they are widely criticised by international "
+        "observers for being free and fair.")
