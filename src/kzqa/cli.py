@@ -126,6 +126,13 @@ def _ask(args: argparse.Namespace) -> int:
         requests: Iterator[dict[str, Any]] = iter([{"question": args.question,
                                                     "history": args.history}])
     else:
+        if sys.stdin.isatty():
+            docs = len(qa.documents)
+            print(f"kzqa answers with passages quoted verbatim from {docs} documents about political "
+                  "freedoms in Kazakhstan, or says they do not cover the question.\n"
+                  "Type a question and press Enter; Ctrl-D quits. Loading the model...",
+                  file=sys.stderr, flush=True)
+            qa.warm_up()
         requests = _read_requests(sys.stdin, args.history)
     failed = 0
     for request in requests:
