@@ -1,20 +1,23 @@
 # The two commands of the README:
-#   make run    set up (first time) and start kzqa: ask questions at the prompt
-#   make test   set up (first time) and run the whole test suite
-# Set-up is a virtual environment in .venv with kzqa installed in editable mode;
-# it is redone only when pyproject.toml changes.
+#   make run    set up (first time) and start the chat at http://127.0.0.1:7860/
+#   make test   set up (first time, Chromium included) and run the whole test suite
+# Set-up is a virtual environment in .venv with kzqa installed in editable mode; it is
+# redone only when pyproject.toml changes. HOST/PORT override where `make run` listens.
 
 PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kzqa-installed
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install clean-venv
+.PHONY: run test install chromium clean-venv
 
 run: $(STAMP)
-	@$(BIN)/kzqa ask
+	$(BIN)/kzqa serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 install: $(STAMP)
@@ -25,6 +28,14 @@ $(STAMP): pyproject.toml
 	# torch is pinned ==2.13.0 in pyproject.toml: pip takes the local CPU wheel.
 	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[test]"
 	@touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not
+# possible offline). Installed with apt when missing; needs root, as on CI.
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Chromium for the browser tests (apt-get, ~1 min)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  || { echo "Could not install Chromium: run 'apt-get install chromium chromium-driver' as root"; exit 1; }; }
 
 clean-venv:
 	rm -rf $(VENV)

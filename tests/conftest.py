@@ -79,3 +79,41 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_bytes(text.encode("utf-8"))
     return path
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The real server (chat page, Gradio API, REST routes) over the committed index and
+    the real model, on a free loopback port, for the whole session."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    import kzqa
+    from kzqa.app import make_server
+    from kzqa.embedding import SentenceTransformerEmbedder
+
+    qa = kzqa.load(INDEX, embedder=SentenceTransformerEmbedder()).warm_up()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(make_server(qa), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the kzqa server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+PROTEST = ("Kazakhstan’s laws require government permits for public demonstrations, yet such permits "
+           "are rarely granted. Protests without approval are deemed illegal and dispersed with police "
+           "violence. Organisers and participants face arrests, fines, and intimidation, reinforcing the "
+           "risks of political engagement.")

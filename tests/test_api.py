@@ -58,14 +58,33 @@ def test_a_question_nothing_answers_gets_an_abstention_and_no_passage(qa):
 
 
 def test_a_follow_up_is_read_with_the_earlier_question(qa):
-    alone = qa.ask("zorblat then?")
+    earlier = ["Do independent journalists and activists face harassment, censorship and imprisonment?"]
+    alone = qa.ask("And what about them?")
     assert alone.abstained
-    follow = qa.ask("zorblat then?", history=["Do independent journalists and activists face harassment, censorship and imprisonment?"])
+    follow = qa.ask("And what about them?", history=earlier)
     assert not follow.abstained
     assert follow.passages[0].section == "Suppression of Free Speech"
     assert "earlier question" in follow.notes[0]
-    fresh = qa.ask("permits for public demonstrations", history=["journalists censorship"])
+    fresh = qa.ask("permits for public demonstrations", history=earlier)
     assert fresh.passages[0].section == "Crackdowns on Peaceful Assembly" and not fresh.notes
+
+
+def test_a_new_unrelated_question_is_not_dragged_back_to_the_earlier_topic(qa):
+    earlier = ["Do independent journalists and activists face harassment, censorship and imprisonment?"]
+    answer = qa.ask("zorblat quux recipe", history=earlier)
+    assert answer.abstained and answer.passages == ()
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("And what about the press?", True), ("Are they labelled as anything?", True),
+    ("What about NGOs?", True), ("Why?", True), ("pasta recipe", False),
+    ("What is the population of Kazakhstan?", False),
+    ("Is there any evidence that the government of Kazakhstan tortures detained journalists", False),
+])
+def test_follow_up_detection(question, expected):
+    from kzqa.search import looks_like_follow_up
+
+    assert looks_like_follow_up(question) is expected
 
 
 @pytest.mark.parametrize("bad", ["", "   \n\t", "\x00\x01", 42, None])

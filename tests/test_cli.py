@@ -71,7 +71,7 @@ def test_ask_reads_a_batch_from_stdin_and_keeps_going_past_bad_lines(index, caps
     lines = [
         "permits for public demonstrations",
         "",
-        '{"question": "zorblat then?", "history": ["Do independent journalists and activists face harassment, censorship and imprisonment?"]}',
+        '{"question": "And what about them?", "history": ["Do independent journalists and activists face harassment, censorship and imprisonment?"]}',
         "{not json",
         '{"question": "   "}',
         '{"history": []}',

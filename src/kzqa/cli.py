@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
                          help="an earlier question of the conversation (repeatable, oldest first)")
         cmd.set_defaults(run=_ask, mode=name)
 
+    serve = sub.add_parser("serve", help="start the web chat, its JSON API and the REST routes",
+                           description="Start the chat page (Gradio) with the /chat and /search API "
+                           "endpoints and the REST routes GET/POST /api/ask. Binds loopback unless "
+                           "--host says otherwise.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s; "
+                       "0.0.0.0 to accept other machines)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default %(default)s)")
+    serve.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+    serve.set_defaults(run=_serve)
+
     passages = sub.add_parser("passages", help="show how a document is cut into passages",
                               description="Show the passages kzqa quotes from a document, and "
                               "every block it skips with the reason (heading, caption, pull quote, "
@@ -159,6 +169,13 @@ def _ask(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .app import serve
+
+    serve(host=args.host, port=args.port, index=str(args.index) if args.index else None)
+    return EXIT_OK
+
+
 def _passages(args: argparse.Namespace) -> int:
     from .corpus import _Problem, read_document
     from .errors import CorpusProblem
@@ -216,18 +233,9 @@ def _read_requests(stream: TextIO, history: list[str]) -> Iterator[dict[str, Any
 
 
 def _print_answer(answer: Any, out: TextIO) -> None:
-    print(f"Q: {answer.question}", file=out)
-    if answer.abstained:
-        print("\nThe documents do not cover this question; kzqa has no passage that answers it.\n",
-              file=out)
-        return
-    for note in answer.notes:
-        print(f"({note})", file=out)
-    for rank, hit in enumerate(answer.passages, start=1):
-        print(f"\n[{rank}] score {hit.score:.3f}", file=out)
-        print(hit.text, file=out)  # verbatim: no wrapping, no indentation
-        print(f"— {hit.citation()}", file=out)
-    print(file=out)
+    from .render import answer_text
+
+    print(answer_text(answer) + "\n", file=out)  # quotes verbatim: no wrapping, no indentation
 
 
 def _print_json(obj: dict[str, Any]) -> None:

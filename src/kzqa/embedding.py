@@ -10,6 +10,7 @@ sentence-transformers (and torch) are imported on first use, never at ``import k
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -41,8 +42,13 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str = DEFAULT_MODEL):
         self.name = name
         self._model = None
+        self._lock = threading.Lock()  # one batch at a time: the server answers from threads
 
     def warm_up(self) -> None:
+        with self._lock:
+            self._load()
+
+    def _load(self) -> None:
         if self._model is not None:
             return
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -76,8 +82,9 @@ class SentenceTransformerEmbedder:
         chunks = []
         for i in range(0, len(texts), batch_size):
             batch = list(texts[i : i + batch_size])
-            vecs = self._model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
+            with self._lock:
+                vecs = self._model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                          convert_to_numpy=True, show_progress_bar=False)
             chunks.append(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(batch))

@@ -60,7 +60,9 @@ class QA:
         when no passage reaches the index's ``min_score``.
 
         ``history`` holds the earlier questions of the conversation, oldest first. When the
-        question alone finds nothing, it is read as a follow-up of the last one.
+        question alone finds nothing and reads like a follow-up ("And what about the press?",
+        "Are they jailed?"), it is read together with the last one; a self-contained new
+        question is never pulled back to the earlier topic.
         """
         question = clean_question(question)
         k = _check_k(k)
@@ -68,7 +70,7 @@ class QA:
         if self._answers(hits):
             return Answer(question, tuple(hits), abstained=False)
         earlier = [clean_question(h) for h in history if isinstance(h, str) and h.strip()]
-        if earlier:
+        if earlier and looks_like_follow_up(question):
             hits = self._rank(f"{earlier[-1]} {question}", k)
             if self._answers(hits):
                 note = f"Read as a follow-up to the earlier question “{earlier[-1]}”."
@@ -97,6 +99,23 @@ class QA:
         if self._embedder is None:
             self._embedder = embedding.make_embedder(self.settings.model)
         return self._embedder
+
+
+_FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and what|what of|"
+                              r"why|how come|is that|are they|were they|was it|is it|did they|"
+                              r"do they|does it)\b", re.I)
+_ANAPHORA = re.compile(r"\b(they|them|their|theirs|it|its|this|that|these|those|he|him|his|she|"
+                       r"her|there|such|same|above|former|latter)\b", re.I)
+FOLLOW_UP_MAX_WORDS = 8
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """A short question that leans on the conversation: it opens like a continuation
+    ("And what about the press?") or points back with a pronoun ("Are they labelled?")."""
+    words = question.split()
+    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
+        return False
+    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question))
 
 
 def clean_question(question: object) -> str:

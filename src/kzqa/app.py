@@ -1,0 +1,198 @@
+"""The web chat, its JSON API and a plain REST route: thin shells over ``QA.ask``.
+
+``build_app(qa)`` returns the Gradio Blocks (chat page, ``/chat`` and ``/search`` API
+endpoints); ``make_server(qa)`` mounts it on FastAPI with the REST routes
+``GET/POST /api/ask`` and ``GET /api/health``; ``serve()`` runs that with uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .errors import KzqaError
+from .render import answer_markdown, answer_text, literal
+from .search import MAX_K, MAX_QUESTION_CHARS, QA
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
+
+EXAMPLES = (
+    "Can people protest in Kazakhstan?",
+    "Are elections in Kazakhstan free and fair?",
+    "Is the press free in Kazakhstan?",
+    "How are NGOs treated?",
+    "What did Trump say about Kazakhstan?",
+)
+DEFAULT_K = 3
+CONCURRENCY = 4  # answers computed at once; the model itself runs one batch at a time
+QUEUE_SIZE = 64  # requests waiting beyond that are refused with "queue full"
+
+INTRO = (
+    "# kzqa — political freedoms in Kazakhstan, in the sources’ own words\n"
+    "Ask a question. kzqa answers **only with passages quoted verbatim** from the documents "
+    "listed on the right, each with its source. It never writes text of its own: no "
+    "summary, no paraphrase. When the documents do not answer a question, it says so."
+)
+
+
+def _sources_markdown(qa: QA) -> str:
+    lines = ["### Source documents"]
+    for record in qa.documents.values():
+        s = record.source
+        title = literal(s.full_title)
+        title = f"[{title}]({_url(s.url)})" if s.url else title
+        bits = [b for b in (s.author, s.publisher, s.date or "n.d.") if b]
+        lines.append(f"- {title} — {literal(', '.join(bits))}")
+    return "\n".join(lines)
+
+
+def _url(url: str) -> str:
+    from .render import _safe_url
+
+    return _safe_url(url)
+
+
+def build_app(qa: QA) -> Any:
+    """The Gradio Blocks of the chat page and its API endpoints (not launched)."""
+    import gradio as gr
+
+    def respond(question: str, chat: list, asked: list[str], k: float):
+        """One turn of the chat page: show the question literally, then the answer."""
+        chat = _plain_messages(chat)
+        question = question or ""
+        try:
+            answer = qa.ask(question, k=int(k), history=list(asked))
+            reply = answer_markdown(answer, EXAMPLES)
+            asked = [*asked, answer.question]
+        except KzqaError as e:
+            reply = f"**{literal(str(e)[:1].upper() + str(e)[1:])}**"
+        chat = [*chat, {"role": "user", "content": literal(question)},
+                {"role": "assistant", "content": reply}]
+        return "", chat, asked
+
+    def chat(message: str, k: int = DEFAULT_K) -> str:
+        """Answer one question: the passages verbatim with their citations, as plain text,
+        or a statement that the documents do not cover it."""
+        try:
+            return answer_text(qa.ask(message, k=k))
+        except KzqaError as e:
+            raise gr.Error(str(e)) from None
+
+    def search(question: str, k: int = DEFAULT_K, history: list[str] | None = None) -> dict:
+        """Answer one question as JSON: {question, abstained, passages: [{text, score,
+        title, section, paragraph, start, end, url, publisher, author, date, citation,
+        ...}], notes}. `history` holds the earlier questions, oldest first."""
+        try:
+            return qa.ask(question, k=k, history=history or []).to_dict()
+        except KzqaError as e:
+            raise gr.Error(str(e)) from None
+
+    with gr.Blocks(title="kzqa — political freedoms in Kazakhstan") as demo:
+        with gr.Row():
+            with gr.Column(scale=3):
+                gr.Markdown(INTRO)
+                chatbot = gr.Chatbot(
+                    label="kzqa", height=520, sanitize_html=True, render_markdown=True,
+                    latex_delimiters=[], allow_tags=False, buttons=[], elem_id="kzqa-chat",
+                    placeholder="Quotes from the documents appear here, each with its source.",
+                )
+                with gr.Row():
+                    box = gr.Textbox(show_label=False, scale=8, max_lines=4, autofocus=True,
+                                     max_length=MAX_QUESTION_CHARS, elem_id="kzqa-question",
+                                     placeholder="Ask about elections, protest, the press, NGOs…")
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="kzqa-ask",
+                                     elem_classes=["submit-button"])
+                examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
+                                      label="Example questions (click to ask)", type="values",
+                                      elem_id="kzqa-examples")
+            with gr.Column(scale=1):
+                k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages per answer",
+                              elem_id="kzqa-k")
+                gr.Markdown(_sources_markdown(qa))
+                clear = gr.Button("New conversation", variant="secondary")
+        asked = gr.State([])
+        turn = dict(fn=respond, inputs=[box, chatbot, asked, k], outputs=[box, chatbot, asked],
+                    api_visibility="private", concurrency_limit=CONCURRENCY)
+        box.submit(**turn)
+        send.click(**turn)
+        examples.click(lambda sample, c, a, kk: respond(sample[0], c, a, kk),
+                       inputs=[examples, chatbot, asked, k], outputs=[box, chatbot, asked],
+                       api_visibility="private", concurrency_limit=CONCURRENCY)
+        clear.click(lambda: ("", [], []), outputs=[box, chatbot, asked], api_visibility="private")
+        chatbot.clear(lambda: [], outputs=[asked], api_visibility="private")  # its trash button
+        gr.api(chat, api_name="chat", concurrency_limit=CONCURRENCY)
+        gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    return demo
+
+
+class AskRequest(BaseModel):
+    """Body of POST /api/ask."""
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS * 2)
+    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
+    history: list[str] = Field(default_factory=list, max_length=50)
+
+
+def make_server(qa: QA) -> Any:
+    """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
+    import gradio as gr
+    from fastapi import FastAPI, Query
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+
+    def answer(question: str, k: int, history: list[str]) -> JSONResponse:
+        try:
+            return JSONResponse(qa.ask(question, k=k, history=history).to_dict())
+        except KzqaError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+
+    @app.get("/api/ask", summary="Answer a question with verbatim, cited passages")
+    def ask_get(question: str = Query(max_length=MAX_QUESTION_CHARS * 2),
+                k: int = Query(DEFAULT_K, ge=1, le=MAX_K)) -> JSONResponse:
+        return answer(question, k, [])
+
+    @app.post("/api/ask", summary="Answer a question, with the earlier questions as history")
+    def ask_post(body: AskRequest) -> JSONResponse:
+        return answer(body.question, body.k, body.history)
+
+    @app.get("/api/health", summary="Liveness and what is loaded")
+    def health() -> dict:
+        return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages)}
+
+    return gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme())
+
+
+def theme() -> Any:
+    """Gradio's default look with system fonts: the page loads nothing from other sites."""
+    import gradio as gr
+
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                             font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -> None:
+    """Load the index and the model, then serve until interrupted."""
+    import uvicorn
+
+    from . import load
+
+    qa = load(index).warm_up()
+    app = make_server(qa)
+    print(f"kzqa: serving {len(qa.passages)} passages from {len(qa.documents)} documents "
+          f"at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _plain_messages(chat: list | None) -> list[dict[str, str]]:
+    """Chat history as {role, content: str}; Gradio 6 may hand content back as parts."""
+    out = []
+    for message in chat or []:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        out.append({"role": message.get("role", "assistant"), "content": str(content or "")})
+    return out

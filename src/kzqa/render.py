@@ -1,0 +1,104 @@
+"""Showing an ``Answer`` to people: plain text (CLI, chat API) and Markdown (the chat page).
+
+Pure functions, no I/O. In Markdown every character that comes from a question or a
+document is written as an HTML entity when it could mean anything to Markdown or HTML, so
+it is displayed literally: no tag, link, emphasis or code span that the source didn't have.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from .results import Answer, Hit
+
+NO_ANSWER = "The documents do not cover this question; kzqa has no passage that answers it."
+
+# ASCII punctuation that Markdown, GFM autolinks, LaTeX or HTML could read as syntax.
+_SYNTAX = set("\\`*_{}[]()<>#+-.!|~$:&\"'=^@%/;")
+
+
+def literal(text: str) -> str:
+    """``text`` as Markdown that renders as exactly ``text``: syntax characters become
+    numeric entities, line breaks become <br>, and runs of spaces keep their width."""
+    out = []
+    prev_space = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\r" and text[i + 1 : i + 2] == "\n":
+            i += 1
+            continue
+        if ch in "\r\n":
+            out.append("<br>")
+        elif ch == " ":
+            out.append("&nbsp;" if prev_space else " ")
+        elif ch == "\t":
+            out.append("&#9;")
+        elif ch in _SYNTAX or ord(ch) < 32 or ch in "\u2028\u2029":
+            out.append(f"&#{ord(ch)};")
+        else:
+            out.append(ch)
+        prev_space = ch == " "
+        i += 1
+    return "".join(out)
+
+
+def answer_text(answer: Answer) -> str:
+    """Plain text, quotes verbatim (the CLI and the /chat API)."""
+    lines = [f"Q: {answer.question}"]
+    if answer.abstained:
+        return "\n".join(lines + ["", NO_ANSWER])
+    lines += [f"({note})" for note in answer.notes]
+    for rank, hit in enumerate(answer.passages, start=1):
+        lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text, f"— {hit.citation()}"]
+    return "\n".join(lines)
+
+
+def answer_markdown(answer: Answer, examples: list[str] | tuple[str, ...] = ()) -> str:
+    """The chat reply: the best passage as a block quote with its citation, the further
+    passages folded away below, or a plain statement that the documents do not cover it."""
+    if answer.abstained:
+        text = f"**{NO_ANSWER}**"
+        if examples:
+            text += "\n\nQuestions the documents do answer, for example:\n\n"
+            text += "\n".join(f"- {literal(q)}" for q in examples)
+        return text
+    parts = [f"*{literal(note)}*\n" for note in answer.notes]
+    best, *more = answer.passages
+    parts.append(_quote(best))
+    if more:
+        parts.append(f"<details><summary>{len(more)} more supporting "
+                     f"passage{'s' if len(more) > 1 else ''}</summary>\n")
+        parts += [_quote(hit) for hit in more]
+        parts.append("</details>")
+    return "\n".join(parts)
+
+
+def citation_markdown(hit: Hit) -> str:
+    """The citation with the title in bold and the URL as the one link."""
+    head = literal(hit.author + ", ") if hit.author else ""
+    title = f"“{hit.title}: {hit.subtitle}”" if hit.subtitle else f"“{hit.title}”"
+    tail = hit.citation()[len(hit.author + ", ") if hit.author else 0:]
+    tail = tail[len(title):]
+    if hit.url and tail.endswith(" " + hit.url):
+        tail = tail[: -len(hit.url) - 1]
+    text = f"{head}**{literal(title)}**{literal(tail)}"
+    if hit.url:
+        text += f" [{literal(_host(hit.url))} ↗]({_safe_url(hit.url)})"
+    return text
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or url
+    return host[4:] if host.startswith("www.") else host
+
+
+def _quote(hit: Hit) -> str:
+    return f"> {literal(hit.text)}\n\n— {citation_markdown(hit)}\n"
+
+
+def _safe_url(url: str) -> str:
+    """A URL that cannot break out of Markdown link syntax (it was checked to be http(s))."""
+    return quote(url, safe=":/?#[]@!$&'*+,;=%~-._")

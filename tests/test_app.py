@@ -1,0 +1,99 @@
+"""The HTTP side of the chat app, in-process on loopback with the real model: the Gradio
+API through gradio_client and the plain REST route."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+import kzqa
+from conftest import INDEX, PROTEST
+
+pytestmark = pytest.mark.model
+
+QUESTION = "Can people protest in Kazakhstan?"
+HR_URL = "https://thehuman-rights.com/limited_political_freedoms_encourage_citizens_to_flee_kazakhstan"
+
+
+@pytest.fixture(scope="module")
+def client(live_server):
+    from gradio_client import Client
+
+    return Client(live_server, verbose=False)
+
+
+def _get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_chat_endpoint_quotes_the_passage_verbatim_with_its_citation(client):
+    reply = client.predict(QUESTION, api_name="/chat")
+    assert PROTEST in reply
+    assert "section “Crackdowns on Peaceful Assembly”, ¶ 6." in reply and HR_URL in reply
+
+
+def test_chat_endpoint_says_when_the_documents_do_not_cover_it(client):
+    reply = client.predict("What is a good recipe for pasta?", api_name="/chat")
+    assert "do not cover this question" in reply and "score" not in reply
+
+
+def test_search_endpoint_returns_the_python_api_result_as_json(client):
+    data = client.predict(QUESTION, api_name="/search")
+    answer = kzqa.Answer.from_dict(data)
+    assert not answer.abstained and answer.passages[0].text == PROTEST
+    assert data["passages"][0]["citation"] == answer.passages[0].citation()
+    local = kzqa.load(INDEX).ask(QUESTION)
+    assert [h.id for h in answer.passages] == [h.id for h in local.passages]
+    assert [h.text for h in answer.passages] == [h.text for h in local.passages]
+
+
+def test_search_endpoint_abstains_and_follows_the_thread(client):
+    off = client.predict("What is a good recipe for pasta?", 3, [], api_name="/search")
+    assert off["abstained"] is True and off["passages"] == []
+    follow = client.predict("Are they labelled as anything?", 2, ["What happens to NGOs?"],
+                            api_name="/search")
+    assert follow["passages"][0]["section"] == "Harassment of Civil Society"
+    assert "foreign agents" in follow["passages"][0]["text"]
+
+
+def test_api_errors_are_clear_messages(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="question is empty"):
+        client.predict("   ", api_name="/chat")
+    with pytest.raises(AppError, match="k must be"):
+        client.predict(QUESTION, 0, [], api_name="/search")
+
+
+def test_rest_route_answers_get_and_post(live_server):
+    q = urllib.parse.quote(QUESTION)
+    status, data = _get(f"{live_server}api/ask?question={q}&k=2")
+    assert status == 200 and data["passages"][0]["text"] == PROTEST and len(data["passages"]) == 2
+    assert kzqa.Answer.from_dict(data).passages[0].citation() == data["passages"][0]["citation"]
+    status, data = _post(f"{live_server}api/ask", {"question": "Are they labelled as anything?",
+                                                   "history": ["What happens to NGOs?"]})
+    assert status == 200 and data["passages"][0]["section"] == "Harassment of Civil Society"
+    status, data = _get(f"{live_server}api/ask?question=%20%20")
+    assert status == 400 and "question is empty" in data["error"]
+    status, data = _get(f"{live_server}api/ask?question={q}&k=0")
+    assert status == 422
+    status, data = _get(f"{live_server}api/health")
+    assert data == {"status": "ok", "documents": 2, "passages": 19}
