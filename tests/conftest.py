@@ -48,6 +48,7 @@ def _isolated(request, monkeypatch, tmp_path):
     fake one unless the test is about the model."""
     monkeypatch.setenv("KZQA_INDEX", str(tmp_path / "default-index"))
     monkeypatch.setenv("KZQA_CORPUS", str(tmp_path / "default-corpus"))
+    monkeypatch.setenv("KZQA_CACHE_DIR", str(tmp_path / "cache"))
     if request.node.get_closest_marker("model") is None:
         import kzqa.embedding
 

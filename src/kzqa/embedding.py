@@ -71,6 +71,19 @@ class SentenceTransformerEmbedder:
         self.warm_up()
         return int(self._model.get_embedding_dimension())
 
+    def fingerprint(self) -> str:
+        """Identifies the weights (file names and sizes), for the embedding cache."""
+        import hashlib
+
+        location = Path(resolve_model(self.name))
+        if not location.is_dir():
+            return str(location)
+        digest = hashlib.sha256()
+        for f in sorted(location.rglob("*")):
+            if f.is_file() and f.suffix in (".safetensors", ".bin", ".json", ".txt"):
+                digest.update(f"{f.relative_to(location).as_posix()}:{f.stat().st_size};".encode())
+        return digest.hexdigest()[:16]
+
     @property
     def max_tokens(self) -> int:
         self.warm_up()

@@ -26,7 +26,7 @@ import sentencex
 from .corpus import Document
 from .results import SECTION_SEPARATOR, Passage
 
-RULES_VERSION = 1  # bump when a rule changes which passages a document yields
+RULES_VERSION = 2  # bump when a rule changes which passages a document yields
 DEFAULT_MAX_CHARS = 900  # ~225 word pieces: fits all-MiniLM-L6-v2's 256 with title context
 
 HEADING_MAX_CHARS = 100
@@ -180,10 +180,14 @@ def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Pas
         last_was_heading = False
         paragraph += 1
         section = SECTION_SEPARATOR.join([t for _, t in md_stack] + plain_run) or None
-        windows = sentence_windows(doc.text, block.start, block.end, max_chars, doc.source.language)
+        sentences = sentence_spans(doc.text, block.start, block.end, doc.source.language)
+        windows = sentence_windows(doc.text, block.start, block.end, max_chars, doc.source.language,
+                                   sentences)
         for part, (s, e) in enumerate(windows, start=1 if len(windows) > 1 else 0):
             pid = f"{doc.doc_id}#{paragraph}" + (f".{part}" if part else "")
-            passages.append(Passage(pid, doc.doc_id, doc.text[s:e], s, e, paragraph, part, section))
+            inside = tuple((max(a, s) - s, min(b, e) - s) for a, b in sentences if a < e and b > s)
+            passages.append(Passage(pid, doc.doc_id, doc.text[s:e], s, e, paragraph, part, section,
+                                    inside or ((0, e - s),)))
     return passages
 
 
@@ -202,14 +206,14 @@ def sentence_spans(text: str, start: int, end: int, language: str = "en") -> lis
     return spans or [(start, end)]
 
 
-def sentence_windows(text: str, start: int, end: int, max_chars: int,
-                     language: str = "en") -> list[tuple[int, int]]:
+def sentence_windows(text: str, start: int, end: int, max_chars: int, language: str = "en",
+                     sentences: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Cut ``text[start:end]`` into consecutive windows of whole sentences, each at most
     ``max_chars`` long where a sentence allows it (a longer sentence is cut at a space)."""
     if end - start <= max_chars:
         return [(start, end)]
     pieces: list[tuple[int, int]] = []
-    for s, e in sentence_spans(text, start, end, language):
+    for s, e in sentences or sentence_spans(text, start, end, language):
         while e - s > max_chars:  # one very long sentence: cut at the last space that fits
             cut = text.rfind(" ", s + 1, s + max_chars)
             cut = s + max_chars if cut <= s else cut

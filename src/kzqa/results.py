@@ -45,6 +45,7 @@ class Passage:
     paragraph: int
     part: int = 0
     section: str | None = None
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets into ``text``
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,11 @@ class Hit:
     publisher: str | None = None
     date: str | None = None
     url: str | None = None
+    highlights: tuple[tuple[int, int], ...] = ()  # the answering sentence(s), offsets into text
 
     @classmethod
-    def of(cls, passage: Passage, source: Source, file: str, score: float) -> Hit:
+    def of(cls, passage: Passage, source: Source, file: str, score: float,
+           highlights: tuple[tuple[int, int], ...] = ()) -> Hit:
         return cls(
             id=passage.id,
             text=passage.text,
@@ -87,6 +90,7 @@ class Hit:
             publisher=source.publisher,
             date=source.date,
             url=source.url,
+            highlights=highlights,
         )
 
     def citation(self) -> str:
@@ -120,7 +124,9 @@ class Hit:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hit:
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        values["highlights"] = tuple(tuple(h) for h in values.get("highlights", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,68 @@
-"""Searching an index and answering questions with its passages, never with new text."""
+"""Searching an index and answering questions with its passages, never with new text.
+
+A question is embedded once. Its cosine similarity to every passage and its BM25 score
+are fused (``Scorer``); the best passages are re-ordered for diversity (MMR, the first one
+never moves); each passage's answering sentences are found from stored sentence vectors
+(no further model call). Whether to answer at all is a fitted linear rule over a few
+signals (``Settings.abstention``). Follow-ups are read together with the previous question.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import embedding
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .index import StoredIndex
+from .index import StoredIndex, lexical_text
 from .results import Answer, Hit
+from .retrieval import Lexical, fuse, mmr, top_rows
+from .settings import Settings
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
+MMR_POOL = 20  # the best fused candidates MMR chooses from
+SIGNALS = ("dense", "focus", "lift", "coverage")
+UBIQUITOUS_DF = 0.3  # words in more than this share of passages say nothing about the topic
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What ``ask`` saw: the answer, the ranking before abstention, and the signals."""
+
+    answer: Answer
+    ranking: tuple[Hit, ...]
+    signals: dict[str, float]
+    follow_up: bool
+    query: str  # the text searched (the question, or the previous one and the question)
+    margin: float = field(default=0.0)  # the abstention score: >= 0 answers
+
+
+class Scorer:
+    """Fused passage scores for a query: dense + BM25 per ``Settings``. The dense score of
+    a passage blends its own cosine with its best sentence's (``sentence_weight``), when
+    sentence vectors are given."""
+
+    def __init__(self, matrix: np.ndarray, lexical: Lexical, settings: Settings,
+                 sentences: np.ndarray | None = None, sentence_rows: np.ndarray | None = None):
+        self.matrix, self.lexical, self.settings = matrix, lexical, settings
+        self.sentences = sentences.astype(np.float32) if sentences is not None and len(sentences) else None
+        self.sentence_rows = sentence_rows
+
+    def scores(self, qvec: np.ndarray, terms: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s = self.settings
+        dense = self.matrix @ qvec
+        if self.sentences is not None and s.sentence_weight > 0:
+            best_sentence = np.maximum.reduceat(self.sentences @ qvec, self.sentence_rows)
+            dense = (1 - s.sentence_weight) * dense + s.sentence_weight * best_sentence
+        sparse = self.lexical.scores(terms) if s.mode != "dense" else np.zeros(len(dense), np.float32)
+        return fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k, s.depth), dense, sparse
 
 
 class QA:
@@ -29,6 +76,11 @@ class QA:
         self.settings = store.settings
         self._embedder = embedder
         self._checked = False
+        self._matrix = _vector_matrix(store.vectors)
+        self._scorer = Scorer(self._matrix, store.lexical, self.settings, store.sentence_vectors,
+                              store.sentence_rows)
+        self._centroid = store.centroid
+        self._terms_cache: dict[int, set[str]] = {}
 
     @property
     def documents(self):
@@ -51,54 +103,145 @@ class QA:
         return self
 
     def search(self, query: str, k: int = 10) -> Answer:
-        """The raw ranking of the ``k`` nearest passages, best first. Never abstains."""
+        """The raw ranking of the ``k`` best passages, best first. Never abstains."""
         query = clean_question(query)
-        return Answer(query, tuple(self._rank(query, _check_k(k))), abstained=False)
+        qvec, terms = self._encode(query)
+        hits = self._hits(qvec, terms, _check_k(k), diversify=False)
+        return Answer(query, tuple(hits), abstained=False)
 
     def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
         """Answer with up to ``k`` passages, or abstain (``answer.abstained``, no passages)
-        when no passage reaches the index's ``min_score``.
+        when the corpus does not answer the question.
 
-        ``history`` holds the earlier questions of the conversation, oldest first. When the
-        question alone finds nothing and reads like a follow-up ("And what about the press?",
-        "Are they jailed?"), it is read together with the last one; a self-contained new
-        question is never pulled back to the earlier topic.
+        ``history`` holds the earlier questions of the conversation, oldest first. A question
+        that reads like a follow-up ("And what about the press?", "Are they labelled as
+        anything?") is searched together with the previous one; a self-contained question is
+        searched alone and never pulled back to the earlier topic.
         """
+        return self.diagnose(question, k, history).answer
+
+    def diagnose(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Diagnosis:
+        """``ask``, plus the ranking it saw and the signals behind its decision."""
         question = clean_question(question)
         k = _check_k(k)
-        hits = self._rank(question, k)
-        if self._answers(hits):
-            return Answer(question, tuple(hits), abstained=False)
         earlier = [clean_question(h) for h in history if isinstance(h, str) and h.strip()]
-        if earlier and looks_like_follow_up(question):
-            hits = self._rank(f"{earlier[-1]} {question}", k)
-            if self._answers(hits):
-                note = f"Read as a follow-up to the earlier question “{earlier[-1]}”."
-                return Answer(question, tuple(hits), abstained=False, notes=(note,))
-        return Answer(question, (), abstained=True)
+        follow_up = bool(earlier) and looks_like_follow_up(question)
+        query = f"{earlier[-1]} {question}" if follow_up else question
+        qvec, terms, focus_vec = self._encode(query, with_focus=True)
+        hits = self._hits(qvec, terms, k, diversify=True)
+        signals = self._signals(qvec, focus_vec, query, hits[0] if hits else None)
+        rule = self.settings.abstention
+        margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
+        answered = bool(hits) and margin >= 0
+        notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
+            if follow_up and answered else ()
+        answer = Answer(question, tuple(hits) if answered else (), abstained=not answered, notes=notes)
+        return Diagnosis(answer, tuple(hits), signals, follow_up, query, round(margin, 6))
 
-    def _answers(self, hits: list[Hit]) -> bool:
-        return bool(hits) and hits[0].score >= self.settings.min_score
+    # -- internals ------------------------------------------------------------------
 
-    def _rank(self, text: str, k: int) -> list[Hit]:
+    def _encode(self, text: str, with_focus: bool = False):
+        """The query vector and BM25 terms; with ``with_focus`` also the vector of the query
+        with its corpus-ubiquitous words masked (one batch, one model call)."""
         self.warm_up()
-        vector = self._get_embedder().encode([text])
-        vector = np.ascontiguousarray(vector, dtype=np.float32)
-        k = min(k, len(self.store.passages))
-        scores, rows = self.store.vectors.search(vector, k)
+        texts = [text]
+        masked = mask_ubiquitous(text, self.store.lexical) if with_focus else text
+        if with_focus and masked != text:
+            texts.append(masked or ".")
+        vectors = np.asarray(self._get_embedder().encode(texts), dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        terms = self.store.lexical.terms(text)
+        if not with_focus:
+            return vectors[0], terms
+        return vectors[0], terms, vectors[-1]
+
+    def _hits(self, qvec: np.ndarray, terms: list[str], k: int, diversify: bool) -> list[Hit]:
+        fused, _, _ = self._scorer.scores(qvec, terms)
+        if diversify and self.settings.mmr_lambda < 1.0:
+            pool = top_rows(fused, max(k, MMR_POOL))
+            rows = mmr(pool, fused[pool], self._matrix[pool], k, self.settings.mmr_lambda)
+        else:
+            rows = top_rows(fused, k)
         hits = []
-        for score, row in zip(scores[0], rows[0]):
-            if row < 0:
-                continue
+        for row in rows:
             passage = self.store.passages[row]
             record = self.store.documents[passage.doc_id]
-            hits.append(Hit.of(passage, record.source, record.file, round(float(score), 6)))
+            hits.append(Hit.of(passage, record.source, record.file, round(float(fused[row]), 6),
+                               self._highlights(int(row), qvec)))
         return hits
+
+    def _highlights(self, row: int, qvec: np.ndarray) -> tuple[tuple[int, int], ...]:
+        spans = self.store.passages[row].sentences
+        if len(spans) <= 1:
+            return tuple(spans)
+        first = int(self.store.sentence_rows[row])
+        sims = self.store.sentence_vectors[first : first + len(spans)].astype(np.float32) @ qvec
+        best = float(sims.max())
+        return tuple(span for span, sim in zip(spans, sims)
+                     if sim >= best - self.settings.highlight_margin)
+
+    def _signals(self, qvec: np.ndarray, focus_vec: np.ndarray, query: str,
+                 top: Hit | None) -> dict[str, float]:
+        """``dense``: best cosine; ``focus``: best cosine of the question without the words
+        most passages share (what is left when "Kazakhstan" is taken out of "What is the
+        population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
+        ``coverage``: idf-weighted share of the query's words found in the top passage."""
+        dense = self._matrix @ qvec
+        best = float(dense.max()) if len(dense) else 0.0
+        focus = float((self._matrix @ focus_vec).max()) if len(dense) else 0.0
+        lift = best - float(self._centroid @ qvec)
+        return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),
+                "coverage": round(self._coverage(query, top), 6)}
+
+    def _coverage(self, query: str, top: Hit | None) -> float:
+        """idf-weighted share of the query's content words that occur in the top passage."""
+        if top is None:
+            return 0.0
+        lexical = self.store.lexical
+        words = set(lexical.all_terms(query))
+        if not words:
+            return 0.0
+        row = self._row_of(top.id)
+        if row not in self._terms_cache:
+            passage = self.store.passages[row]
+            source = self.store.documents[passage.doc_id].source
+            self._terms_cache[row] = set(lexical.all_terms(lexical_text(passage, source)))  # window
+        present = self._terms_cache[row]
+        n = max(len(self.store.passages), 1)
+
+        def idf(term: str) -> float:
+            df = lexical.doc_freq(term) * n
+            return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+        total = sum(idf(w) for w in words)
+        return sum(idf(w) for w in words if w in present) / total if total else 0.0
+
+    def _row_of(self, pid: str) -> int:
+        if not hasattr(self, "_rows"):
+            self._rows = {p.id: i for i, p in enumerate(self.store.passages)}
+        return self._rows[pid]
 
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = embedding.make_embedder(self.settings.model)
         return self._embedder
+
+
+_WORDS = re.compile(r"\w+|\W+")
+
+
+def mask_ubiquitous(text: str, lexical: Lexical, share: float = UBIQUITOUS_DF) -> str:
+    """``text`` without the words that occur in more than ``share`` of the passages."""
+    kept = []
+    for piece in _WORDS.findall(text):
+        terms = lexical.all_terms(piece) if piece[0].isalnum() or piece[0] == "_" else []
+        kept.append("" if terms and lexical.doc_freq(terms[0]) > share else piece)
+    return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def _vector_matrix(index) -> np.ndarray:
+    """The normalised passage vectors as a (n, d) float32 array."""
+    return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
 
 
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and what|what of|"

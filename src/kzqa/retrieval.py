@@ -1,0 +1,142 @@
+"""Ranking passages: BM25 and dense scores, their fusion, and diversity (MMR).
+
+Pure functions over arrays plus a thin ``Lexical`` wrapper of bm25s, so the same code ranks
+the kzqa index and a BEIR benchmark (``kzqa eval``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODES = ("hybrid", "dense", "bm25")
+FUSIONS = ("convex", "rrf")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Candidates, best first: rows into the passages, with each retriever's raw score."""
+
+    rows: np.ndarray  # int
+    scores: np.ndarray  # fused (or the single retriever's) score
+    dense: np.ndarray  # cosine similarity of each row (float)
+    sparse: np.ndarray  # BM25 score of each row (0 where the row has no query term)
+
+
+class Lexical:
+    """BM25 (bm25s, Lucene variant) over stemmed English words (Snowball), stopwords removed."""
+
+    def __init__(self, bm25, stemmer):
+        self.bm25, self.stemmer = bm25, stemmer
+        self._df: np.ndarray | None = None
+
+    @staticmethod
+    def _stemmer():
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+
+    @classmethod
+    def build(cls, texts: list[str], k1: float, b: float) -> Lexical:
+        import bm25s
+
+        stemmer = cls._stemmer()
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+        bm25 = bm25s.BM25(k1=k1, b=b)
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25, stemmer)
+
+    def save(self, folder: Path) -> None:
+        self.bm25.save(str(folder), show_progress=False)  # .npy + JSON, allow_pickle=False
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexical:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0), cls._stemmer())
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed content words of ``text`` that the index knows."""
+        import bm25s
+
+        toks = bm25s.tokenize([text], stopwords="en", stemmer=self.stemmer, return_ids=False,
+                              show_progress=False)[0]
+        return [t for t in toks if t in self.bm25.vocab_dict]
+
+    def all_terms(self, text: str) -> list[str]:
+        import bm25s
+
+        return bm25s.tokenize([text], stopwords="en", stemmer=self.stemmer, return_ids=False,
+                              show_progress=False)[0]
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        n = int(self.bm25.scores["num_docs"])
+        if not terms:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+    def doc_freq(self, term: str) -> float:
+        """Share of passages that contain ``term``."""
+        if self._df is None:
+            indptr = np.asarray(self.bm25.scores["indptr"])
+            self._df = np.diff(indptr) / max(int(self.bm25.scores["num_docs"]), 1)
+        tid = self.bm25.vocab_dict.get(term)
+        return float(self._df[tid]) if tid is not None else 0.0
+
+
+def fuse(dense: np.ndarray, sparse: np.ndarray, mode: str, fusion: str, weight: float,
+         rrf_k: int, depth: int) -> np.ndarray:
+    """One score per row. ``weight`` is the dense share (convex) or the dense weight (RRF).
+
+    convex: ``weight * d + (1 - weight) * s`` with each retriever's scores min-max
+    normalised over its own top ``depth`` (rows below that get 0); rrf: ``w / (rrf_k + rank)``.
+    """
+    if mode == "dense":
+        return dense
+    if mode == "bm25":
+        return sparse
+    n = len(dense)
+    depth = min(depth, n)
+    fused = np.zeros(n, dtype=np.float64)
+    for scores, w in ((dense, weight), (sparse, 1.0 - weight)):
+        top = np.argpartition(-scores, depth - 1)[:depth] if depth < n else np.arange(n)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        if fusion == "rrf":
+            fused[top] += w / (rrf_k + 1 + np.arange(len(top)))
+        else:
+            hi, lo = float(scores[top[0]]), float(scores[top[-1]])
+            if hi > lo:
+                fused[top] += w * (scores[top] - lo) / (hi - lo)
+            elif hi > 0:
+                fused[top] += w
+    return fused
+
+
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first, ties broken by row (stable)."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return part[np.lexsort((part, -scores[part]))]
+
+
+def mmr(rows: np.ndarray, relevance: np.ndarray, vectors: np.ndarray, k: int,
+        lam: float) -> np.ndarray:
+    """Maximal marginal relevance: the first row stays first; each next one trades
+    relevance (min-max scaled) against similarity to those already chosen."""
+    if len(rows) <= 1 or lam >= 1.0:
+        return rows[:k]
+    rel = relevance.astype(np.float64)
+    span = rel.max() - rel.min()
+    rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
+    sims = vectors @ vectors.T
+    chosen = [0]
+    left = list(range(1, len(rows)))
+    while left and len(chosen) < k:
+        best = max(left, key=lambda i: lam * rel[i] - (1 - lam) * max(sims[i, j] for j in chosen))
+        chosen.append(best)
+        left.remove(best)
+    return rows[chosen]
