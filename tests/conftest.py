@@ -69,8 +69,19 @@ def built(corpus_copy, tmp_path):
     import kzqa
 
     index = tmp_path / "index"
-    kzqa.build(corpus_copy, index, embedder=FakeEmbedder())
+    kzqa.build(corpus_copy, index, FAKE_SETTINGS, embedder=FakeEmbedder())
     return corpus_copy, index
+
+
+def _fake_settings():
+    """The shipped abstention rule is fitted to the real model's signals; with the fake
+    model, "answerable" means sharing words with a passage: its best cosine >= 0.26."""
+    from kzqa.settings import Abstention, Settings
+
+    return Settings(abstention=Abstention({"dense": 10.0}, -2.6))
+
+
+FAKE_SETTINGS = _fake_settings()
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -64,6 +64,8 @@ def test_a_question_gets_the_verbatim_quote_and_its_source(page):
     reply = ask(page, "Can people protest in Kazakhstan?")
     quote = reply.locator("blockquote").first
     assert quote.inner_text().strip() == PROTEST  # displayed exactly as in the source
+    bold = quote.locator("strong")  # the answering sentence, highlighted inside the quote
+    assert bold.count() >= 1 and bold.first.inner_text() in PROTEST
     text = reply.inner_text()
     assert "Limited Political Freedoms Encourage Citizens to Flee Kazakhstan" in text
     assert "section “Crackdowns on Peaceful Assembly”, ¶ 6." in text
@@ -92,11 +94,11 @@ def test_clicking_an_example_question_asks_it(page):
 
 
 def test_a_follow_up_uses_the_conversation(page):
-    first = ask(page, "What happens to NGOs?")
-    assert "Harassment of Civil Society" in first.inner_text()
-    follow = ask(page, "Are they labelled as anything?", submit="button")
+    first = ask(page, "Who ruled Kazakhstan after independence?")
+    assert "Nazarbayev" in first.inner_text()
+    follow = ask(page, "Who came after him?", submit="button")
     text = follow.inner_text()
-    assert "follow-up" in text and "foreign agents" in text
+    assert "follow-up to the earlier question" in text and "Kassym-Jomart Tokayev" in text
 
 
 def test_an_off_topic_question_is_answered_with_silence_and_examples(page):

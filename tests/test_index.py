@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 import kzqa
-from conftest import ROOT, FakeEmbedder, write
+from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 from kzqa.index import MANIFEST
 
 
@@ -27,7 +27,7 @@ def test_the_index_is_plain_inspectable_files(built):
     assert all(f.suffix in (".npy", ".json") for f in next(index.glob("bm25-*")).iterdir())
     manifest = json.loads((index / MANIFEST).read_text())
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256}
-    assert kzqa.Settings.from_dict(manifest["settings"]) == kzqa.Settings()
+    assert kzqa.Settings.from_dict(manifest["settings"]) == FAKE_SETTINGS
     assert manifest["kzqa_version"] == kzqa.__version__
     assert set(manifest["corpus"]["files"]) == {p.name for p in corpus.iterdir()}
     assert manifest["corpus"]["path"] == "../corpus"

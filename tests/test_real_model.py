@@ -89,9 +89,9 @@ def test_off_topic_questions_are_abstained(shipped, question):
 
 
 def test_rebuilding_the_shipped_corpus_reproduces_the_committed_index(tmp_path):
-    report = kzqa.build(CORPUS, tmp_path / "index")
-    assert report.passages == 19
     committed = json.loads((INDEX / "manifest.json").read_text())
+    report = kzqa.build(CORPUS, tmp_path / "index", kzqa.Settings.from_dict(committed["settings"]))
+    assert report.passages == 19
     rebuilt = json.loads((tmp_path / "index" / "manifest.json").read_text())
     for key in ("model", "settings", "documents", "count", "kzqa_version"):
         assert rebuilt[key] == committed[key], key
@@ -122,3 +122,18 @@ def test_a_changed_corpus_stops_the_cli_with_the_rebuild_command(tmp_path):
     assert json.loads(proc.stdout)["passages"][0]["text"].startswith(
         "Although Kazakhstan holds regular elections, they are widely criticised by international "
         "observers for being free and fair.")
+
+
+def test_own_question_set_keeps_its_measured_quality(shipped):
+    """Floors at the levels measured when the rule was fitted (README, "Retrieval quality"):
+    a change that lowers them fails here. The issue's targets are higher; see the README."""
+    from kzqa import eval as ev
+
+    report = ev.evaluate_questions(shipped, CORPUS.parent / "eval" / "questions.jsonl")
+    held = report["heldout"]
+    assert held["abstention_recall"] >= 0.9  # unanswerable questions get silence
+    assert held["wrongly_abstained"] <= 0.08
+    assert held["hit@1"] >= 0.75 and held["hit@3"] >= 0.85
+    assert report["all"]["follow_ups_correct"] >= 0.6
+    by_kind = report["all"]["by_kind"]
+    assert by_kind["off-topic"]["abstained"] == 1.0 and by_kind["uncovered"]["abstained"] >= 0.85

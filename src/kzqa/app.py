@@ -33,7 +33,8 @@ INTRO = (
     "# kzqa — political freedoms in Kazakhstan, in the sources’ own words\n"
     "Ask a question. kzqa answers **only with passages quoted verbatim** from the documents "
     "listed on the right, each with its source. It never writes text of its own: no "
-    "summary, no paraphrase. When the documents do not answer a question, it says so."
+    "summary, no paraphrase. The sentences that answer best are in **bold** inside the "
+    "unchanged quote. When the documents do not answer a question, it says so."
 )
 
 

@@ -233,9 +233,12 @@ def _build(args: argparse.Namespace) -> int:
 
     from .paths import default_corpus_dir, default_index_dir
 
-    settings = kzqa.Settings().with_(model=args.model, max_chars=args.max_chars, **_overrides(args))
+    from .index import previous_settings
+
     corpus = args.corpus or default_corpus_dir()
     index = args.index or default_index_dir()
+    settings = previous_settings(index).with_(model=args.model, max_chars=args.max_chars,
+                                              **_overrides(args))
     bar = _ProgressBar(f"Embedding passages of {corpus} with {settings.model}")
     try:
         report = kzqa.build(corpus, index, settings, skip_invalid=args.skip_invalid,

@@ -136,7 +136,7 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
 
     started = time.perf_counter()
     corpus, index = Path(corpus), Path(index)
-    settings = settings or Settings()
+    settings = settings or previous_settings(index)
     if not corpus.is_dir():
         raise KzqaError(f"corpus folder not found: {corpus}")
     scan = scan_corpus(corpus)
@@ -192,6 +192,16 @@ def encode_passages(embedder: Embedder, texts: list[str], sentences: list[str],
     everything = np.ascontiguousarray(everything, dtype=np.float32)
     faiss.normalize_L2(everything)
     return everything[: len(texts)].copy(), everything[len(texts) :].copy()
+
+
+def previous_settings(index: Path) -> Settings:
+    """The settings of the index already at ``index`` (defaults where there is none, or it
+    cannot be read): a rebuild keeps its search settings and fitted abstention rule."""
+    try:
+        stored = Settings.from_dict(json.loads((Path(index) / MANIFEST).read_text("utf-8"))["settings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return Settings()
+    return Settings().with_search_of(stored)
 
 
 def load_index(index: Path, *, check_corpus: bool = True) -> StoredIndex:

@@ -95,8 +95,22 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list) -> str:
+    """``literal(text)`` with the ``spans`` (offsets into ``text``) in bold: the characters
+    shown are exactly ``text``; only emphasis is added around the answering sentences."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos or not 0 <= start < end <= len(text):
+            continue
+        out += [literal(text[pos:start]), "<strong>", literal(text[start:end]), "</strong>"]
+        pos = end
+    out.append(literal(text[pos:]))
+    return "".join(out)
+
+
 def _quote(hit: Hit) -> str:
-    return f"> {literal(hit.text)}\n\n— {citation_markdown(hit)}\n"
+    spans = hit.highlights if len(hit.highlights) and hit.highlights != ((0, len(hit.text)),) else ()
+    return f"> {highlighted(hit.text, spans)}\n\n— {citation_markdown(hit)}\n"
 
 
 def _safe_url(url: str) -> str:

@@ -45,22 +45,14 @@ class Diagnosis:
 
 
 class Scorer:
-    """Fused passage scores for a query: dense + BM25 per ``Settings``. The dense score of
-    a passage blends its own cosine with its best sentence's (``sentence_weight``), when
-    sentence vectors are given."""
+    """Fused passage scores for a query: dense cosine + BM25 per ``Settings``."""
 
-    def __init__(self, matrix: np.ndarray, lexical: Lexical, settings: Settings,
-                 sentences: np.ndarray | None = None, sentence_rows: np.ndarray | None = None):
+    def __init__(self, matrix: np.ndarray, lexical: Lexical, settings: Settings):
         self.matrix, self.lexical, self.settings = matrix, lexical, settings
-        self.sentences = sentences.astype(np.float32) if sentences is not None and len(sentences) else None
-        self.sentence_rows = sentence_rows
 
     def scores(self, qvec: np.ndarray, terms: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s = self.settings
         dense = self.matrix @ qvec
-        if self.sentences is not None and s.sentence_weight > 0:
-            best_sentence = np.maximum.reduceat(self.sentences @ qvec, self.sentence_rows)
-            dense = (1 - s.sentence_weight) * dense + s.sentence_weight * best_sentence
         sparse = self.lexical.scores(terms) if s.mode != "dense" else np.zeros(len(dense), np.float32)
         return fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k, s.depth), dense, sparse
 
@@ -77,8 +69,7 @@ class QA:
         self._embedder = embedder
         self._checked = False
         self._matrix = _vector_matrix(store.vectors)
-        self._scorer = Scorer(self._matrix, store.lexical, self.settings, store.sentence_vectors,
-                              store.sentence_rows)
+        self._scorer = Scorer(self._matrix, store.lexical, self.settings)
         self._centroid = store.centroid
         self._terms_cache: dict[int, set[str]] = {}
 
@@ -114,9 +105,9 @@ class QA:
         when the corpus does not answer the question.
 
         ``history`` holds the earlier questions of the conversation, oldest first. A question
-        that reads like a follow-up ("And what about the press?", "Are they labelled as
-        anything?") is searched together with the previous one; a self-contained question is
-        searched alone and never pulled back to the earlier topic.
+        that reads like a follow-up ("Are they labelled as anything?") and cannot be answered
+        alone is searched together with the previous one; a question that stands on its own
+        is searched alone and never pulled back to the earlier topic.
         """
         return self.diagnose(question, k, history).answer
 
@@ -125,13 +116,13 @@ class QA:
         question = clean_question(question)
         k = _check_k(k)
         earlier = [clean_question(h) for h in history if isinstance(h, str) and h.strip()]
-        follow_up = bool(earlier) and looks_like_follow_up(question)
-        query = f"{earlier[-1]} {question}" if follow_up else question
-        qvec, terms, focus_vec = self._encode(query, with_focus=True)
-        hits = self._hits(qvec, terms, k, diversify=True)
-        signals = self._signals(qvec, focus_vec, query, hits[0] if hits else None)
-        rule = self.settings.abstention
-        margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
+        query, follow_up = question, False
+        hits, signals, margin = self._attempt(query, k)
+        if margin < 0 and earlier and looks_like_follow_up(question):
+            # It leans on the conversation and says too little alone: read it with the
+            # previous question. A question that stands on its own is never pulled back.
+            query, follow_up = f"{earlier[-1]} {question}", True
+            hits, signals, margin = self._attempt(query, k)
         answered = bool(hits) and margin >= 0
         notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
             if follow_up and answered else ()
@@ -139,6 +130,14 @@ class QA:
         return Diagnosis(answer, tuple(hits), signals, follow_up, query, round(margin, 6))
 
     # -- internals ------------------------------------------------------------------
+
+    def _attempt(self, query: str, k: int) -> tuple[list[Hit], dict[str, float], float]:
+        qvec, terms, focus_vec = self._encode(query, with_focus=True)
+        hits = self._hits(qvec, terms, k, diversify=True)
+        signals = self._signals(qvec, focus_vec, query, hits[0] if hits else None)
+        rule = self.settings.abstention
+        margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
+        return hits, signals, margin
 
     def _encode(self, text: str, with_focus: bool = False):
         """The query vector and BM25 terms; with ``with_focus`` also the vector of the query

@@ -23,12 +23,14 @@ class Abstention:
     far the best passage stands above the corpus as a whole (best cosine minus the cosine
     to the centroid of all passages); ``coverage`` the idf-weighted share of the question's
     content words found in the best passage. Fitted by logistic regression on the tuning
-    half of eval/questions.jsonl (``kzqa calibrate``).
+    half of eval/questions.jsonl (``kzqa calibrate``); the rule uses ``focus`` and
+    ``coverage`` (``kzqa.eval.CALIBRATION_SIGNALS``), the others are reported for diagnosis.
     """
 
-    weights: dict[str, float] = field(default_factory=lambda: {"dense": 10.0, "focus": 0.0,
-                                                               "lift": 0.0, "coverage": 0.0})
-    bias: float = -2.6  # the plain cut-off dense >= 0.26 until calibrated
+    # Fitted by `kzqa calibrate eval/questions.jsonl` on the shipped corpus: the starting
+    # rule of a new index until it is calibrated on questions about its own corpus.
+    weights: dict[str, float] = field(default_factory=lambda: {"focus": 10.9514, "coverage": 4.4029})
+    bias: float = -2.9664
 
     def to_dict(self) -> dict[str, Any]:
         return {"weights": dict(self.weights), "bias": self.bias}
@@ -47,8 +49,7 @@ class Settings:
     # retrieval
     mode: str = "hybrid"  # hybrid | dense | bm25
     fusion: str = "convex"  # convex (min-max normalised scores) | rrf
-    dense_weight: float = 0.5  # dense share of the fused score
-    sentence_weight: float = 0.0  # share of a passage's dense score from its best sentence
+    dense_weight: float = 0.5  # dense share of the fused score (SciFact: 0.734 nDCG@10 at 0.5)
     rrf_k: int = 60
     depth: int = 100  # candidates taken from each retriever before fusion
     bm25_k1: float = 0.9
@@ -72,3 +73,14 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def with_search_of(self, other: Settings) -> Settings:
+        """These settings with the search-side ones (fusion, diversity, abstention) of
+        ``other``: what a rebuild keeps from the index it replaces."""
+        return replace(self, **{k: getattr(other, k) for k in SEARCH_SETTINGS})
+
+
+# Settings that only change how a built index is searched (not what it stores): kept across
+# rebuilds, changed by `kzqa build --dense-weight ...` or `kzqa calibrate`.
+SEARCH_SETTINGS = ("mode", "fusion", "dense_weight", "rrf_k", "depth", "mmr_lambda",
+                   "highlight_margin", "abstention")

@@ -1,0 +1,108 @@
+"""The search layer with the fake model: modes, diversity, highlights, follow-ups, settings
+kept across rebuilds, calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import kzqa
+from conftest import FakeEmbedder
+from kzqa import eval as ev
+from kzqa.cli import main
+from kzqa.retrieval import fuse, mmr, top_rows
+from kzqa.search import looks_like_follow_up, mask_ubiquitous
+
+
+@pytest.fixture
+def qa(built):
+    return kzqa.load(built[1], embedder=FakeEmbedder())
+
+
+def test_fusion_modes_and_depth():
+    dense = np.array([0.9, 0.1, 0.5, 0.0])
+    sparse = np.array([0.0, 8.0, 4.0, 0.0])
+    assert list(top_rows(fuse(dense, sparse, "dense", "convex", 0.5, 60, 10), 4)) == [0, 2, 1, 3]
+    assert list(top_rows(fuse(dense, sparse, "bm25", "convex", 0.5, 60, 10), 4))[:3] == [1, 2, 0]
+    convex = fuse(dense, sparse, "hybrid", "convex", 0.5, 60, 10)
+    assert convex[2] == pytest.approx(0.5 * 0.5 / 0.9 + 0.5 * 0.5)  # both sides min-max scaled
+    rrf = fuse(dense, sparse, "hybrid", "rrf", 0.5, 60, 10)
+    assert rrf[2] == pytest.approx(0.5 / 62 + 0.5 / 62)
+    shallow = fuse(dense, sparse, "hybrid", "convex", 0.5, 60, 1)  # only each side's best counts
+    assert shallow[3] == 0 and shallow[2] == 0
+
+
+def test_mmr_keeps_the_best_first_and_prefers_a_different_second():
+    vectors = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)  # rows 0 and 1 say the same
+    rows = np.array([10, 11, 12])
+    chosen = mmr(rows, np.array([1.0, 0.95, 0.9]), vectors, 3, lam=0.5)
+    assert list(chosen) == [10, 12, 11]
+    assert mmr(rows, np.array([1.0, 0.95, 0.9]), vectors, 3, lam=0.9)[0] == 10
+    assert list(mmr(rows, np.array([1.0, 0.95, 0.9]), vectors, 3, lam=1.0)) == [10, 11, 12]
+
+
+def test_highlights_are_sentence_offsets_into_the_unchanged_passage(qa):
+    answer = qa.search("permits for public demonstrations rarely granted", k=3)
+    for hit in answer.passages:
+        assert hit.highlights
+        for start, end in hit.highlights:
+            sentence = hit.text[start:end]
+            assert sentence and sentence == sentence.strip() and sentence in hit.text
+    top = answer.passages[0]
+    start, end = top.highlights[0]
+    assert "permits" in top.text[start:end]
+
+
+def test_ubiquitous_words_are_masked_for_the_focus_signal(qa):
+    masked = mask_ubiquitous("What is the population of Kazakhstan?", qa.store.lexical)
+    assert "Kazakhstan" not in masked and "population" in masked
+
+
+def test_follow_up_reading_is_used_only_when_the_question_needs_it(qa):
+    earlier = ["Do independent journalists and activists face harassment, censorship and imprisonment?"]
+    follow = qa.diagnose("And what about them?", history=earlier)
+    assert follow.follow_up and follow.query.startswith(earlier[0])
+    alone = qa.diagnose("permits for public demonstrations rarely granted", history=earlier)
+    assert not alone.follow_up and alone.query == "permits for public demonstrations rarely granted"
+    assert not qa.diagnose("zorblat quux recipe", history=earlier).follow_up  # not a follow-up shape
+
+
+def test_a_rebuild_keeps_the_search_settings_of_the_index_it_replaces(built, capsys):
+    corpus, index = built
+    code = main(["build", "--corpus", str(corpus), "--index", str(index), "--dense-weight", "0.8"])
+    assert code == 0
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["settings"]["abstention"] = {"weights": {"focus": 1.0}, "bias": -0.5}
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    main(["build", "--corpus", str(corpus), "--index", str(index)])
+    settings = kzqa.load(index).settings
+    assert settings.dense_weight == 0.8 and settings.abstention.bias == -0.5
+
+
+def test_calibrate_fits_on_the_tuning_split_and_saves_the_rule(built, tmp_path, capsys):
+    _, index = built
+    rows = []
+    for i, (q, a) in enumerate([
+        ("permits for public demonstrations", ["limited-political-freedoms-kazakhstan#6"]),
+        ("journalists censorship imprisonment", ["limited-political-freedoms-kazakhstan#5"]),
+        ("opposition parties registration", ["limited-political-freedoms-kazakhstan#3"]),
+        ("elections observers free fair", ["limited-political-freedoms-kazakhstan#4"]),
+        ("surveillance activists fear", ["limited-political-freedoms-kazakhstan#7"]),
+        ("zorblat quux", []), ("frumious bandersnatch", []), ("wobble glorp", []), ("snark hunting", []),
+    ]):
+        rows.append({"id": f"q{i}", "question": q, "answers": a, "split": "tune"})
+    path = tmp_path / "qs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["calibrate", str(path), "--index", str(index)]) == 0
+    assert "Saved in the index manifest" in capsys.readouterr().out
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    report = ev.evaluate_questions(qa, path)
+    assert report["tune"]["abstention_recall"] == 1.0 and report["tune"]["wrongly_abstained"] == 0.0
+    assert main(["eval", str(path), "--index", str(index)]) == 0
+    assert "abstention_recall" in capsys.readouterr().out
+
+
+def test_follow_up_shapes():
+    assert looks_like_follow_up("Who came after him?") and not looks_like_follow_up("Who is Tokayev?")
