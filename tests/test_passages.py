@@ -144,6 +144,17 @@ def test_a_long_paragraph_is_cut_into_sentence_windows_that_tile_it():
     assert passages[0].start == text.index("Sentence") and passages[-1].end == len(text) - 1
 
 
+def test_odd_spaces_before_a_period_do_not_crash_sentence_splitting():
+    # sentencex panics on these when given them raw; kzqa must still cut and quote exactly
+    from kzqa.passages import sentence_spans
+
+    for text in ["A\xa0. B is here.", "Z\u2009. Next one.", "x " * 400 + "A\xa0. B."]:
+        spans = sentence_spans(text, 0, len(text))
+        assert spans and all(text[s:e].strip() == text[s:e] for s, e in spans)
+        for p in make_passages(_doc(text), max_chars=100):
+            assert text[p.start:p.end] == p.text
+
+
 def test_a_sentence_longer_than_the_window_is_cut_at_a_space():
     text = "word " * 200
     windows = sentence_windows(text, 0, len(text) - 1, 100)

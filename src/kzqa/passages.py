@@ -78,6 +78,7 @@ _CAPTION = [
         (r"(?i)\((photo|image|picture|credit)s?\b[^)]*\)\s*$", "photo credit"),
     ]
 ]
+_ODD_SPACE = re.compile(r"[^\S\n\r\t ]")  # whitespace other than ASCII space, tab, newline
 _SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)\]]*\s+[\"“‘(\[]?[A-Z0-9]")
 _WORD = re.compile(r"\w+")
 
@@ -194,10 +195,21 @@ def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Pas
 def sentence_spans(text: str, start: int, end: int, language: str = "en") -> list[tuple[int, int]]:
     """Sentence spans inside ``text[start:end]``, trimmed, as offsets into ``text``."""
     piece = text[start:end]
-    try:
-        bounds = sentencex.get_sentence_boundaries(language, piece)
-    except Exception:  # an unknown language code: fall back to English rules
-        bounds = sentencex.get_sentence_boundaries("en", piece)
+    # sentencex 1.0.32 panics on a multi-byte space before a period ("A\xa0. B"). It is
+    # given a copy with such spaces as ASCII spaces, character for character, so its
+    # offsets still index the original; nothing is changed in the text that is quoted.
+    proxy = _ODD_SPACE.sub(" ", piece)
+    bounds = None
+    for lang in (language, "en"):  # an unknown language code falls back to English rules
+        try:
+            bounds = sentencex.get_sentence_boundaries(lang, proxy)
+            break
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a Rust panic is a BaseException
+            continue
+    if bounds is None:
+        return [(start, end)]
     spans = []
     for b in bounds:
         s, e = _trim(piece, b["start_index"], b["end_index"])
