@@ -107,3 +107,19 @@ def test_odd_but_valid_questions_are_answered_or_abstained_never_raised(qa):
               "**bold** `code` [link](http://x)"]:
         answer = qa.ask(q)
         assert isinstance(answer, kzqa.Answer)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(question=st.text(max_size=300), history=st.lists(st.text(max_size=50), max_size=3))
+def test_ask_answers_or_refuses_clearly_for_any_string(qa, question, history):
+    try:
+        answer = qa.ask(question, k=3, history=history)
+    except kzqa.InvalidQuestion:
+        assert not question.strip() or len(question) > 2000 or not question.translate(
+            {c: None for c in range(32)}).strip()
+        return
+    assert isinstance(answer, kzqa.Answer) and answer.abstained == (answer.passages == ())

@@ -136,3 +136,15 @@ def test_a_byte_order_mark_is_not_quoted(tmp_path):
     [doc] = scan_corpus(tmp_path).documents
     [p] = make_passages(doc)
     assert p.text == "Paragraph one." and p.start == 1
+
+
+def test_a_link_out_of_the_corpus_folder_is_refused_and_one_inside_is_read(tmp_path):
+    outside = write(tmp_path / "secret.txt", "Not part of the corpus.\n")
+    corpus = tmp_path / "corpus"
+    write(corpus / "real.txt", "A real document.\n")
+    (corpus / "leak.txt").symlink_to(outside)
+    (corpus / "alias.txt").symlink_to(corpus / "real.txt")
+    scan = scan_corpus(corpus)
+    assert [p.path for p in scan.problems] == ["leak.txt"]
+    assert "outside the corpus folder" in scan.problems[0].reason
+    assert sorted(d.file for d in scan.documents) == ["alias.txt", "real.txt"]

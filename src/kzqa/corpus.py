@@ -75,8 +75,13 @@ def scan_corpus(folder: Path) -> CorpusScan:
     ids: dict[str, str] = {}
     files = corpus_files(folder)
     names = {p.relative_to(folder).as_posix() for p in files}
+    root = folder.resolve()
     for path in files:
         rel = path.relative_to(folder).as_posix()
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            problems.append(CorpusProblem(rel, "a link to a file outside the corpus folder; "
+                                          "copy the file into the corpus instead"))
+            continue
         data = path.read_bytes()
         if rel.endswith(SIDECAR_SUFFIX):
             hashes[rel] = _sha256(data)

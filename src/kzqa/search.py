@@ -115,7 +115,7 @@ class QA:
         """``ask``, plus the ranking it saw and the signals behind its decision."""
         question = clean_question(question)
         k = _check_k(k)
-        earlier = [clean_question(h) for h in history if isinstance(h, str) and h.strip()]
+        earlier = [h for h in map(_usable, history) if h]  # unusable entries are ignored
         query, follow_up = question, False
         hits, signals, margin = self._attempt(query, k)
         if margin < 0 and earlier and looks_like_follow_up(question):
@@ -274,6 +274,14 @@ def clean_question(question: object) -> str:
         raise InvalidQuestion(f"the question is {len(text):,} characters long; the limit is "
                               f"{MAX_QUESTION_CHARS:,}. Ask a shorter question.")
     return text
+
+
+def _usable(earlier: object) -> str | None:
+    """An earlier question as searched, or None when it cannot be one."""
+    try:
+        return clean_question(earlier)
+    except InvalidQuestion:
+        return None
 
 
 def _check_k(k: int) -> int:
