@@ -138,13 +138,32 @@ def test_a_byte_order_mark_is_not_quoted(tmp_path):
     assert p.text == "Paragraph one." and p.start == 1
 
 
-def test_a_link_out_of_the_corpus_folder_is_refused_and_one_inside_is_read(tmp_path):
+def test_a_link_out_of_the_corpus_folder_is_refused_and_one_inside_counts_as_a_copy(tmp_path):
     outside = write(tmp_path / "secret.txt", "Not part of the corpus.\n")
     corpus = tmp_path / "corpus"
     write(corpus / "real.txt", "A real document.\n")
     (corpus / "leak.txt").symlink_to(outside)
     (corpus / "alias.txt").symlink_to(corpus / "real.txt")
     scan = scan_corpus(corpus)
-    assert [p.path for p in scan.problems] == ["leak.txt"]
-    assert "outside the corpus folder" in scan.problems[0].reason
-    assert sorted(d.file for d in scan.documents) == ["alias.txt", "real.txt"]
+    problems = {p.path: p.reason for p in scan.problems}
+    assert "outside the corpus folder" in problems["leak.txt"]
+    assert problems["real.txt"].startswith("the same text as alias.txt")  # a link is a copy
+    assert [d.file for d in scan.documents] == ["alias.txt"]
+
+
+def test_duplicate_and_oversized_documents_are_named(tmp_path, monkeypatch):
+    import kzqa.corpus
+
+    write(tmp_path / "a.txt", "The same text.\n")
+    write(tmp_path / "copy of a.txt", "The same text.\n")
+    write(tmp_path / "big.txt", "x" * 2000 + "\n")
+    monkeypatch.setattr(kzqa.corpus, "MAX_DOCUMENT_BYTES", 1000)
+    problems = {p.path: p.reason for p in scan_corpus(tmp_path).problems}
+    assert problems["copy of a.txt"].startswith("the same text as a.txt")
+    assert "too large" in problems["big.txt"] and "split it" in problems["big.txt"]
+
+
+def test_names_with_spaces_and_unicode_are_read(tmp_path):
+    write(tmp_path / "Отчёт 2024 (final).txt", "Текст документа.\n")
+    [doc] = scan_corpus(tmp_path).documents
+    assert doc.doc_id == "отчёт-2024-final" and doc.source.title == "Отчёт 2024 (final)"

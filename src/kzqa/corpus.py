@@ -25,6 +25,7 @@ from .results import Source
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 SIDECAR_SUFFIX = ".meta.yaml"
 METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "language")
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~30,000 passages, ~3 h to embed here: split larger files
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
@@ -73,6 +74,7 @@ def scan_corpus(folder: Path) -> CorpusScan:
     ignored: list[str] = []
     hashes: dict[str, str] = {}
     ids: dict[str, str] = {}
+    seen_text: dict[str, str] = {}  # sha256 -> first file with that text
     files = corpus_files(folder)
     names = {p.relative_to(folder).as_posix() for p in files}
     root = folder.resolve()
@@ -94,6 +96,15 @@ def scan_corpus(folder: Path) -> CorpusScan:
             ignored.append(rel)
             continue
         hashes[rel] = _sha256(data)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            problems.append(CorpusProblem(rel, f"too large ({len(data) / 2**20:.0f} MB; the limit is "
+                                          f"{MAX_DOCUMENT_BYTES // 2**20} MB): split it into parts"))
+            continue
+        if hashes[rel] in seen_text:
+            problems.append(CorpusProblem(rel, f"the same text as {seen_text[hashes[rel]]}; "
+                                          "remove one copy"))
+            continue
+        seen_text[hashes[rel]] = rel
         try:
             doc = read_document(path, rel, data)
         except _SidecarProblem as p:
