@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -203,3 +204,45 @@ def test_a_model_of_another_dimension_is_refused(built):
     qa = kzqa.load(index, embedder=FakeEmbedder(dimension=32))
     with pytest.raises(kzqa.IndexMismatch, match="256-dimensional"):
         qa.ask("elections")
+
+
+RANDOM_KILL_SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    sys.path.insert(0, {tests!r})
+    from conftest import FakeEmbedder
+    import kzqa, kzqa.index as idx
+    real = idx._atomic_write
+    def slow(path, data):            # stretch the writes so kills land inside them too
+        time.sleep(0.05); real(path, data); time.sleep(0.05)
+    idx._atomic_write = slow
+    class Slow(FakeEmbedder):
+        def encode(self, texts, batch_size=32, progress=None):
+            time.sleep(0.15)
+            return super().encode(texts, batch_size, progress)
+    print("building", flush=True)
+    kzqa.build({corpus!r}, {index!r}, embedder=Slow())
+    print("built", flush=True)
+""")
+
+
+def test_builds_killed_at_random_moments_never_break_the_previous_index(built):
+    import random
+    import signal
+
+    corpus, index = built
+    rng = random.Random(20261123)  # fixed seed: the same kill moments on every run
+    survived = 0
+    for attempt in range(12):
+        write(corpus / "extra.txt", f"Attempt {attempt}: another paragraph about the press.\n")
+        script = RANDOM_KILL_SCRIPT.format(tests=str(ROOT / "tests"), corpus=str(corpus), index=str(index))
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "building"
+        time.sleep(rng.uniform(0.0, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        qa = kzqa.load(index, check_corpus=False, embedder=FakeEmbedder())  # always loadable
+        assert qa.search("elections").passages
+        survived += proc.returncode == -signal.SIGKILL
+    assert survived >= 10  # nearly every attempt really was killed mid-build
+    kzqa.build(corpus, index, embedder=FakeEmbedder())
+    assert kzqa.load(index).passages and not [p for p in index.iterdir() if ".tmp-" in p.name]
