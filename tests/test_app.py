@@ -95,6 +95,16 @@ def test_rest_route_answers_get_and_post(live_server):
     status, data = _get(f"{live_server}api/ask?question=%20%20")
     assert status == 400 and "question is empty" in data["error"]
     status, data = _get(f"{live_server}api/ask?question={q}&k=0")
-    assert status == 422
+    assert status == 422 and data["error"].startswith("invalid request: k:")
     status, data = _get(f"{live_server}api/health")
     assert data == {"status": "ok", "documents": 2, "passages": 19}
+
+
+def test_a_short_bounded_load_run_has_no_errors(live_server):
+    import sys
+
+    sys.path.insert(0, str(INDEX.parent / "bench"))
+    from load import run
+
+    report = run(live_server, clients=5, seconds=3.0, max_requests=300)
+    assert report["requests"] > 0 and report["errors"] == 0, report

@@ -141,9 +141,20 @@ def make_server(qa: QA) -> Any:
     """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
     import gradio as gr
     from fastapi import FastAPI, Query
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 
     app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
+        """422 with what is wrong, never echoing the input (which may not even encode)."""
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        text = "invalid request: " + "; ".join(problems)
+        return JSONResponse({"error": text.encode("utf-8", "replace").decode("utf-8")}, status_code=422)
 
     def answer(question: str, k: int, history: list[str]) -> JSONResponse:
         try:
