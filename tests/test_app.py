@@ -108,3 +108,35 @@ def test_a_short_bounded_load_run_has_no_errors(live_server):
 
     report = run(live_server, clients=5, seconds=3.0, max_requests=300)
     assert report["requests"] > 0 and report["errors"] == 0, report
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(live_server):
+    import http.client
+
+    parts = urllib.parse.urlsplit(live_server)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.putrequest("POST", "/api/ask")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(2 * 1024 * 1024))  # announced, never sent
+    conn.endheaders(b"{")
+    response = conn.getresponse()
+    assert response.status == 413 and "KiB" in json.loads(response.read())["error"]
+    conn.close()
+    status, data = _post(f"{live_server}api/ask", {"question": "x" * 5000})  # under the limit
+    assert status == 422 and data["error"].startswith("invalid request: question:")
+
+
+@pytest.mark.parametrize("path", ["gradio_api/file=/etc/passwd", "file=/etc/passwd",
+                                  "gradio_api/file=../../README.md", "../../etc/passwd",
+                                  "gradio_api/file=" + str(INDEX / "manifest.json"),
+                                  "static/../../pyproject.toml"])
+def test_no_file_beyond_the_page_is_served(live_server, path):
+    try:
+        with urllib.request.urlopen(live_server + path, timeout=30) as r:
+            body = r.read().decode("utf-8", "replace")
+            status = r.status
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read().decode("utf-8", "replace")
+    assert "root:x:0:0" not in body and '"format": "kzqa-index"' not in body
+    assert "[build-system]" not in body
+    assert status in (200, 403, 404, 405)  # 200 only for the page itself (unknown paths)

@@ -123,3 +123,11 @@ def test_help_is_written_for_people(capsys):
     out = capsys.readouterr().out
     for word in ("build", "ask", "search", "passages", "verbatim", "Examples"):
         assert word in out
+
+
+def test_an_index_path_that_is_a_file_gets_a_clear_error(corpus_copy, tmp_path, capsys):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("precious")
+    code, out, err = run(capsys, "build", "--corpus", str(corpus_copy), "--index", str(blocker))
+    assert code == 2 and "cannot create the index folder" in err and "Traceback" not in err
+    assert blocker.read_text() == "precious"

@@ -7,7 +7,9 @@ endpoints); ``make_server(qa)`` mounts it on FastAPI with the REST routes
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,7 +29,8 @@ EXAMPLES = (
 )
 DEFAULT_K = 3
 CONCURRENCY = 4  # answers computed at once; the model itself runs one batch at a time
-QUEUE_SIZE = 64  # requests waiting beyond that are refused with "queue full"
+QUEUE_SIZE = 64  # requests waiting beyond that are refused ("queue full" / HTTP 503)
+MAX_BODY_BYTES = 1024 * 1024  # a request body larger than this gets HTTP 413
 
 INTRO = (
     "# kzqa — political freedoms in Kazakhstan, in the sources’ own words\n"
@@ -145,6 +148,9 @@ def make_server(qa: QA) -> Any:
     from fastapi.responses import JSONResponse
 
     app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    slots = threading.BoundedSemaphore(CONCURRENCY + QUEUE_SIZE)  # working + waiting
+    working = threading.Semaphore(CONCURRENCY)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
@@ -157,10 +163,16 @@ def make_server(qa: QA) -> Any:
         return JSONResponse({"error": text.encode("utf-8", "replace").decode("utf-8")}, status_code=422)
 
     def answer(question: str, k: int, history: list[str]) -> JSONResponse:
+        if not slots.acquire(blocking=False):
+            return JSONResponse({"error": f"busy: {CONCURRENCY + QUEUE_SIZE} requests are already "
+                                 "being answered or waiting; try again shortly"}, status_code=503)
         try:
-            return JSONResponse(qa.ask(question, k=k, history=history).to_dict())
+            with working:
+                return JSONResponse(qa.ask(question, k=k, history=history).to_dict())
         except KzqaError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
+        finally:
+            slots.release()
 
     @app.get("/api/ask", summary="Answer a question with verbatim, cited passages")
     def ask_get(question: str = Query(max_length=MAX_QUESTION_CHARS * 2),
@@ -184,6 +196,48 @@ def theme() -> Any:
 
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                              font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over ``limit`` bytes with HTTP 413, whether the
+    size is announced (Content-Length) or streamed (chunked)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await _too_large(send, self.limit)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps({"error": f"request body over {limit // 1024} KiB"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -> None:
