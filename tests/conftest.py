@@ -129,3 +129,32 @@ PROTEST = ("Kazakhstan’s laws require government permits for public demonstrat
            "are rarely granted. Protests without approval are deemed illegal and dispersed with police "
            "violence. Organisers and participants face arrests, fines, and intimidation, reinforcing the "
            "risks of political engagement.")
+
+
+def http_get(url: str) -> tuple[int, dict]:
+    """GET a JSON route of the live server: (status, body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def http_post(url: str, body: dict | bytes) -> tuple[int, dict]:
+    """POST JSON (a dict, or raw bytes as they are) to the live server: (status, body)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 import kzqa
-from conftest import INDEX, PROTEST
+from conftest import INDEX, PROTEST, http_get, http_post
 
 pytestmark = pytest.mark.model
 
@@ -24,24 +24,6 @@ def client(live_server):
     from gradio_client import Client
 
     return Client(live_server, verbose=False)
-
-
-def _get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
-def _post(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def test_chat_endpoint_quotes_the_passage_verbatim_with_its_citation(client):
@@ -86,17 +68,17 @@ def test_api_errors_are_clear_messages(client):
 
 def test_rest_route_answers_get_and_post(live_server):
     q = urllib.parse.quote(QUESTION)
-    status, data = _get(f"{live_server}api/ask?question={q}&k=2")
+    status, data = http_get(f"{live_server}api/ask?question={q}&k=2")
     assert status == 200 and data["passages"][0]["text"] == PROTEST and len(data["passages"]) == 2
     assert kzqa.Answer.from_dict(data).passages[0].citation() == data["passages"][0]["citation"]
-    status, data = _post(f"{live_server}api/ask", {"question": "Who came after him?",
+    status, data = http_post(f"{live_server}api/ask", {"question": "Who came after him?",
                                                    "history": ["Who ruled Kazakhstan after independence?"]})
     assert status == 200 and "Kassym-Jomart Tokayev" in data["passages"][0]["text"]
-    status, data = _get(f"{live_server}api/ask?question=%20%20")
+    status, data = http_get(f"{live_server}api/ask?question=%20%20")
     assert status == 400 and "question is empty" in data["error"]
-    status, data = _get(f"{live_server}api/ask?question={q}&k=0")
+    status, data = http_get(f"{live_server}api/ask?question={q}&k=0")
     assert status == 422 and data["error"].startswith("invalid request: k:")
-    status, data = _get(f"{live_server}api/health")
+    status, data = http_get(f"{live_server}api/health")
     assert data == {"status": "ok", "documents": 2, "passages": 19}
 
 
@@ -122,7 +104,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(live_server):
     response = conn.getresponse()
     assert response.status == 413 and "KiB" in json.loads(response.read())["error"]
     conn.close()
-    status, data = _post(f"{live_server}api/ask", {"question": "x" * 5000})  # under the limit
+    status, data = http_post(f"{live_server}api/ask", {"question": "x" * 5000})  # under the limit
     assert status == 422 and data["error"].startswith("invalid request: question:")
 
 

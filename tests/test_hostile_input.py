@@ -4,11 +4,10 @@ traceback or a server error. (The chat page is covered in test_browser.py.)"""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 
+from conftest import http_post
 from kzqa.cli import main
 
 ODD = [
@@ -48,21 +47,11 @@ def test_cli_batch_survives_every_odd_line(index, capsys, monkeypatch):
     assert sum("error" in r for r in rows) == 1 and len(rows) == len(ODD) + 1
 
 
-def _post(url: str, body: bytes) -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
 @pytest.mark.model
 @pytest.mark.parametrize("question", ODD + REFUSED)
 def test_http_answers_or_refuses_clearly(live_server, question):
     body = json.dumps({"question": question}).encode()  # lone surrogates travel as \ud800
-    status, data = _post(f"{live_server}api/ask", body)
+    status, data = http_post(f"{live_server}api/ask", body)
     if question in REFUSED:
         assert status in (400, 422) and data["error"]  # kzqa's message, or the size check's
     elif "\ud800" in question:
@@ -75,7 +64,7 @@ def test_http_answers_or_refuses_clearly(live_server, question):
 def test_http_rejects_broken_json_and_wrong_types_clearly(live_server):
     for body in (b"{not json", b'{"question": 42}', b'{"question": "ok", "k": "many"}',
                  b'{"question": "ok", "history": "not a list"}', b"\xff\xfe"):
-        status, data = _post(f"{live_server}api/ask", body)
+        status, data = http_post(f"{live_server}api/ask", body)
         assert status == 422 and data["error"].startswith("invalid request: ")
 
 
