@@ -123,3 +123,15 @@ def test_html_and_markdown_in_a_question_render_literally_and_nothing_runs(page)
     assert reply.is_visible()
     assert page.locator("#kzqa-question textarea").is_enabled()  # the page still works
     assert ask(page, "Is the press free in Kazakhstan?").locator("blockquote").count() >= 1
+
+
+def test_odd_questions_in_the_chat_get_a_reply_or_a_clear_message(page):
+    empty = ask(page, "   ", submit="button")
+    assert "the question is empty" in empty.inner_text().lower()
+    for question in ("Выборы в Казахстане свободны?", "هل الانتخابات حرة؟", "🗳️❓", "?!?"):
+        reply = ask(page, question)
+        assert page.locator(USER).last.inner_text().strip() == question  # shown as typed
+        assert reply.inner_text().strip()
+    box = page.locator("#kzqa-question textarea")
+    assert box.get_attribute("maxlength") == "2000"  # the page refuses to take more
+    assert page.evaluate("window.__kzqa_xss") is None and page.dialogs == []

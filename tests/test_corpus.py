@@ -167,3 +167,16 @@ def test_names_with_spaces_and_unicode_are_read(tmp_path):
     write(tmp_path / "Отчёт 2024 (final).txt", "Текст документа.\n")
     [doc] = scan_corpus(tmp_path).documents
     assert doc.doc_id == "отчёт-2024-final" and doc.source.title == "Отчёт 2024 (final)"
+
+
+def test_a_real_50_mb_file_is_refused_quickly_and_the_rest_is_read(tmp_path):
+    import time
+
+    write(tmp_path / "small.txt", "A small document.\n")
+    with open(tmp_path / "huge.txt", "wb") as f:
+        f.write(b"Paragraph text about elections. " * (50 * 1024 * 1024 // 32))
+    started = time.perf_counter()
+    scan = scan_corpus(tmp_path)
+    assert [p.path for p in scan.problems] == ["huge.txt"] and "too large (50 MB" in scan.problems[0].reason
+    assert [d.file for d in scan.documents] == ["small.txt"]
+    assert time.perf_counter() - started < 60  # refused on its size, not after embedding it

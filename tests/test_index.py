@@ -246,3 +246,36 @@ def test_builds_killed_at_random_moments_never_break_the_previous_index(built):
     assert survived >= 10  # nearly every attempt really was killed mid-build
     kzqa.build(corpus, index, embedder=FakeEmbedder())
     assert kzqa.load(index).passages and not [p for p in index.iterdir() if ".tmp-" in p.name]
+
+
+def test_loading_and_answering_never_write(built, monkeypatch):
+    import builtins
+
+    corpus, index = built
+    real_open = builtins.open
+
+    def read_only_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            raise PermissionError(13, "Read-only file system", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", read_only_open)
+    for name in ("replace", "rename", "mkdir", "unlink", "remove"):
+        monkeypatch.setattr(os, name, lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "read-only")))
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    assert qa.ask("permits for public demonstrations").passages
+
+
+def test_an_unwritable_index_folder_gets_a_clear_error_and_keeps_the_old_index(built, monkeypatch):
+    corpus, index = built
+    before = _files(index)
+    (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
+    import kzqa.index as idx
+
+    def denied(path, data):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(idx, "_atomic_write", denied)
+    with pytest.raises(kzqa.KzqaError, match="cannot write the index .*Permission denied"):
+        kzqa.build(corpus, index, embedder=FakeEmbedder())
+    assert _files(index) == before

@@ -177,8 +177,14 @@ def test_any_document_yields_exact_non_overlapping_slices(paragraphs, sep, max_c
     last_end = -1
     for p in passages:
         assert text[p.start:p.end] == p.text and p.text.strip() == p.text and p.text
-        assert p.start >= last_end
+        assert p.start >= last_end  # no overlap
         last_end = p.end
+    kept = set()
+    for p in passages:
+        kept.update(range(p.start, p.end))
+    for block in document_blocks(doc):  # every character of a kept paragraph is quoted
+        if block.kind == "body":
+            assert all(i in kept or text[i].isspace() for i in range(block.start, block.end))
 
 
 def test_passages_of_a_dropped_in_file_are_slices_of_it(tmp_path):
