@@ -137,3 +137,14 @@ def test_own_question_set_keeps_its_measured_quality(shipped):
     assert report["all"]["follow_ups_correct"] >= 0.6
     by_kind = report["all"]["by_kind"]
     assert by_kind["off-topic"]["abstained"] == 1.0 and by_kind["uncovered"]["abstained"] >= 0.85
+
+
+def test_an_index_naming_an_unavailable_model_says_so_clearly(tmp_path):
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    shutil.copytree(INDEX, tmp_path / "index")
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["settings"]["model"] = "someone/model-that-is-not-here"
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    proc = _kzqa("ask", "--index", "index", "Can people protest?", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "cannot load the embedding model 'someone/model-that-is-not-here'" in proc.stderr
