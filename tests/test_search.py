@@ -106,3 +106,15 @@ def test_calibrate_fits_on_the_tuning_split_and_saves_the_rule(built, tmp_path, 
 
 def test_follow_up_shapes():
     assert looks_like_follow_up("Who came after him?") and not looks_like_follow_up("Who is Tokayev?")
+
+
+def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built, monkeypatch):
+    from starlette.testclient import TestClient
+
+    import kzqa.app
+
+    monkeypatch.setattr(kzqa.app, "CONCURRENCY", 0)
+    monkeypatch.setattr(kzqa.app, "QUEUE_SIZE", 0)
+    client = TestClient(kzqa.app.make_server(kzqa.load(built[1], embedder=FakeEmbedder())))
+    response = client.get("/api/ask", params={"question": "permits for demonstrations"})
+    assert response.status_code == 503 and response.json()["error"].startswith("busy:")
