@@ -53,6 +53,7 @@ def _isolated(request, monkeypatch, tmp_path):
         import kzqa.embedding
 
         monkeypatch.setattr(kzqa.embedding, "make_embedder", lambda name: FakeEmbedder())
+        monkeypatch.setattr(kzqa.embedding, "make_query_embedder", lambda name: FakeEmbedder())
 
 
 @pytest.fixture
@@ -105,9 +106,7 @@ def live_server():
 
     import kzqa
     from kzqa.app import make_server
-    from kzqa.embedding import SentenceTransformerEmbedder
-
-    qa = kzqa.load(INDEX, embedder=SentenceTransformerEmbedder()).warm_up()
+    qa = kzqa.load(INDEX).warm_up()  # the production query path (NumPy encoder)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

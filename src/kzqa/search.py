@@ -222,7 +222,7 @@ class QA:
 
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = embedding.make_embedder(self.settings.model)
+            self._embedder = embedding.make_query_embedder(self.settings.model)
         return self._embedder
 
 
