@@ -12,13 +12,19 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kzqa-installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install chromium clean-venv
+.PHONY: run test bench install chromium clean-venv
 
 run: $(STAMP)
 	$(BIN)/kzqa serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# Benchmarks (each against a bare baseline in the same run; loopback only; ~4 min).
+bench: $(STAMP)
+	$(BIN)/python bench/startup.py --runs 5
+	$(BIN)/python bench/query.py --repeat 3
+	$(BIN)/python bench/load.py --seconds 10
 
 install: $(STAMP)
 
