@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .errors import KzqaError
-from .render import answer_markdown, answer_text, literal
+from .render import _safe_url, answer_markdown, answer_text, literal
 from .search import MAX_K, MAX_QUESTION_CHARS, QA
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
@@ -46,16 +46,10 @@ def _sources_markdown(qa: QA) -> str:
     for record in qa.documents.values():
         s = record.source
         title = literal(s.full_title)
-        title = f"[{title}]({_url(s.url)})" if s.url else title
+        title = f"[{title}]({_safe_url(s.url)})" if s.url else title
         bits = [b for b in (s.author, s.publisher, s.date or "n.d.") if b]
         lines.append(f"- {title} — {literal(', '.join(bits))}")
     return "\n".join(lines)
-
-
-def _url(url: str) -> str:
-    from .render import _safe_url
-
-    return _safe_url(url)
 
 
 def build_app(qa: QA) -> Any:

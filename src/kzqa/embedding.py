@@ -84,11 +84,6 @@ class SentenceTransformerEmbedder:
                 digest.update(f"{f.relative_to(location).as_posix()}:{f.stat().st_size};".encode())
         return digest.hexdigest()[:16]
 
-    @property
-    def max_tokens(self) -> int:
-        self.warm_up()
-        return int(self._model.max_seq_length)
-
     def encode(self, texts: Sequence[str], batch_size: int = 32,
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         self.warm_up()

@@ -6,24 +6,9 @@ the kzqa index and a BEIR benchmark (``kzqa eval``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-MODES = ("hybrid", "dense", "bm25")
-FUSIONS = ("convex", "rrf")
-
-
-@dataclass(frozen=True, slots=True)
-class Ranked:
-    """Candidates, best first: rows into the passages, with each retriever's raw score."""
-
-    rows: np.ndarray  # int
-    scores: np.ndarray  # fused (or the single retriever's) score
-    dense: np.ndarray  # cosine similarity of each row (float)
-    sparse: np.ndarray  # BM25 score of each row (0 where the row has no query term)
-
 
 class Lexical:
     """BM25 (bm25s, Lucene variant) over stemmed English words (Snowball), stopwords removed."""

@@ -72,6 +72,7 @@ class QA:
         self._scorer = Scorer(self._matrix, store.lexical, self.settings)
         self._centroid = store.centroid
         self._terms_cache: dict[int, set[str]] = {}
+        self._rows = {p.id: i for i, p in enumerate(store.passages)}
 
     @property
     def documents(self):
@@ -97,7 +98,8 @@ class QA:
         """The raw ranking of the ``k`` best passages, best first. Never abstains."""
         query = clean_question(query)
         qvec, terms = self._encode(query)
-        hits = self._hits(qvec, terms, _check_k(k), diversify=False)
+        fused, _, _ = self._scorer.scores(qvec, terms)
+        hits = self._hits(qvec, fused, _check_k(k), diversify=False)
         return Answer(query, tuple(hits), abstained=False)
 
     def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
@@ -133,8 +135,9 @@ class QA:
 
     def _attempt(self, query: str, k: int) -> tuple[list[Hit], dict[str, float], float]:
         qvec, terms, focus_vec = self._encode(query, with_focus=True)
-        hits = self._hits(qvec, terms, k, diversify=True)
-        signals = self._signals(qvec, focus_vec, query, hits[0] if hits else None)
+        fused, dense, _ = self._scorer.scores(qvec, terms)
+        hits = self._hits(qvec, fused, k, diversify=True)
+        signals = self._signals(dense, qvec, focus_vec, query, hits[0] if hits else None)
         rule = self.settings.abstention
         margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
         return hits, signals, margin
@@ -154,8 +157,7 @@ class QA:
             return vectors[0], terms
         return vectors[0], terms, vectors[-1]
 
-    def _hits(self, qvec: np.ndarray, terms: list[str], k: int, diversify: bool) -> list[Hit]:
-        fused, _, _ = self._scorer.scores(qvec, terms)
+    def _hits(self, qvec: np.ndarray, fused: np.ndarray, k: int, diversify: bool) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
             pool = top_rows(fused, max(k, MMR_POOL))
             rows = mmr(pool, fused[pool], self._matrix[pool], k, self.settings.mmr_lambda)
@@ -179,13 +181,12 @@ class QA:
         return tuple(span for span, sim in zip(spans, sims)
                      if sim >= best - self.settings.highlight_margin)
 
-    def _signals(self, qvec: np.ndarray, focus_vec: np.ndarray, query: str,
+    def _signals(self, dense: np.ndarray, qvec: np.ndarray, focus_vec: np.ndarray, query: str,
                  top: Hit | None) -> dict[str, float]:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
         ``coverage``: idf-weighted share of the query's words found in the top passage."""
-        dense = self._matrix @ qvec
         best = float(dense.max()) if len(dense) else 0.0
         focus = float((self._matrix @ focus_vec).max()) if len(dense) else 0.0
         lift = best - float(self._centroid @ qvec)
@@ -200,7 +201,7 @@ class QA:
         words = set(lexical.all_terms(query))
         if not words:
             return 0.0
-        row = self._row_of(top.id)
+        row = self._rows[top.id]
         if row not in self._terms_cache:
             passage = self.store.passages[row]
             source = self.store.documents[passage.doc_id].source
@@ -215,10 +216,6 @@ class QA:
         total = sum(idf(w) for w in words)
         return sum(idf(w) for w in words if w in present) / total if total else 0.0
 
-    def _row_of(self, pid: str) -> int:
-        if not hasattr(self, "_rows"):
-            self._rows = {p.id: i for i, p in enumerate(self.store.passages)}
-        return self._rows[pid]
 
     def _get_embedder(self) -> Embedder:
         if self._embedder is None:
