@@ -104,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("target", type=Path, help="a BEIR folder or a .jsonl question set")
     ev.add_argument("--index", type=Path, help="index for a question set (default: the project's index/)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
-    _retrieval_options(ev, model=True)
+    ev.add_argument("--model", help="embedding model (BEIR only; default all-MiniLM-L6-v2)")
+    _retrieval_options(ev)
     ev.set_defaults(run=_eval)
 
     cal = sub.add_parser("calibrate", help="fit the abstention rule on a question set's tuning "
@@ -127,9 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _retrieval_options(cmd: argparse.ArgumentParser, model: bool = False) -> None:
-    if model and not any(a.dest == "model" for a in cmd._actions):
-        cmd.add_argument("--model", help="embedding model (BEIR only; default all-MiniLM-L6-v2)")
+def _retrieval_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--mode", choices=("hybrid", "dense", "bm25"), help="retrieval (default hybrid)")
     cmd.add_argument("--fusion", choices=("convex", "rrf"), help="how hybrid fuses BM25 and dense "
                      "(default convex: min-max normalised scores)")
@@ -149,7 +148,7 @@ def _eval(args: argparse.Namespace) -> int:
     from .beir import is_beir
 
     if is_beir(args.target):
-        settings = kzqa.Settings().with_(model=getattr(args, "model", None), **_overrides(args))
+        settings = kzqa.Settings().with_(model=args.model, **_overrides(args))
         bar = _ProgressBar(f"Embedding {args.target.name} with {settings.model} (cached)")
         try:
             report = ev.evaluate_beir(args.target, settings, progress=bar.update)

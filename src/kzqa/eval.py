@@ -237,8 +237,7 @@ def calibrate(qa, path: Path, split: str = "tune") -> tuple[Abstention, dict[str
     rows = [r for r in run_questions(qa, load_questions(path)) if r["split"] == split]
     if len(rows) < 8:
         raise KzqaError(f"{path}: only {len(rows)} questions in split '{split}'; need 8 or more")
-    SIGNALS = CALIBRATION_SIGNALS
-    x = np.array([[r["signals"][s] for s in SIGNALS] for r in rows], dtype=np.float64)
+    x = np.array([[r["signals"][s] for s in CALIBRATION_SIGNALS] for r in rows], dtype=np.float64)
     y = np.array([bool(r["answers"]) for r in rows], dtype=np.float64)
     if y.min() == y.max():
         raise KzqaError(f"{path}: split '{split}' needs both answerable and unanswerable questions")
@@ -252,7 +251,7 @@ def calibrate(qa, path: Path, split: str = "tune") -> tuple[Abstention, dict[str
     cuts = np.concatenate([[order[0] - 1], (order[:-1] + order[1:]) / 2, [order[-1] + 1]])
     gaps = np.concatenate([[1.0], np.diff(order), [1.0]])
     best = min(range(len(cuts)), key=lambda i: (cost(cuts[i]), -gaps[i]))
-    rule = Abstention({s: round(float(v), 4) for s, v in zip(SIGNALS, weights)},
+    rule = Abstention({s: round(float(v), 4) for s, v in zip(CALIBRATION_SIGNALS, weights)},
                       round(float(bias - cuts[best]), 4))
     return rule, {"split": split, "questions": len(rows), "mistakes": int(cost(cuts[best]))}
 

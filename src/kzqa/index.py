@@ -34,13 +34,13 @@ import numpy as np
 
 from ._version import __version__
 from .cache import EmbeddingCache, cached_encode
-from .corpus import Document, corpus_hashes, scan_corpus
+from .corpus import corpus_hashes, scan_corpus
 from . import embedding
 from .embedding import Embedder
 from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
                      IndexStale, KzqaError)
 from .passages import make_passages
-from .paths import build_command
+from .paths import build_command, default_corpus_dir
 from .results import Passage, Source, _section_beyond_title
 from .settings import Settings
 
@@ -211,7 +211,7 @@ def load_index(index: Path, *, check_corpus: bool = True) -> StoredIndex:
 
     index = Path(index)
     manifest_path = index / MANIFEST
-    rebuild = f"Build it with: {build_command(_guess_corpus(index), index)}"
+    rebuild = f"Build it with: {build_command(default_corpus_dir(), index)}"
     if not manifest_path.is_file():
         raise IndexMissing(f"no index at {index} ({MANIFEST} not found). {rebuild}")
     try:
@@ -419,11 +419,5 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _guess_corpus(index: Path) -> Path:
-    from .paths import default_corpus_dir
-
-    return default_corpus_dir()
-
-
 __all__ = ["BuildReport", "DocumentRecord", "StoredIndex", "build_index", "embed_text",
-           "encode_passages", "lexical_text", "load_index", "stale_files", "Document"]
+           "encode_passages", "lexical_text", "load_index", "stale_files"]

@@ -50,6 +50,10 @@ class Lexical:
                               show_progress=False)[0]
         return [t for t in toks if t in self.bm25.vocab_dict]
 
+    def stem(self, word: str) -> str:
+        """One word as the index stores it (lower case, Snowball stem), without tokenizing."""
+        return self.stemmer.stemWord(word.lower())
+
     def all_terms(self, text: str) -> list[str]:
         import bm25s
 

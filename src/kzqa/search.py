@@ -97,7 +97,7 @@ class QA:
     def search(self, query: str, k: int = 10) -> Answer:
         """The raw ranking of the ``k`` best passages, best first. Never abstains."""
         query = clean_question(query)
-        qvec, terms = self._encode(query)
+        qvec, terms, _ = self._encode(query)
         fused, _, _ = self._scorer.scores(qvec, terms)
         hits = self._hits(qvec, fused, _check_k(k), diversify=False)
         return Answer(query, tuple(hits), abstained=False)
@@ -142,8 +142,9 @@ class QA:
         margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
         return hits, signals, margin
 
-    def _encode(self, text: str, with_focus: bool = False):
-        """The query vector and BM25 terms; with ``with_focus`` also the vector of the query
+    def _encode(self, text: str, with_focus: bool = False
+                ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+        """The query vector, its BM25 terms and, with ``with_focus``, the vector of the query
         with its corpus-ubiquitous words masked (one batch, one model call)."""
         self.warm_up()
         texts = [text]
@@ -152,10 +153,7 @@ class QA:
             texts.append(masked or ".")
         vectors = np.asarray(self._get_embedder().encode(texts), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        terms = self.store.lexical.terms(text)
-        if not with_focus:
-            return vectors[0], terms
-        return vectors[0], terms, vectors[-1]
+        return vectors[0], self.store.lexical.terms(text), vectors[-1] if with_focus else None
 
     def _hits(self, qvec: np.ndarray, fused: np.ndarray, k: int, diversify: bool) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
@@ -229,9 +227,9 @@ _WORDS = re.compile(r"\w+|\W+")
 def mask_ubiquitous(text: str, lexical: Lexical, share: float = UBIQUITOUS_DF) -> str:
     """``text`` without the words that occur in more than ``share`` of the passages."""
     kept = []
-    for piece in _WORDS.findall(text):
-        terms = lexical.all_terms(piece) if piece[0].isalnum() or piece[0] == "_" else []
-        kept.append("" if terms and lexical.doc_freq(terms[0]) > share else piece)
+    for piece in _WORDS.findall(text):  # stopwords and 1-letter words are not in the index: df 0
+        ubiquitous = piece[0].isalnum() and lexical.doc_freq(lexical.stem(piece)) > share
+        kept.append("" if ubiquitous else piece)
     return re.sub(r"\s+", " ", "".join(kept)).strip()
 
 
