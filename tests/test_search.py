@@ -55,6 +55,21 @@ def test_highlights_are_sentence_offsets_into_the_unchanged_passage(qa):
     assert "permits" in top.text[start:end]
 
 
+def test_query_words_are_the_words_bm25s_indexes(qa):
+    """The query side tokenizes without bm25s.tokenize (for speed); it must split, drop and
+    stem exactly as the index side did, or BM25 silently misses words."""
+    import bm25s
+
+    lexical = qa.store.lexical
+    texts = [p.text for p in qa.passages] + [
+        "", "the of and", "What is the POPULATION of Kazakhstan?", "Kazakhstan’s NGOs—labelled",
+        "Қазақстан демократия", "a b c x1 ___ 2016-2017", "naïve café résumé", "\u200b\x00tab\tnew\nline"]
+    for text in texts:
+        expected = bm25s.tokenize([text], stopwords="en", stemmer=lexical.stemmer,
+                                  return_ids=False, show_progress=False)[0]
+        assert lexical.all_terms(text) == expected, text
+
+
 def test_ubiquitous_words_are_masked_for_the_focus_signal(qa):
     masked = mask_ubiquitous("What is the population of Kazakhstan?", qa.store.lexical)
     assert "Kazakhstan" not in masked and "population" in masked

@@ -50,8 +50,17 @@ class NumpyBertEmbedder:
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.max_tokens = int(st_config.get("max_seq_length", 256))
-        w = load_file(str(folder / "model.safetensors"))
-        self.w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in w.items()}
+        w = {k.removeprefix("bert."): v.astype(np.float32)
+             for k, v in load_file(str(folder / "model.safetensors")).items()}
+        for n in range(self.layers):  # query, key and value as one product
+            p = f"encoder.layer.{n}.attention.self."
+            for part in ("weight", "bias"):
+                w[p + "qkv." + part] = np.concatenate([w.pop(p + m + "." + part)
+                                                       for m in ("query", "key", "value")])
+        # Weights stored transposed and contiguous: x @ W is a plain row-major product,
+        # ~1.6x faster here than x @ W.T on a view.
+        self.w = {k: np.ascontiguousarray(v.T) if k.endswith(".weight") and v.ndim == 2
+                  and not k.startswith("embeddings.") else v for k, v in w.items()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
         self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
@@ -89,11 +98,8 @@ class NumpyBertEmbedder:
         for n in range(self.layers):
             p = f"encoder.layer.{n}."
 
-            def heads(name: str) -> np.ndarray:
-                y = self._linear(x, p + name)
-                return y.reshape(batch, length, self.heads, d).transpose(0, 2, 1, 3)
-
-            q, k, v = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
+            qkv = self._linear(x, p + "attention.self.qkv").reshape(batch, length, 3, self.heads, d)
+            q, k, v = qkv.transpose(2, 0, 3, 1, 4)  # each (batch, heads, length, d)
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(math.sqrt(d)) + bias
             scores -= scores.max(axis=-1, keepdims=True)
             probs = np.exp(scores)
@@ -108,7 +114,10 @@ class NumpyBertEmbedder:
         return pooled.astype(np.float32)
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[name + ".weight"].T + self.w[name + ".bias"]
+        # One 2-D product for the whole batch: a 3-D one runs a product per text and reads
+        # the weights (the bulk of the cost for short texts) once per text.
+        flat = x.reshape(-1, x.shape[-1]) @ self.w[name + ".weight"] + self.w[name + ".bias"]
+        return flat.reshape(*x.shape[:-1], flat.shape[-1])
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)
@@ -117,11 +126,12 @@ class NumpyBertEmbedder:
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact GELU, 0.5·x·(1 + erf(x/√2)), with erf to ~1e-7 (Abramowitz & Stegun 7.1.26)."""
-    z = x / np.float32(math.sqrt(2.0))
-    sign = np.sign(z)
-    a = np.abs(z)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    erf = sign * (1.0 - poly * np.exp(-a * a))
-    return (0.5 * x * (1.0 + erf)).astype(np.float32)
+    """Exact GELU, 0.5·x·(1 + erf(x/√2)), with erf to ~1e-7 (Abramowitz & Stegun 7.1.26):
+    ``tail`` is erfc(|x|/√2), so 1 + erf is 2 - tail for x ≥ 0 and tail below."""
+    c = lambda v: np.float32(v)  # noqa: E731  (keeps every step in float32)
+    a = np.abs(x) * c(1 / math.sqrt(2.0))
+    t = 1.0 / (1.0 + c(0.3275911) * a)
+    poly = t * (c(0.254829592) + t * (c(-0.284496736) + t * (c(1.421413741)
+                + t * (c(-1.453152027) + t * c(1.061405429)))))
+    tail = poly * np.exp(-a * a)
+    return (0.5 * x * np.where(x >= 0, 2.0 - tail, tail)).astype(np.float32, copy=False)

@@ -6,9 +6,20 @@ the kzqa index and a BEIR benchmark (``kzqa eval``).
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 
 import numpy as np
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN  # what bm25s.tokenize(stopwords="en") drops
+
+    return frozenset(STOPWORDS_EN)
 
 class Lexical:
     """BM25 (bm25s, Lucene variant) over stemmed English words (Snowball), stopwords removed."""
@@ -44,21 +55,23 @@ class Lexical:
 
     def terms(self, text: str) -> list[str]:
         """The stemmed content words of ``text`` that the index knows."""
-        import bm25s
+        return self.known(self.all_terms(text))
 
-        toks = bm25s.tokenize([text], stopwords="en", stemmer=self.stemmer, return_ids=False,
-                              show_progress=False)[0]
-        return [t for t in toks if t in self.bm25.vocab_dict]
+    def known(self, words: list[str]) -> list[str]:
+        """``words`` (from ``all_terms``) that the index knows."""
+        return [t for t in words if t in self.bm25.vocab_dict]
 
     def stem(self, word: str) -> str:
         """One word as the index stores it (lower case, Snowball stem), without tokenizing."""
         return self.stemmer.stemWord(word.lower())
 
     def all_terms(self, text: str) -> list[str]:
-        import bm25s
-
-        return bm25s.tokenize([text], stopwords="en", stemmer=self.stemmer, return_ids=False,
-                              show_progress=False)[0]
+        """The stemmed content words of ``text``, stopwords removed, known or not: the same
+        words ``bm25s.tokenize(stopwords="en")`` gives (tested), without its per-call set-up,
+        which cost more than the search itself for a one-line question."""
+        stopwords = _stopwords()
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
+        return self.stemmer.stemWords(words) if words else []
 
     def scores(self, terms: list[str]) -> np.ndarray:
         n = int(self.bm25.scores["num_docs"])
@@ -121,11 +134,15 @@ def mmr(rows: np.ndarray, relevance: np.ndarray, vectors: np.ndarray, k: int,
     rel = relevance.astype(np.float64)
     span = rel.max() - rel.min()
     rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
-    sims = vectors @ vectors.T
+    sims = (vectors @ vectors.T).astype(np.float64)
+    closest = sims[0].copy()  # each row's highest similarity to a chosen row
+    open_ = np.ones(len(rows), dtype=bool)
+    open_[0] = False
     chosen = [0]
-    left = list(range(1, len(rows)))
-    while left and len(chosen) < k:
-        best = max(left, key=lambda i: lam * rel[i] - (1 - lam) * max(sims[i, j] for j in chosen))
+    while open_.any() and len(chosen) < k:
+        value = np.where(open_, lam * rel - (1 - lam) * closest, -np.inf)
+        best = int(np.argmax(value))  # ties: the better-ranked row, as rows come best first
         chosen.append(best)
-        left.remove(best)
+        open_[best] = False
+        closest = np.maximum(closest, sims[best])
     return rows[chosen]
