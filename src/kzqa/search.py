@@ -23,6 +23,7 @@ from .index import StoredIndex, lexical_text
 from .results import Answer, Hit
 from .retrieval import Lexical, fuse, mmr, top_rows
 from .settings import Settings
+from .vectors import DenseSearch
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
@@ -47,12 +48,12 @@ class Diagnosis:
 class Scorer:
     """Fused passage scores for a query: dense cosine + BM25 per ``Settings``."""
 
-    def __init__(self, matrix: np.ndarray, lexical: Lexical, settings: Settings):
-        self.matrix, self.lexical, self.settings = matrix, lexical, settings
+    def __init__(self, dense: DenseSearch, lexical: Lexical, settings: Settings):
+        self.dense, self.lexical, self.settings = dense, lexical, settings
 
     def scores(self, qvec: np.ndarray, terms: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s = self.settings
-        dense = self.matrix @ qvec
+        dense = self.dense.scores(qvec, s.depth)
         sparse = self.lexical.scores(terms) if s.mode != "dense" else np.zeros(len(dense), np.float32)
         return fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k, s.depth), dense, sparse
 
@@ -68,8 +69,8 @@ class QA:
         self.settings = store.settings
         self._embedder = embedder
         self._checked = False
-        self._matrix = _vector_matrix(store.vectors)
-        self._scorer = Scorer(self._matrix, store.lexical, self.settings)
+        self._dense = DenseSearch(store.vectors)
+        self._scorer = Scorer(self._dense, store.lexical, self.settings)
         self._centroid = store.centroid
         self._terms_cache: dict[int, set[str]] = {}
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
@@ -97,8 +98,8 @@ class QA:
     def search(self, query: str, k: int = 10) -> Answer:
         """The raw ranking of the ``k`` best passages, best first. Never abstains."""
         query = clean_question(query)
-        qvec, terms, _ = self._encode(query)
-        fused, _, _ = self._scorer.scores(qvec, terms)
+        qvec, words, _ = self._encode(query)
+        fused, _, _ = self._scorer.scores(qvec, self.store.lexical.known(words))
         hits = self._hits(qvec, fused, _check_k(k), diversify=False)
         return Answer(query, tuple(hits), abstained=False)
 
@@ -134,17 +135,17 @@ class QA:
     # -- internals ------------------------------------------------------------------
 
     def _attempt(self, query: str, k: int) -> tuple[list[Hit], dict[str, float], float]:
-        qvec, terms, focus_vec = self._encode(query, with_focus=True)
-        fused, dense, _ = self._scorer.scores(qvec, terms)
+        qvec, words, focus_vec = self._encode(query, with_focus=True)
+        fused, dense, _ = self._scorer.scores(qvec, self.store.lexical.known(words))
         hits = self._hits(qvec, fused, k, diversify=True)
-        signals = self._signals(dense, qvec, focus_vec, query, hits[0] if hits else None)
+        signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None)
         rule = self.settings.abstention
         margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
         return hits, signals, margin
 
     def _encode(self, text: str, with_focus: bool = False
                 ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
-        """The query vector, its BM25 terms and, with ``with_focus``, the vector of the query
+        """The query vector, its stemmed words and, with ``with_focus``, the vector of the query
         with its corpus-ubiquitous words masked (one batch, one model call)."""
         self.warm_up()
         texts = [text]
@@ -153,12 +154,12 @@ class QA:
             texts.append(masked or ".")
         vectors = np.asarray(self._get_embedder().encode(texts), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors[0], self.store.lexical.terms(text), vectors[-1] if with_focus else None
+        return vectors[0], self.store.lexical.all_terms(text), vectors[-1] if with_focus else None
 
     def _hits(self, qvec: np.ndarray, fused: np.ndarray, k: int, diversify: bool) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
             pool = top_rows(fused, max(k, MMR_POOL))
-            rows = mmr(pool, fused[pool], self._matrix[pool], k, self.settings.mmr_lambda)
+            rows = mmr(pool, fused[pool], self._dense.rows(pool), k, self.settings.mmr_lambda)
         else:
             rows = top_rows(fused, k)
         hits = []
@@ -179,24 +180,23 @@ class QA:
         return tuple(span for span, sim in zip(spans, sims)
                      if sim >= best - self.settings.highlight_margin)
 
-    def _signals(self, dense: np.ndarray, qvec: np.ndarray, focus_vec: np.ndarray, query: str,
-                 top: Hit | None) -> dict[str, float]:
+    def _signals(self, dense: np.ndarray, qvec: np.ndarray, focus_vec: np.ndarray,
+                 words: list[str], top: Hit | None) -> dict[str, float]:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
         ``coverage``: idf-weighted share of the query's words found in the top passage."""
         best = float(dense.max()) if len(dense) else 0.0
-        focus = float((self._matrix @ focus_vec).max()) if len(dense) else 0.0
+        focus = self._dense.best(focus_vec)
         lift = best - float(self._centroid @ qvec)
         return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),
-                "coverage": round(self._coverage(query, top), 6)}
+                "coverage": round(self._coverage(set(words), top), 6)}
 
-    def _coverage(self, query: str, top: Hit | None) -> float:
+    def _coverage(self, words: set[str], top: Hit | None) -> float:
         """idf-weighted share of the query's content words that occur in the top passage."""
         if top is None:
             return 0.0
         lexical = self.store.lexical
-        words = set(lexical.all_terms(query))
         if not words:
             return 0.0
         row = self._rows[top.id]
@@ -231,11 +231,6 @@ def mask_ubiquitous(text: str, lexical: Lexical, share: float = UBIQUITOUS_DF) -
         ubiquitous = piece[0].isalnum() and lexical.doc_freq(lexical.stem(piece)) > share
         kept.append("" if ubiquitous else piece)
     return re.sub(r"\s+", " ", "".join(kept)).strip()
-
-
-def _vector_matrix(index) -> np.ndarray:
-    """The normalised passage vectors as a (n, d) float32 array."""
-    return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
 
 
 _FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and what|what of|"

@@ -46,6 +46,7 @@ class Settings:
     max_chars: int = DEFAULT_MAX_CHARS  # longest passage before sentence windows
     embed_context: bool = True  # embed "title / section" ahead of the passage text
     rules_version: int = RULES_VERSION  # version of the passage rules that cut the corpus
+    vector_index: str = "auto"  # auto (exact up to 50,000 passages, then HNSW) | exact | hnsw
     # retrieval
     mode: str = "hybrid"  # hybrid | dense | bm25
     fusion: str = "convex"  # convex (min-max normalised scores) | rrf
