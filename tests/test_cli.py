@@ -23,19 +23,21 @@ def run(capsys, *argv):
 
 
 def test_build_reports_what_it_did(corpus_copy, tmp_path, capsys):
-    write(corpus_copy / "notes.pdf", b"%PDF")
+    write(corpus_copy / "notes.docx", b"PK\x03\x04")
     code, out, err = run(capsys, "build", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix"))
     assert code == 0
     assert "Indexed 19 passages from 2 documents" in err
-    assert "ignored notes.pdf" in err
+    assert "ignored notes.docx" in err
     assert (tmp_path / "ix" / "manifest.json").is_file()
 
 
 def test_build_refuses_a_bad_corpus_listing_every_bad_file(corpus_copy, tmp_path, capsys):
     write(corpus_copy / "a.txt", b"\xff\xfe")
     write(corpus_copy / "b.txt", "")
+    write(corpus_copy / "c.pdf", b"%PDF-1.4 truncated")
     code, out, err = run(capsys, "build", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix"))
     assert code == 2 and "a.txt:1: not UTF-8" in err and "b.txt: empty file" in err
+    assert "c.pdf: not a readable PDF" in err
     assert "Traceback" not in err and not (tmp_path / "ix").exists()
     code, out, err = run(capsys, "build", "--corpus", str(corpus_copy), "--index", str(tmp_path / "ix"),
                          "--skip-invalid")

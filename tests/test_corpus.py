@@ -107,11 +107,11 @@ def test_metadata_given_twice_and_orphan_sidecars_are_reported(tmp_path):
 
 def test_other_file_types_are_listed_as_ignored_and_hidden_files_skipped(tmp_path):
     write(tmp_path / "doc.txt", "Text.\n")
-    write(tmp_path / "report.pdf", b"%PDF-1.4")
+    write(tmp_path / "report.docx", b"PK\x03\x04")
     write(tmp_path / ".DS_Store", b"\x00\x01")
     write(tmp_path / ".git" / "config", "x")
     scan = scan_corpus(tmp_path)
-    assert scan.ignored == ("report.pdf",) and scan.problems == ()
+    assert scan.ignored == ("report.docx",) and scan.problems == ()
 
 
 def test_titles_fall_back_to_a_markdown_heading_then_the_file_name(tmp_path):

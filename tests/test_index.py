@@ -24,10 +24,12 @@ def _files(index):
 def test_the_index_is_plain_inspectable_files(built):
     corpus, index = built
     names = sorted(p.name for p in index.iterdir())
-    assert [n.split("-")[0] for n in names] == ["bm25", MANIFEST, "passages", "sentences", "vectors"]
+    assert [n.split("-")[0] for n in names] == ["bm25", MANIFEST, "passages", "sentences", "texts",
+                                                "vectors"]
     assert all(f.suffix in (".npy", ".json") for f in next(index.glob("bm25-*")).iterdir())
     manifest = json.loads((index / MANIFEST).read_text())
-    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256}
+    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256,
+                                 "key": "fake-hash|256"}
     assert kzqa.Settings.from_dict(manifest["settings"]) == FAKE_SETTINGS
     assert manifest["kzqa_version"] == kzqa.__version__
     assert set(manifest["corpus"]["files"]) == {p.name for p in corpus.iterdir()}
@@ -208,7 +210,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_index_loadable(built, pref
     assert len(qa.passages) == 19
     kzqa.build(corpus, index, embedder=FakeEmbedder())  # the next build cleans up
     assert len(kzqa.load(index).passages) == 20
-    assert len(os.listdir(index)) == 5
+    assert len(os.listdir(index)) == 6
 
 
 def test_an_index_without_its_corpus_is_refused_unless_told(built, tmp_path):

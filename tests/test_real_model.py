@@ -169,3 +169,34 @@ def test_answering_a_question_never_imports_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
                          cwd=tmp_path, check=True).stdout.strip()
     assert out == "Crackdowns on Peaceful Assembly False False"
+
+
+def test_kzqa_add_then_ask_quotes_the_pdf_with_its_page_and_the_web_page_with_its_url(tmp_path):
+    """The new-user path of issue 7, with the real model: add a PDF report and a saved web
+    page to a copy of the shipped corpus and index (no embedding cache: what is reused comes
+    from the committed index), then ask about each."""
+    from fixtures_docs import ARTICLE_HTML, REPORT_PAGES, pdf_bytes
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    shutil.copytree(INDEX, tmp_path / "index")
+    (tmp_path / "report.pdf").write_bytes(pdf_bytes(REPORT_PAGES, title="Assembly and Association 2023",
+                                                    author="Civic Monitor"))
+    (tmp_path / "page.html").write_text(ARTICLE_HTML, encoding="utf-8")
+    env_cache = {"KZQA_CACHE_DIR": str(tmp_path / "empty-cache")}
+    run = lambda *a: subprocess.run([KZQA, *a], capture_output=True, text=True, cwd=tmp_path,  # noqa: E731
+                                    env={**_env(), **env_cache}, timeout=300)
+    proc = run("add", "report.pdf", "page.html", "--corpus", "corpus", "--index", "index")
+    assert proc.returncode == 0, proc.stderr
+    assert "Indexed 27 passages from 4 documents" in proc.stderr
+    assert "69 reused" in proc.stderr  # every passage and sentence of the shipped corpus
+    proc = run("ask", "--index", "index", "--json", "Which unions reported pressure after the January events?")
+    top = json.loads(proc.stdout)["passages"][0]
+    assert top["doc_id"] == "report" and top["pages"] == [2]
+    assert top["text"].startswith("Independent trade unions reported pressure on their members")
+    assert ", p. 2, " in top["citation"]
+    proc = run("ask", "--index", "index", "--json", "How many parks are left for protests in Almaty?")
+    top = json.loads(proc.stdout)["passages"][0]
+    assert top["doc_id"] == "page" and top["url"] == "https://steppe-monitor.example/news/assembly-law"
+    assert top["citation"].endswith(" https://steppe-monitor.example/news/assembly-law")
+    proc = run("build", "--corpus", "corpus", "--index", "index")
+    assert proc.returncode == 0 and "(0 texts embedded, 86 reused)" in proc.stderr

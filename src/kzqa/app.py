@@ -48,6 +48,10 @@ def _sources_markdown(qa: QA) -> str:
         title = literal(s.full_title)
         title = f"[{title}]({_safe_url(s.url)})" if s.url else title
         bits = [b for b in (s.author, s.publisher, s.date or "n.d.") if b]
+        if record.pages:
+            bits.append(f"PDF, {record.pages} page{'s' if record.pages != 1 else ''}")
+        elif record.extractor:
+            bits.append("web page")
         lines.append(f"- {title} — {literal(', '.join(bits))}")
     return "\n".join(lines)
 

@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                "  kzqa ask \"Are elections in Kazakhstan free and fair?\"\n"
                "  kzqa ask --json \"Can people protest?\"\n"
                "  printf 'Is the press free?\\n' | kzqa ask --json\n"
+               "  kzqa add report.pdf saved-page.html\n"
                "  kzqa build --corpus my-documents/ --index my-index/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -53,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="index a corpus folder (atomically: a failed build "
                            "leaves the previous index as it was)",
-                           description="Cut every .txt and .md file of the corpus into passages, "
+                           description="Cut every document of the corpus (.txt, .md, .pdf, .html) into passages, "
                            "embed them and write the index. Refuses, writing nothing, if any file "
                            "cannot be read, unless --skip-invalid is given.")
     build.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
@@ -69,6 +70,26 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--skip-invalid", action="store_true", help="index the readable files and "
                        "list the others, instead of refusing")
     build.set_defaults(run=_build)
+
+    add = sub.add_parser("add", help="copy documents (.txt, .md, .pdf, .html) into the corpus "
+                         "and update the index",
+                         description="Copy documents into the corpus and update the index. Each "
+                         "file is read first: a file that cannot be (scanned PDF, encrypted, "
+                         "damaged...) is refused and nothing changes. Only the new documents are "
+                         "embedded. Metadata comes from the file (PDF info, a page's meta tags); "
+                         "the flags override it, saved as NAME.meta.yaml beside the copy.")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    for key in ("title", "subtitle", "author", "publisher", "date", "url", "language"):
+        add.add_argument(f"--{key}", help="date as YYYY, YYYY-MM or YYYY-MM-DD" if key == "date" else None)
+    remove = sub.add_parser("remove", help="take documents out of the corpus and update the index",
+                            description="Take documents out of the corpus (by document id or file "
+                            "name) and update the index. The files are moved to the corpus's "
+                            ".removed/ folder, not deleted.")
+    remove.add_argument("documents", nargs="+", metavar="DOC")
+    for cmd, run in ((add, _add), (remove, _remove)):
+        cmd.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
+        cmd.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+        cmd.set_defaults(run=run)
 
     for name, helptext in (("ask", "answer questions with cited passages, or say the corpus has "
                             "no answer"),
@@ -125,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
                               description="Show the passages kzqa quotes from a document, and "
                               "every block it skips with the reason (heading, caption, pull quote, "
                               "page furniture). Reads the file directly; no index needed.")
-    passages.add_argument("file", type=Path, help="a .txt or .md document")
+    passages.add_argument("file", type=Path, help="a document (.txt, .md, .pdf, .html)")
     passages.add_argument("--json", action="store_true", help="one JSON object per block")
     passages.set_defaults(run=_passages)
     return parser
@@ -250,10 +271,57 @@ def _build(args: argparse.Namespace) -> int:
     for problem in report.skipped:
         print(f"kzqa: skipped {problem}", file=sys.stderr)
     for name in report.ignored:
-        print(f"kzqa: ignored {name} (not a .txt or .md file)", file=sys.stderr)
+        print(f"kzqa: ignored {name} (not a .txt, .md, .pdf or .html file)", file=sys.stderr)
     print(f"Indexed {report.passages} passages from {report.documents} documents into "
-          f"{report.index} in {report.seconds:.1f} s.", file=sys.stderr)
+          f"{report.index} in {report.seconds:.1f} s ({report.embedded} texts embedded, "
+          f"{report.reused} reused).", file=sys.stderr)
     return EXIT_SOME_FAILED if report.skipped else EXIT_OK
+
+
+def _add(args: argparse.Namespace) -> int:
+    from . import manage
+
+    corpus, index = _corpus_and_index(args)
+    meta = {k: getattr(args, k) for k in ("title", "subtitle", "author", "publisher", "date", "url",
+                                           "language")}
+    bar = _ProgressBar("Embedding the new passages")
+    try:
+        change = manage.add(corpus, index, args.files, meta, progress=bar.update)
+    finally:
+        bar.close()
+    for name in change.unchanged:
+        print(f"kzqa: {name} is already in the corpus, unchanged", file=sys.stderr)
+    _report_change("Added", change)
+    return EXIT_OK
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from . import manage
+
+    corpus, index = _corpus_and_index(args)
+    bar = _ProgressBar("Updating the index")
+    try:
+        change = manage.remove(corpus, index, args.documents, progress=bar.update)
+    finally:
+        bar.close()
+    _report_change("Removed", change)
+    print(f"(moved to {change.moved_to}; move the files back and run kzqa build to restore)",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _corpus_and_index(args: argparse.Namespace) -> tuple[Path, Path]:
+    from .paths import default_corpus_dir, default_index_dir
+
+    return args.corpus or default_corpus_dir(), args.index or default_index_dir()
+
+
+def _report_change(verb: str, change) -> None:
+    b = change.build
+    if change.documents:
+        print(f"{verb} {', '.join(change.documents)}.", file=sys.stderr)
+    print(f"Indexed {b.passages} passages from {b.documents} documents into {b.index} in "
+          f"{b.seconds:.1f} s ({b.embedded} texts embedded, {b.reused} reused).", file=sys.stderr)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -379,11 +447,14 @@ class _ProgressBar:
 
     def update(self, stage: str, done: int, total: int) -> None:
         if self.bar is None:
+            if not total:  # everything reused or cached: nothing to show
+                return
             from tqdm import tqdm
 
             self.total = total
-            print(f"{self.label}: {total} passages", file=sys.stderr)
-            self.bar = tqdm(total=total, unit="passage", file=sys.stderr, disable=None,
+            print(f"{self.label}: {total} texts to embed (passages and their sentences)",
+                  file=sys.stderr)
+            self.bar = tqdm(total=total, unit="text", file=sys.stderr, disable=None,
                             dynamic_ncols=True)
         self.bar.n = done
         self.bar.refresh()

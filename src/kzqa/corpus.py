@@ -1,9 +1,11 @@
 """Reading the corpus folder: documents, their text and what is known of their source.
 
-A document is a ``.txt`` or ``.md`` file. What is known of its source (title, subtitle,
-author, publisher, date, url, language) comes from a sidecar ``NAME.meta.yaml`` beside
-``NAME.txt``, or from YAML front matter at the top of the file; both are optional.
-The text is kept exactly as read: passages are slices of it.
+A document is a ``.txt`` or ``.md`` file, a PDF or a saved web page (``.html``/``.htm``).
+What is known of its source (title, subtitle, author, publisher, date, url, language)
+comes from a sidecar ``NAME.meta.yaml`` beside ``NAME.txt``, or from YAML front matter at
+the top of a text file; both are optional. PDFs and web pages give their text and their
+own metadata through ``kzqa.extract`` (deterministic); a sidecar overrides that metadata
+key by key. The text is kept exactly as read (or as extracted): passages are slices of it.
 
 Every file that cannot be used is reported as a ``CorpusProblem`` naming the file (and the
 line where that helps); no file is dropped silently.
@@ -23,22 +25,28 @@ from .errors import CorpusProblem
 from .results import Source
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+EXTRACTED_SUFFIXES = (".pdf", ".html", ".htm")  # read through kzqa.extract
+DOCUMENT_SUFFIXES = TEXT_SUFFIXES + EXTRACTED_SUFFIXES
 SIDECAR_SUFFIX = ".meta.yaml"
 METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "language")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~30,000 passages, ~3 h to embed here: split larger files
+MAX_EXTRACTED_FILE_BYTES = 200 * 1024 * 1024  # a PDF is mostly images and fonts; its text is checked too
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One corpus file: its full text as read, where the body starts, and its source."""
+    """One corpus file: its full text as read (or extracted), where the body starts, and
+    its source. For a PDF, ``pages`` holds each page's ``(start, end)`` span in ``text``."""
 
     doc_id: str
     file: str  # path relative to the corpus folder, with forward slashes
-    text: str  # the whole file, decoded; passages are slices of this
+    text: str  # the whole file decoded, or the extracted text; passages are slices of this
     body_start: int  # first character after front matter / byte-order mark
     source: Source
+    pages: tuple[tuple[int, int], ...] = ()
+    extractor: str | None = None  # set when ``text`` was extracted (PDF, HTML): by what
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +96,18 @@ def scan_corpus(folder: Path) -> CorpusScan:
         if rel.endswith(SIDECAR_SUFFIX):
             hashes[rel] = _sha256(data)
             stem = rel[: -len(SIDECAR_SUFFIX)]
-            if not any(stem + s in names for s in TEXT_SUFFIXES):
+            if not any(stem + s in names for s in DOCUMENT_SUFFIXES):
                 problems.append(CorpusProblem(rel, "metadata file with no document beside it "
-                                              f"(expected {stem}.txt or {stem}.md)"))
+                                              f"(expected {stem}.txt, .md, .pdf or .html)"))
             continue
-        if not rel.lower().endswith(TEXT_SUFFIXES):
+        if not rel.lower().endswith(DOCUMENT_SUFFIXES):
             ignored.append(rel)
             continue
         hashes[rel] = _sha256(data)
-        if len(data) > MAX_DOCUMENT_BYTES:
+        limit = MAX_EXTRACTED_FILE_BYTES if rel.lower().endswith(EXTRACTED_SUFFIXES) else MAX_DOCUMENT_BYTES
+        if len(data) > limit:
             problems.append(CorpusProblem(rel, f"too large ({len(data) / 2**20:.0f} MB; the limit is "
-                                          f"{MAX_DOCUMENT_BYTES // 2**20} MB): split it into parts"))
+                                          f"{limit // 2**20} MB): split it into parts"))
             continue
         if hashes[rel] in seen_text:
             problems.append(CorpusProblem(rel, f"the same text as {seen_text[hashes[rel]]}; "
@@ -127,7 +136,7 @@ def corpus_hashes(folder: Path) -> dict[str, str]:
     out = {}
     for path in corpus_files(Path(folder)):
         rel = path.relative_to(folder).as_posix()
-        if rel.endswith(SIDECAR_SUFFIX) or rel.lower().endswith(TEXT_SUFFIXES):
+        if rel.endswith(SIDECAR_SUFFIX) or rel.lower().endswith(DOCUMENT_SUFFIXES):
             out[rel] = _sha256(path.read_bytes())
     return out
 
@@ -141,6 +150,8 @@ def doc_id_for(rel: str) -> str:
 
 def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
     data = path.read_bytes() if data is None else data
+    if rel.lower().endswith(EXTRACTED_SUFFIXES):
+        return _read_extracted(path, rel, data)
     if b"\x00" in data:
         raise _Problem("binary file (contains NUL bytes), not text")
     try:
@@ -159,17 +170,48 @@ def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
         raise _Problem("empty file (no text to quote)" if not fm else "no text after the front matter")
     sidecar = path.with_name(path.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
     if sidecar.is_file():
-        side_rel = rel.rsplit(".", 1)[0] + SIDECAR_SUFFIX
         if fm:
-            raise _Problem(f"metadata given twice: front matter and {side_rel}; keep one")
-        try:
-            side_text = sidecar.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise _SidecarProblem(side_rel, "not UTF-8 text; re-save the file as UTF-8") from None
-        meta = _parse_metadata(side_text, first_line=1, where=side_rel)
+            raise _Problem(f"metadata given twice: front matter and {_sidecar_rel(rel)}; keep one")
+        meta = _read_sidecar(sidecar, rel)
     title = meta.get("title") or _title_from_text(text, body_start) or _title_from_name(rel)
-    source = Source(
-        title=str(title),
+    return Document(doc_id_for(rel), rel, text, body_start, _source(meta, str(title)))
+
+
+def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
+    """A PDF or web page: its extracted text, its own metadata, then the sidecar's on top."""
+    from .extract import ExtractionError, extract
+
+    try:
+        got = extract(path, data)
+    except ExtractionError as e:
+        raise _Problem(str(e)) from None
+    if len(got.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        raise _Problem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
+    meta: dict[str, object] = dict(got.metadata)
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    if sidecar.is_file():
+        meta.update({k: v for k, v in _read_sidecar(sidecar, rel).items() if v not in (None, "")})
+    title = meta.get("title") or _title_from_name(rel)
+    return Document(doc_id_for(rel), rel, got.text, 0, _source(meta, str(title)), got.pages,
+                    got.extractor)
+
+
+def _sidecar_rel(rel: str) -> str:
+    return rel.rsplit(".", 1)[0] + SIDECAR_SUFFIX
+
+
+def _read_sidecar(sidecar: Path, rel: str) -> dict[str, object]:
+    side_rel = _sidecar_rel(rel)
+    try:
+        side_text = sidecar.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise _SidecarProblem(side_rel, "not UTF-8 text; re-save the file as UTF-8") from None
+    return _parse_metadata(side_text, first_line=1, where=side_rel)
+
+
+def _source(meta: dict[str, object], title: str) -> Source:
+    return Source(
+        title=title,
         subtitle=_opt(meta.get("subtitle")),
         author=_opt(meta.get("author")),
         publisher=_opt(meta.get("publisher")),
@@ -177,7 +219,6 @@ def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
         url=_opt(meta.get("url")),
         language=str(meta.get("language") or "en"),
     )
-    return Document(doc_id_for(rel), rel, text, body_start, source)
 
 
 class _Problem(Exception):

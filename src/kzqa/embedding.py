@@ -68,6 +68,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
+        if self._model is None:  # read from the model's files when they say it: a build
+            known = _configured_dimension(Path(resolve_model(self.name)))  # whose texts are
+            if known:  # all cached or reused then never loads torch (~7 s here)
+                return known
         self.warm_up()
         return int(self._model.get_embedding_dimension())
 
@@ -99,6 +103,23 @@ class SentenceTransformerEmbedder:
         if not chunks:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+
+def _configured_dimension(folder: Path) -> int | None:
+    """The output size a sentence-transformers folder declares, when nothing after the
+    pooling layer (a Dense layer, say) could change it; None when it cannot be told."""
+    import json
+
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = {m["type"].rsplit(".", 1)[-1] for m in modules}
+        pooling = next(m for m in modules if m["type"].endswith("Pooling"))
+        config = json.loads((folder / pooling["path"] / "config.json").read_text())
+        if kinds <= {"Transformer", "Pooling", "Normalize"}:
+            return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        pass
+    return None
 
 
 def resolve_model(name: str) -> str:

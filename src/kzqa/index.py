@@ -12,6 +12,8 @@ An index folder holds plain files anyone can inspect (no pickle anywhere):
                             ``vector_index`` says which);
 - ``sentences-<gen>.npy``   float16 embeddings of every passage's sentences, in order
                             (for highlights, with no model call at query time);
+- ``texts-<gen>.jsonl``     the extracted text of every PDF and web page (one JSON line per
+                            document, with its page spans): their passages are slices of it;
 - ``bm25-<gen>/``           the BM25 index (bm25s: .npy arrays and JSON, no pickle).
 
 ``<gen>`` is a hash of the content. A build writes the new data files beside the old ones
@@ -35,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .cache import EmbeddingCache, cached_encode
-from .corpus import corpus_hashes, scan_corpus
+from .cache import EmbeddingCache, cached_encode, model_key, text_key
+from .corpus import Document, corpus_hashes, scan_corpus
 from . import embedding
 from .embedding import Embedder
 from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
@@ -46,6 +48,7 @@ from .paths import build_command, default_corpus_dir
 from .results import Passage, Source, _section_beyond_title
 from .settings import Settings
 from . import vectors as vector_index
+from .vectors import DenseSearch
 
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
@@ -60,6 +63,8 @@ class DocumentRecord:
     file: str
     source: Source
     passages: int
+    extractor: str | None = None  # PDF / web page: what extracted its text
+    pages: int = 0  # PDF: number of pages
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class StoredIndex:
     sentence_vectors: np.ndarray | None = field(default=None, repr=False)  # float16
     sentence_rows: np.ndarray | None = field(default=None, repr=False)  # first row per passage
     centroid: np.ndarray | None = field(default=None, repr=False)
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # extracted text per doc_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,8 @@ class BuildReport:
     skipped: tuple[CorpusProblem, ...]  # bad files left out (only with skip_invalid)
     ignored: tuple[str, ...]  # files of other types, not read
     seconds: float
+    embedded: int = 0  # texts the model embedded in this build
+    reused: int = 0  # texts whose vectors came from the previous index or the cache
 
 
 def embed_text(passage: Passage, source: Source, with_context: bool) -> str:
@@ -147,7 +155,7 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
         raise CorpusError(scan.problems, hint="Nothing was written; the previous index is unchanged. "
                           "Fix or remove these files, or pass --skip-invalid to index the others.")
     if not scan.documents:
-        raise KzqaError(f"no documents to index in {corpus} (kzqa reads .txt and .md files)")
+        raise KzqaError(f"no documents to index in {corpus} (kzqa reads .txt, .md, .pdf and .html files)")
     passages: list[Passage] = []
     records: dict[str, DocumentRecord] = {}
     texts: list[str] = []
@@ -158,26 +166,37 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
                                              "page furniture)")])
         passages += mine
         texts += [embed_text(p, doc.source, settings.embed_context) for p in mine]
-        records[doc.doc_id] = DocumentRecord(doc.doc_id, doc.file, doc.source, len(mine))
+        records[doc.doc_id] = DocumentRecord(doc.doc_id, doc.file, doc.source, len(mine),
+                                             doc.extractor, len(doc.pages))
     embedder = embedder or embedding.make_embedder(settings.model)
     sentences = [t for p in passages for t in sentence_texts(p)]
     paragraphs = paragraph_texts(passages, {d.doc_id: d.text for d in scan.documents})
     lexical = [lexical_text(p, records[p.doc_id].source, para) for p, para in zip(passages, paragraphs)]
-    vectors, sentence_vectors = encode_passages(embedder, texts, sentences, progress)
+    cache = EmbeddingCache()
+    vectors, sentence_vectors = encode_passages(embedder, texts, sentences, progress, cache,
+                                                reuse=previous_vectors(index, embedder))
+    extracted = [d for d in scan.documents if d.extractor]
     _write(index, corpus, settings, vectors, sentence_vectors, records, passages, scan.hashes,
-           lexical)
+           lexical, extracted, model_key(embedder))
     return BuildReport(index, len(records), len(passages), scan.problems if skip_invalid else (),
-                       scan.ignored, time.perf_counter() - started)
+                       scan.ignored, time.perf_counter() - started, cache.misses,
+                       len(texts) + len(sentences) - cache.misses)
 
 
 def encode_passages(embedder: Embedder, texts: list[str], sentences: list[str],
-                    progress: Progress | None = None,
-                    cache: EmbeddingCache | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised float32 vectors of the passages and of their sentences, through the
-    embedding cache (unchanged text is never embedded twice)."""
+                    progress: Progress | None = None, cache: EmbeddingCache | None = None,
+                    reuse: Reuse | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised float32 vectors of the passages and of their sentences. A text found in
+    ``reuse`` (from the index being replaced) takes that vector as it is; the rest go
+    through the embedding cache, and only what neither holds is embedded."""
     import faiss
 
-    total, done = len(texts) + len(sentences), 0
+    reuse = reuse or Reuse()
+    wanted = texts + sentences
+    keys = [text_key(t) for t in wanted]
+    found = [reuse.passages if i < len(texts) else reuse.sentences for i in range(len(wanted))]
+    todo = [i for i, k in enumerate(keys) if k not in found[i]]
+    total, done = len(todo), 0
 
     def step(n: int) -> None:
         nonlocal done
@@ -188,13 +207,52 @@ def encode_passages(embedder: Embedder, texts: list[str], sentences: list[str],
     if progress:
         progress("embedding", 0, total)
     cache = cache if cache is not None else EmbeddingCache()
-    everything = cached_encode(embedder, texts + sentences, cache, progress=step)
-    if everything.shape != (total, embedder.dimension):
-        raise KzqaError(f"model '{embedder.name}' returned vectors of shape {everything.shape}, "
+    fresh = cached_encode(embedder, [wanted[i] for i in todo], cache, progress=step)
+    if fresh.shape != (total, embedder.dimension):
+        raise KzqaError(f"model '{embedder.name}' returned vectors of shape {fresh.shape}, "
                         f"expected ({total}, {embedder.dimension})")
-    everything = np.ascontiguousarray(everything, dtype=np.float32)
-    faiss.normalize_L2(everything)
+    fresh = np.ascontiguousarray(fresh, dtype=np.float32)
+    faiss.normalize_L2(fresh)
+    everything = np.zeros((len(wanted), embedder.dimension), dtype=np.float32)
+    if todo:
+        everything[todo] = fresh
+    for i, k in enumerate(keys):
+        if k in found[i]:
+            everything[i] = found[i][k]
     return everything[: len(texts)].copy(), everything[len(texts) :].copy()
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Vectors of an existing index by text hash: passages (float32, as stored) and
+    sentences (float16 values, as stored)."""
+
+    passages: dict[str, np.ndarray] = field(default_factory=dict)
+    sentences: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def previous_vectors(index: Path, embedder: Embedder) -> Reuse:
+    """The vectors of every passage and sentence of the index at ``index``, if it was
+    built with this model and reads back intact; otherwise none. What an unchanged
+    document needs is then taken from the index it already has, exactly as stored (sentence
+    vectors are float16 there and stay the same float16 values), so adding one document
+    embeds that document only, with or without an embedding cache."""
+    try:
+        old = load_index(index, check_corpus=False)
+        if old.manifest["model"].get("key") != model_key(embedder):
+            return Reuse()
+        vectors = DenseSearch(old.vectors).rows(np.arange(len(old.passages)))
+    except (KzqaError, OSError, ValueError, KeyError, TypeError, RuntimeError):
+        return Reuse()
+    out = Reuse()
+    context = old.settings.embed_context
+    for row, passage in enumerate(old.passages):
+        source = old.documents[passage.doc_id].source
+        out.passages[text_key(embed_text(passage, source, context))] = vectors[row]
+        first = int(old.sentence_rows[row])
+        for j, sentence in enumerate(sentence_texts(passage)):
+            out.sentences[text_key(sentence)] = old.sentence_vectors[first + j].astype(np.float32)
+    return out
 
 
 def previous_settings(index: Path) -> Settings:
@@ -231,13 +289,16 @@ def load_index(index: Path, *, check_corpus: bool = True) -> StoredIndex:
         passages_bytes = _read_checked(index, files["passages"], rebuild)
         vector_bytes = _read_checked(index, files["vectors"], rebuild)
         sentence_bytes = _read_checked(index, files["sentences"], rebuild)
+        texts_bytes = _read_checked(index, files["texts"], rebuild) if "texts" in files else b""
         for entry in files["bm25"]:
             _read_checked(index, entry, rebuild)
         passages = tuple(_passage(json.loads(line)) for line in passages_bytes.decode("utf-8").splitlines())
+        texts = {row["doc_id"]: row["text"] for row in map(json.loads, texts_bytes.decode("utf-8").splitlines())}
         sentence_vectors = np.load(io.BytesIO(sentence_bytes), allow_pickle=False)
         centroid = np.asarray(manifest["centroid"], dtype=np.float32)
         documents = {
-            d["doc_id"]: DocumentRecord(d["doc_id"], d["file"], Source(**d["source"]), d["passages"])
+            d["doc_id"]: DocumentRecord(d["doc_id"], d["file"], Source(**d["source"]), d["passages"],
+                                        d.get("extractor"), int(d.get("pages", 0)))
             for d in manifest["documents"]
         }
     except KzqaError:
@@ -261,7 +322,7 @@ def load_index(index: Path, *, check_corpus: bool = True) -> StoredIndex:
         raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages. {rebuild}")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     return StoredIndex(index, corpus, settings, dimension, documents, passages, vectors, manifest,
-                       lexical, sentence_vectors, starts, centroid)
+                       lexical, sentence_vectors, starts, centroid, texts)
 
 
 def update_settings(index: Path, settings: Settings) -> None:
@@ -279,6 +340,7 @@ def update_settings(index: Path, settings: Settings) -> None:
 
 def _passage(row: dict[str, Any]) -> Passage:
     row["sentences"] = tuple(tuple(span) for span in row.get("sentences", ()))
+    row["pages"] = tuple(row.get("pages", ()))
     return Passage(**row)
 
 
@@ -303,7 +365,8 @@ def _check_fresh(index: Path, corpus: Path, recorded: dict[str, str], rebuild: s
 
 def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
            sentence_vectors: np.ndarray, records: dict[str, DocumentRecord],
-           passages: list[Passage], corpus_files: dict[str, str], lexical_texts: list[str]) -> None:
+           passages: list[Passage], corpus_files: dict[str, str], lexical_texts: list[str],
+           extracted: list[Document], model: str) -> None:
     import faiss
 
     from .retrieval import Lexical
@@ -318,19 +381,23 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
     buf = io.BytesIO()
     np.save(buf, sentence_vectors.astype(np.float16), allow_pickle=False)
     sentence_bytes = buf.getvalue()
-    gen = hashlib.sha256(passages_bytes + vector_bytes + sentence_bytes +
+    texts_bytes = "".join(json.dumps({"doc_id": d.doc_id, "extractor": d.extractor,
+                                      "pages": d.pages, "text": d.text}, ensure_ascii=False) + "\n"
+                          for d in extracted).encode()
+    gen = hashlib.sha256(passages_bytes + vector_bytes + sentence_bytes + texts_bytes +
                          json.dumps([settings.to_dict(), lexical_texts], sort_keys=True).encode()
                          ).hexdigest()[:12]
     names = {"passages": f"passages-{gen}.jsonl", "vectors": f"vectors-{gen}.faiss",
-             "sentences": f"sentences-{gen}.npy"}
+             "sentences": f"sentences-{gen}.npy", "texts": f"texts-{gen}.jsonl"}
+    data_files = {"passages": passages_bytes, "vectors": vector_bytes,
+                  "sentences": sentence_bytes, "texts": texts_bytes}
     bm25_dir = f"bm25-{gen}"
     try:
         corpus_rel = os.path.relpath(corpus.resolve(), index.resolve())
     except ValueError:  # another drive on Windows
         corpus_rel = str(corpus.resolve())
     try:
-        for key, data in (("passages", passages_bytes), ("vectors", vector_bytes),
-                          ("sentences", sentence_bytes)):
+        for key, data in data_files.items():
             _atomic_write(index / names[key], data)
         if not (index / bm25_dir).is_dir():  # same generation = same content: keep it
             tmp_dir = index / f"{bm25_dir}.tmp-{os.getpid()}"
@@ -345,19 +412,18 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "kzqa_version": __version__,
-            "model": {"name": settings.model, "dimension": int(vectors.shape[1])},
+            "model": {"name": settings.model, "dimension": int(vectors.shape[1]), "key": model},
             "vector_index": vector_index.describe(dense),
             "count": len(passages),
             "settings": settings.to_dict(),
             "corpus": {"path": Path(corpus_rel).as_posix(), "files": corpus_files},
             "documents": [
-                {"doc_id": r.doc_id, "file": r.file, "passages": r.passages, "source": asdict(r.source)}
+                {"doc_id": r.doc_id, "file": r.file, "passages": r.passages, "source": asdict(r.source),
+                 **({"extractor": r.extractor, "pages": r.pages} if r.extractor else {})}
                 for r in records.values()
             ],
             "files": {
-                **{key: _entry(names[key], data) for key, data in (
-                    ("passages", passages_bytes), ("vectors", vector_bytes),
-                    ("sentences", sentence_bytes))},
+                **{key: _entry(names[key], data) for key, data in data_files.items()},
                 "bm25": [_entry(f"{bm25_dir}/{f.name}", f.read_bytes()) for f in bm25_files],
             },
             "centroid": [round(float(x), 7) for x in centroid],
@@ -370,7 +436,7 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
     _fsync_dir(index)
     keep = set(names.values()) | {bm25_dir}
     for old in index.iterdir():  # files of earlier builds, and leftovers of killed ones
-        earlier = old.name.startswith(("passages-", "vectors-", "sentences-", "bm25-"))
+        earlier = old.name.startswith(("passages-", "vectors-", "sentences-", "texts-", "bm25-"))
         if (earlier and old.name not in keep) or ".tmp-" in old.name:
             if old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)

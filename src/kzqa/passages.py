@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import sentencex
 
 from .corpus import Document
+from .extract import pages_of
 from .results import SECTION_SEPARATOR, Passage
 
 RULES_VERSION = 2  # bump when a rule changes which passages a document yields
@@ -83,13 +84,15 @@ _SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)\]]*\s+[\"“‘(\[]?[A-Z0-9]"
 _WORD = re.compile(r"\w+")
 
 
-def split_blocks(text: str, start: int = 0) -> list[tuple[int, int]]:
+def split_blocks(text: str, start: int = 0, line_paragraphs: bool = True) -> list[tuple[int, int]]:
     """Paragraph spans of ``text[start:]``, whitespace trimmed off both ends.
 
     Blank lines separate blocks. Inside a run of non-blank lines, each line is its own
-    block when the run holds a line longer than a wrapped line would be (one paragraph per
-    line, as in the first seed); otherwise the run is one hard-wrapped paragraph. A Markdown
-    heading line is always a block of its own.
+    block when ``line_paragraphs`` is set and the run holds a line longer than a wrapped
+    line would be (one paragraph per line, as in the first seed); otherwise the run is one
+    hard-wrapped paragraph. Extracted text (PDF, web page) always separates paragraphs with
+    a blank line, so there it is read with ``line_paragraphs=False``: its lines are wraps.
+    A Markdown heading line is always a block of its own.
     """
     spans: list[tuple[int, int]] = []
     run: list[tuple[int, int]] = []  # (line start, line end without newline)
@@ -106,7 +109,8 @@ def split_blocks(text: str, start: int = 0) -> list[tuple[int, int]]:
     def flush() -> None:
         if not run:
             return
-        one_per_line = len(run) > 1 and max(e - s for s, e in run) > HEADING_MAX_CHARS
+        one_per_line = (line_paragraphs and len(run) > 1
+                        and max(e - s for s, e in run) > HEADING_MAX_CHARS)
         group: list[tuple[int, int]] = []
         for n, (s, e) in enumerate(run):
             if one_per_line or _MD_HEADING.match(text, s) or (n == 0 and heading_on_top()):
@@ -155,7 +159,8 @@ def classify(text: str, spans: list[tuple[int, int]]) -> list[Block]:
 
 
 def document_blocks(doc: Document) -> list[Block]:
-    return classify(doc.text, split_blocks(doc.text, doc.body_start))
+    return classify(doc.text, split_blocks(doc.text, doc.body_start,
+                                           line_paragraphs=doc.extractor is None))
 
 
 def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
@@ -188,7 +193,7 @@ def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Pas
             pid = f"{doc.doc_id}#{paragraph}" + (f".{part}" if part else "")
             inside = tuple((max(a, s) - s, min(b, e) - s) for a, b in sentences if a < e and b > s)
             passages.append(Passage(pid, doc.doc_id, doc.text[s:e], s, e, paragraph, part, section,
-                                    inside or ((0, e - s),)))
+                                    inside or ((0, e - s),), pages_of(doc.pages, s, e)))
     return passages
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .extract import page_label
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -30,7 +32,8 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A quotable span of one corpus file: ``text == file_text[start:end]``.
+    """A quotable span of one corpus file: ``text == file_text[start:end]``, where for a PDF
+    or web page ``file_text`` is the document's extracted text (stored with the index).
 
     ``paragraph`` counts the document's body paragraphs from 1 (headings, captions and
     page furniture are not counted). A paragraph too long to embed whole is split at
@@ -46,6 +49,7 @@ class Passage:
     part: int = 0
     section: str | None = None
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets into ``text``
+    pages: tuple[int, ...] = ()  # PDF page numbers the passage is on (1-based)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class Hit:
     date: str | None = None
     url: str | None = None
     highlights: tuple[tuple[int, int], ...] = ()  # the answering sentence(s), offsets into text
+    pages: tuple[int, ...] = ()  # PDF page numbers (1-based); () for other documents
 
     @classmethod
     def of(cls, passage: Passage, source: Source, file: str, score: float,
@@ -91,6 +96,7 @@ class Hit:
             date=source.date,
             url=source.url,
             highlights=highlights,
+            pages=passage.pages,
         )
 
     def citation(self) -> str:
@@ -98,6 +104,8 @@ class Hit:
 
         Hugh Williamson, “Kazakhstan’s Human Rights Crackdown: Astana Is Moving
         Backwards”, Foreign Affairs, 2016-12-21, ¶ 4. https://www.foreignaffairs.com/…
+
+        A passage of a PDF names its page(s) before the paragraph: "…, p. 12, ¶ 31."
         """
         full_title = f"{self.title}: {self.subtitle}" if self.subtitle else self.title
         parts = [f"“{full_title}”"]
@@ -109,6 +117,8 @@ class Hit:
         section = _section_beyond_title(self.section, self.title, self.subtitle)
         if section:
             parts.append(f"section “{section}”")
+        if self.pages:
+            parts.append(page_label(self.pages))
         where = f"¶ {self.paragraph}"
         if self.part:
             where += f" (part {self.part})"
@@ -126,6 +136,7 @@ class Hit:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values["highlights"] = tuple(tuple(h) for h in values.get("highlights", ()))
+        values["pages"] = tuple(values.get("pages", ()))
         return cls(**values)
 
 

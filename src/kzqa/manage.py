@@ -1,0 +1,153 @@
+"""Adding documents to the corpus and taking them out, with the index kept in step.
+
+Both are all-or-nothing: a file is checked (read, extracted) before it is copied in, and
+when the index cannot be rebuilt afterwards the corpus is put back as it was. A removed
+document is moved to ``<corpus>/.removed/<time>/`` (hidden from the corpus), never deleted.
+The rebuild reuses the vectors of every unchanged passage (``kzqa.index.previous_vectors``),
+so only the new document is embedded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .corpus import (DOCUMENT_SUFFIXES, METADATA_KEYS, SIDECAR_SUFFIX, Document, _Problem,
+                     _parse_metadata, doc_id_for, read_document, scan_corpus)
+from .embedding import Embedder
+from .errors import CorpusProblem, KzqaError
+from .index import BuildReport, Progress, build_index
+
+REMOVED = ".removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What ``add`` or ``remove`` did to the corpus, and the build that followed."""
+
+    documents: tuple[str, ...]  # corpus-relative files added or removed
+    unchanged: tuple[str, ...]  # files already in the corpus with the same bytes (add)
+    moved_to: Path | None  # where removed files went (remove)
+    build: BuildReport
+
+
+def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] | None = None,
+        *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
+    """Copy ``files`` into ``corpus`` and update ``index``. ``metadata`` (keys of
+    ``kzqa.corpus.METADATA_KEYS``) is written as each file's sidecar, over what the file
+    says of itself. Raises ``KzqaError`` naming the file, changing nothing, when a file
+    cannot be read, clashes with a different file of the same name, or the build fails."""
+    corpus, index = Path(corpus), Path(index)
+    metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
+    unknown = set(metadata) - set(METADATA_KEYS)
+    if unknown:
+        raise KzqaError(f"unknown metadata {', '.join(sorted(unknown))} (known: {', '.join(METADATA_KEYS)})")
+    if "title" in metadata and len(files) > 1:
+        raise KzqaError("--title names one document: add the files one at a time")
+    sidecar_text = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False) if metadata else None
+    if sidecar_text:
+        try:
+            _parse_metadata(sidecar_text, first_line=1, where="the metadata given")
+        except _Problem as p:
+            raise KzqaError(f"the metadata given: {p.reason}") from None
+    if not corpus.is_dir():
+        raise KzqaError(f"corpus folder not found: {corpus}")
+    staging = corpus / f".adding-{time.time_ns()}"
+    written: list[tuple[Path, bytes | None]] = []  # (file in the corpus, its bytes before)
+    added, unchanged = [], []
+    try:
+        staging.mkdir()
+        for file in files:
+            _stage(Path(file), corpus, staging, sidecar_text, added, unchanged)
+        if not added:
+            return Change((), tuple(unchanged), None, build_index(corpus, index, embedder=embedder,
+                                                                  progress=progress))
+        for staged in sorted(staging.iterdir()):
+            target = corpus / staged.name
+            backup = target.read_bytes() if target.exists() else None
+            staged.replace(target)
+            written.append((target, backup))
+        report = build_index(corpus, index, embedder=embedder, progress=progress)
+    except BaseException:
+        for target, backup in reversed(written):  # put the corpus back as it was
+            if backup is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.write_bytes(backup)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Change(tuple(added), tuple(unchanged), None, report)
+
+
+def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | None = None,
+           progress: Progress | None = None) -> Change:
+    """Take the documents ``names`` (document ids, or file names as in the corpus) out of
+    ``corpus`` and update ``index``. The files (and their sidecars) are moved to
+    ``<corpus>/.removed/<time>/``; when the index cannot be rebuilt they are put back."""
+    corpus, index = Path(corpus), Path(index)
+    scan = scan_corpus(corpus)
+    by_name = {d.doc_id: d for d in scan.documents} | {d.file: d for d in scan.documents}
+    missing = [n for n in names if n not in by_name and n.strip("/") not in by_name]
+    if missing:
+        known = ", ".join(sorted(d.doc_id for d in scan.documents)) or "none"
+        raise KzqaError(f"no document {', '.join(map(repr, missing))} in {corpus} (documents: {known})")
+    docs: dict[str, Document] = {}
+    for n in names:
+        doc = by_name.get(n) or by_name[n.strip("/")]
+        docs[doc.file] = doc
+    if len(docs) == len(scan.documents):
+        raise KzqaError("that would leave the corpus empty; an index needs at least one document")
+    where = corpus / REMOVED / time.strftime("%Y%m%d-%H%M%S")
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for doc in docs.values():
+            for rel in (doc.file, doc.file.rsplit(".", 1)[0] + SIDECAR_SUFFIX):
+                source = corpus / rel
+                if source.is_file():
+                    target = where / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    source.replace(target)
+                    moved.append((target, source))
+        report = build_index(corpus, index, embedder=embedder, progress=progress)
+    except BaseException:
+        for target, source in reversed(moved):
+            target.replace(source)
+        raise
+    return Change(tuple(docs), (), where, report)
+
+
+def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,
+           added: list[str], unchanged: list[str]) -> None:
+    """Check ``file`` and copy it (and its sidecar) into ``staging``."""
+    if not file.is_file():
+        raise KzqaError(f"no such file: {file}")
+    if not file.name.lower().endswith(DOCUMENT_SUFFIXES):
+        raise KzqaError(f"{file}: kzqa reads .txt, .md, .pdf and .html files")
+    if file.name.endswith(SIDECAR_SUFFIX):
+        raise KzqaError(f"{file}: a metadata file; add the document it describes instead")
+    data = file.read_bytes()
+    target = corpus / file.name
+    sidecar = target.with_name(target.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    if target.exists():
+        if target.read_bytes() == data and sidecar_text is None:
+            unchanged.append(file.name)
+            return
+        if target.read_bytes() != data:
+            raise KzqaError(f"the corpus already has a different {file.name}; rename the new file, "
+                            f"or take the old one out first: kzqa remove {doc_id_for(file.name)}")
+    shutil.copyfile(file, staging / file.name)
+    own_sidecar = file.with_name(file.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    if sidecar_text is not None:
+        (staging / sidecar.name).write_text(sidecar_text, encoding="utf-8")
+    elif own_sidecar.is_file():  # a sidecar beside the file travels with it
+        shutil.copyfile(own_sidecar, staging / sidecar.name)
+    try:
+        read_document(staging / file.name, file.name, data)
+    except _Problem as p:
+        raise KzqaError(str(CorpusProblem(str(file), p.reason, p.line))) from None
+    added.append(file.name)

@@ -1,0 +1,184 @@
+"""Bring your own documents: PDFs and web pages in the corpus, `kzqa add` / `kzqa remove`,
+and incremental updates that embed only what is new."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+import kzqa
+from conftest import FakeEmbedder, write
+from fixtures_docs import (ARTICLE_HTML, ARTICLE_PARAGRAPHS, BOILERPLATE, REPORT_PAGES,
+                           encrypted_pdf_bytes, pdf_bytes, scanned_pdf_bytes)
+from kzqa.cli import main
+from kzqa.extract import extract
+from kzqa.index import MANIFEST
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A 3-page report PDF and a saved news page, outside the corpus."""
+    outside = tmp_path / "downloads"
+    report = write(outside / "report.pdf", pdf_bytes(REPORT_PAGES, title="Assembly and Association 2023",
+                                                      author="Civic Monitor"))
+    page = write(outside / "page.html", ARTICLE_HTML)
+    return report, page
+
+
+@pytest.fixture
+def indexed(built, files):
+    """(corpus, index, qa): the shipped corpus with the two files copied in, built."""
+    corpus, index = built
+    for f in files:
+        shutil.copy(f, corpus / f.name)
+    kzqa.build(corpus, index, embedder=FakeEmbedder())
+    return corpus, index, kzqa.load(index, embedder=FakeEmbedder())
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_pdf_and_web_page_passages_are_slices_of_the_stored_extracted_text(indexed):
+    corpus, index, qa = indexed
+    manifest = json.loads((index / MANIFEST).read_text())
+    stored = {json.loads(line)["doc_id"]: json.loads(line)
+              for line in (index / manifest["files"]["texts"]["name"]).read_text().splitlines()}
+    assert set(stored) == {"report", "page"}
+    for passage in qa.passages:  # every passage of every document
+        record = qa.documents[passage.doc_id]
+        data = (corpus / record.file).read_bytes()
+        if record.extractor:
+            text = stored[passage.doc_id]["text"]
+            assert extract(corpus / record.file, data).text == text  # deterministic
+        else:
+            text = data.decode("utf-8")
+        assert text[passage.start:passage.end] == passage.text
+    report = [p for p in qa.passages if p.doc_id == "report"]
+    page = [p for p in qa.passages if p.doc_id == "page"]
+    # PDF lines are wraps, not paragraphs: each paragraph of the report is one whole passage.
+    assert [p.text.replace("\n", " ") for p in report[:2]] == REPORT_PAGES[0][1:]
+    assert [p.pages for p in report] == [(1,), (1,), (2,), (2,), (3,)][:len(report)]
+    assert [p.text for p in page] == ARTICLE_PARAGRAPHS
+    assert not any(b in p.text for p in page for b in BOILERPLATE)
+
+
+def test_citations_give_pdf_pages_and_the_page_url(indexed):
+    qa = indexed[2]
+    pdf_hit = qa.search("Independent trade unions reported pressure on their members", k=1).passages[0]
+    assert pdf_hit.doc_id == "report" and pdf_hit.pages == (2,)
+    assert pdf_hit.citation().startswith("Civic Monitor, “Assembly and Association 2023”, 2023-11-07")
+    assert ", p. 2, ¶ 3." in pdf_hit.citation()
+    assert kzqa.Hit.from_dict(json.loads(json.dumps(pdf_hit.to_dict()))) == pdf_hit
+    web_hit = qa.search("permitted places in Almaty shrunk to three remote parks", k=1).passages[0]
+    assert web_hit.doc_id == "page" and web_hit.pages == ()
+    assert web_hit.citation() == ("Aigerim Sadykova, “Parliament tightens the law on peaceful "
+                                  "assemblies”, Steppe Monitor, 2024-05-17, ¶ 2. "
+                                  "https://steppe-monitor.example/news/assembly-law")
+
+
+def test_kzqa_add_copies_indexes_and_embeds_only_the_new_documents(built, files, capsys, tmp_path):
+    corpus, index = built
+    shutil.rmtree(tmp_path / "cache", ignore_errors=True)  # no embedding cache: reuse is the index's
+    code, out, err = run(capsys, "add", *files, "--corpus", corpus, "--index", index)
+    assert code == 0, err
+    assert "Added report.pdf, page.html." in err
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    new = [p for p in qa.passages if p.doc_id in ("report", "page")]
+    texts = len(new) + sum(len(p.sentences) for p in new)
+    assert f"({texts} texts embedded, " in err  # the 19 shipped passages were not re-embedded
+    assert (corpus / "report.pdf").read_bytes() == files[0].read_bytes()
+    code, out, err = run(capsys, "build", "--corpus", corpus, "--index", index)
+    assert code == 0 and "(0 texts embedded," in err  # an unchanged rebuild embeds nothing
+    code, out, err = run(capsys, "add", files[0], "--corpus", corpus, "--index", index)
+    assert code == 0 and "report.pdf is already in the corpus, unchanged" in err
+
+
+def test_kzqa_add_metadata_flags_override_the_files_own(built, files, capsys):
+    corpus, index = built
+    code, out, err = run(capsys, "add", files[0], "--corpus", corpus, "--index", index,
+                         "--title", "Freedom of Assembly Report", "--publisher", "Civic Monitor NGO",
+                         "--url", "https://civic.example/report.pdf")
+    assert code == 0, err
+    hit = kzqa.load(index, embedder=FakeEmbedder()).search("trade unions pressure", k=1).passages[0]
+    assert (hit.title, hit.publisher, hit.author) == ("Freedom of Assembly Report", "Civic Monitor NGO",
+                                                       "Civic Monitor")  # author still from the PDF
+    assert hit.url == "https://civic.example/report.pdf"
+    assert (corpus / "report.meta.yaml").is_file()
+
+
+@pytest.mark.parametrize("bad, expected", [
+    ("scanned.pdf", "scanned.pdf: a scanned PDF with no text layer"),
+    ("locked.pdf", "locked.pdf: an encrypted PDF"),
+    ("broken.pdf", "broken.pdf: not a readable PDF"),
+    ("empty.html", "empty.html: no main text found"),
+    ("notes.docx", "kzqa reads .txt, .md, .pdf and .html files"),
+    ("missing.pdf", "no such file"),
+])
+def test_kzqa_add_refuses_an_unreadable_file_and_changes_nothing(built, files, capsys, tmp_path, bad,
+                                                                  expected):
+    corpus, index = built
+    contents = {"scanned.pdf": scanned_pdf_bytes(), "locked.pdf": encrypted_pdf_bytes("secret"),
+                "broken.pdf": pdf_bytes(REPORT_PAGES)[:300], "empty.html": "<html><body><nav>Home</nav>",
+                "notes.docx": b"PK\x03\x04"}
+    path = tmp_path / "downloads" / bad
+    if bad in contents:
+        write(path, contents[bad])
+    before_corpus, before_index = _snapshot(corpus), _snapshot(index)
+    code, out, err = run(capsys, "add", files[1], path, "--corpus", corpus, "--index", index)
+    assert code == 2 and expected in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert _snapshot(corpus) == before_corpus and _snapshot(index) == before_index
+
+
+def test_kzqa_add_refuses_a_different_file_of_the_same_name_and_bad_metadata(built, files, capsys,
+                                                                            tmp_path):
+    corpus, index = built
+    clash = write(tmp_path / "other" / "limited-political-freedoms-kazakhstan.txt", "Another text.\n")
+    before = _snapshot(corpus)
+    code, out, err = run(capsys, "add", clash, "--corpus", corpus, "--index", index)
+    assert code == 2 and "already has a different limited-political-freedoms-kazakhstan.txt" in err
+    code, out, err = run(capsys, "add", files[0], "--date", "last week", "--corpus", corpus,
+                         "--index", index)
+    assert code == 2 and "'date' must be YYYY, YYYY-MM or YYYY-MM-DD" in err
+    assert _snapshot(corpus) == before
+
+
+def test_a_failed_build_after_add_puts_the_corpus_back(built, files, capsys):
+    corpus, index = built
+    write(corpus / "bad.txt", b"\xff\xfe")  # the corpus already holds a broken file
+    before_corpus, before_index = _snapshot(corpus), _snapshot(index)
+    code, out, err = run(capsys, "add", files[0], "--corpus", corpus, "--index", index)
+    assert code == 2 and "bad.txt:1: not UTF-8" in err
+    assert _snapshot(corpus) == before_corpus and _snapshot(index) == before_index
+
+
+def test_kzqa_remove_takes_a_document_out_and_keeps_the_file(built, files, capsys):
+    corpus, index = built
+    assert run(capsys, "add", *files, "--corpus", corpus, "--index", index)[0] == 0
+    code, out, err = run(capsys, "remove", "report", "page.html", "--corpus", corpus, "--index", index)
+    assert code == 0, err
+    assert "Removed report.pdf, page.html." in err and "(0 texts embedded, " in err
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    assert set(qa.documents) == {"kazakhstans-human-rights-crackdown", "limited-political-freedoms-kazakhstan"}
+    kept = sorted(p.name for p in (corpus / ".removed").rglob("*") if p.is_file())
+    assert kept == ["page.html", "report.pdf"]
+    code, out, err = run(capsys, "remove", "no-such-doc", "--corpus", corpus, "--index", index)
+    assert code == 2 and "no document 'no-such-doc'" in err and "limited-political-freedoms-kazakhstan" in err
+
+
+def test_the_chat_page_lists_the_documents_with_their_kind(indexed):
+    from kzqa.app import _sources_markdown
+
+    listing = _sources_markdown(indexed[2])
+    assert "Assembly and Association 2023" in listing and "PDF, 3 pages" in listing
+    assert "Parliament tightens the law on peaceful assemblies" in listing and "web page" in listing
