@@ -23,12 +23,13 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .embedding import Embedder
     from .index import BuildReport, Progress
+    from .manage import Change
     from .search import QA
 
 __all__ = [
     "Answer", "BuildReport", "CorpusError", "CorpusProblem", "Hit", "IndexCorrupt",
     "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
-    "QA", "Settings", "Source", "__version__", "build", "load",
+    "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove",
 ]
 
 
@@ -57,11 +58,40 @@ def build(corpus: str | Path | None = None, index: str | Path | None = None,
     ``skip_invalid`` is set, in which case the report lists the files left out.
     """
     from .index import build_index
+
+    corpus, index = _folders(corpus, index)
+    return build_index(corpus, index, settings, embedder, skip_invalid=skip_invalid, progress=progress)
+
+
+def add(files: list[str | Path], corpus: str | Path | None = None, index: str | Path | None = None,
+        *, metadata: dict[str, str] | None = None, embedder: Embedder | None = None,
+        progress: Progress | None = None) -> Change:
+    """Copy documents (.txt, .md, .pdf, .html) into the corpus and update the index; only
+    the new documents are embedded. ``metadata`` (title, author, publisher, date, url, ...)
+    overrides what the files say of themselves. All or nothing: raises ``KzqaError`` naming
+    the file that cannot be read, with the corpus and index unchanged."""
+    from .manage import add as add_documents
+
+    corpus, index = _folders(corpus, index)
+    return add_documents(corpus, index, [Path(f) for f in files], metadata, embedder=embedder,
+                         progress=progress)
+
+
+def remove(documents: list[str], corpus: str | Path | None = None, index: str | Path | None = None,
+           *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
+    """Take documents (ids or file names) out of the corpus and update the index. The files
+    are moved to ``<corpus>/.removed/``, not deleted."""
+    from .manage import remove as remove_documents
+
+    corpus, index = _folders(corpus, index)
+    return remove_documents(corpus, index, list(documents), embedder=embedder, progress=progress)
+
+
+def _folders(corpus: str | Path | None, index: str | Path | None) -> tuple[Path, Path]:
     from .paths import default_corpus_dir, default_index_dir
 
-    return build_index(Path(corpus) if corpus else default_corpus_dir(),
-                       Path(index) if index else default_index_dir(),
-                       settings, embedder, skip_invalid=skip_invalid, progress=progress)
+    return (Path(corpus) if corpus else default_corpus_dir(),
+            Path(index) if index else default_index_dir())
 
 
 def __getattr__(name: str):  # lazy public names that would pull in numpy/faiss

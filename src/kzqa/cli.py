@@ -279,14 +279,13 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from . import manage
+    import kzqa
 
-    corpus, index = _corpus_and_index(args)
     meta = {k: getattr(args, k) for k in ("title", "subtitle", "author", "publisher", "date", "url",
                                            "language")}
     bar = _ProgressBar("Embedding the new passages")
     try:
-        change = manage.add(corpus, index, args.files, meta, progress=bar.update)
+        change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, progress=bar.update)
     finally:
         bar.close()
     for name in change.unchanged:
@@ -296,24 +295,17 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from . import manage
+    import kzqa
 
-    corpus, index = _corpus_and_index(args)
     bar = _ProgressBar("Updating the index")
     try:
-        change = manage.remove(corpus, index, args.documents, progress=bar.update)
+        change = kzqa.remove(args.documents, args.corpus, args.index, progress=bar.update)
     finally:
         bar.close()
     _report_change("Removed", change)
     print(f"(moved to {change.moved_to}; move the files back and run kzqa build to restore)",
           file=sys.stderr)
     return EXIT_OK
-
-
-def _corpus_and_index(args: argparse.Namespace) -> tuple[Path, Path]:
-    from .paths import default_corpus_dir, default_index_dir
-
-    return args.corpus or default_corpus_dir(), args.index or default_index_dir()
 
 
 def _report_change(verb: str, change) -> None:
