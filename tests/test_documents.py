@@ -124,7 +124,7 @@ def test_kzqa_add_metadata_flags_override_the_files_own(built, files, capsys):
     ("notes.docx", "kzqa reads .txt, .md, .pdf and .html files"),
     ("missing.pdf", "no such file"),
 ])
-def test_kzqa_add_refuses_an_unreadable_file_and_changes_nothing(built, files, capsys, tmp_path, bad,
+def test_kzqa_add_refuses_an_unreadable_file_and_adds_the_others(built, files, capsys, tmp_path, bad,
                                                                   expected):
     corpus, index = built
     contents = {"scanned.pdf": scanned_pdf_bytes(), "locked.pdf": encrypted_pdf_bytes("secret"),
@@ -135,9 +135,13 @@ def test_kzqa_add_refuses_an_unreadable_file_and_changes_nothing(built, files, c
         write(path, contents[bad])
     before_corpus, before_index = _snapshot(corpus), _snapshot(index)
     code, out, err = run(capsys, "add", files[1], path, "--corpus", corpus, "--index", index)
-    assert code == 2 and expected in err and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
-    assert _snapshot(corpus) == before_corpus and _snapshot(index) == before_index
+    assert code == 1 and f"kzqa: not added {path}: " in err and expected in err
+    assert "Added page.html." in err and "Traceback" not in err
+    assert set(_snapshot(corpus)) - set(before_corpus) == {"page.html"}
+    assert set(kzqa.load(index, embedder=FakeEmbedder()).documents) >= {"page"}
+    code, out, err = run(capsys, "add", path, "--corpus", corpus, "--index", index)  # alone
+    assert code == 2 and "nothing was added" in err and expected in err
+    assert not (corpus / bad).exists() and _snapshot(index) != before_index
 
 
 def test_kzqa_add_refuses_a_different_file_of_the_same_name_and_bad_metadata(built, files, capsys,
@@ -147,6 +151,7 @@ def test_kzqa_add_refuses_a_different_file_of_the_same_name_and_bad_metadata(bui
     before = _snapshot(corpus)
     code, out, err = run(capsys, "add", clash, "--corpus", corpus, "--index", index)
     assert code == 2 and "already has a different limited-political-freedoms-kazakhstan.txt" in err
+    assert "kzqa remove limited-political-freedoms-kazakhstan" in err
     code, out, err = run(capsys, "add", files[0], "--date", "last week", "--corpus", corpus,
                          "--index", index)
     assert code == 2 and "'date' must be YYYY, YYYY-MM or YYYY-MM-DD" in err

@@ -74,8 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add", help="copy documents (.txt, .md, .pdf, .html) into the corpus "
                          "and update the index",
                          description="Copy documents into the corpus and update the index. Each "
-                         "file is read first: a file that cannot be (scanned PDF, encrypted, "
-                         "damaged...) is refused and nothing changes. Only the new documents are "
+                         "file is read first: one that cannot be (scanned PDF, encrypted, damaged...) "
+                         "is refused with its reason, the others are added (exit status 1). Only "
+                         "the new documents are "
                          "embedded. Metadata comes from the file (PDF info, a page's meta tags); "
                          "the flags override it, saved as NAME.meta.yaml beside the copy.")
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -290,8 +291,10 @@ def _add(args: argparse.Namespace) -> int:
         bar.close()
     for name in change.unchanged:
         print(f"kzqa: {name} is already in the corpus, unchanged", file=sys.stderr)
+    for problem in change.refused:
+        print(f"kzqa: not added {problem}", file=sys.stderr)
     _report_change("Added", change)
-    return EXIT_OK
+    return EXIT_SOME_FAILED if change.refused else EXIT_OK
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """Adding documents to the corpus and taking them out, with the index kept in step.
 
-Both are all-or-nothing: a file is checked (read, extracted) before it is copied in, and
-when the index cannot be rebuilt afterwards the corpus is put back as it was. A removed
+Every file is checked (read, extracted) before it is copied in: one that cannot be read is
+refused with its reason and the others are added. When the index cannot be rebuilt
+afterwards, the corpus is put back as it was. A removed
 document is moved to ``<corpus>/.removed/<time>/`` (hidden from the corpus), never deleted.
 The rebuild reuses the vectors of every unchanged passage (``kzqa.index.previous_vectors``),
 so only the new document is embedded.
@@ -33,14 +34,16 @@ class Change:
     unchanged: tuple[str, ...]  # files already in the corpus with the same bytes (add)
     moved_to: Path | None  # where removed files went (remove)
     build: BuildReport
+    refused: tuple[CorpusProblem, ...] = ()  # files that could not be added, with the reason
 
 
 def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] | None = None,
         *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
     """Copy ``files`` into ``corpus`` and update ``index``. ``metadata`` (keys of
     ``kzqa.corpus.METADATA_KEYS``) is written as each file's sidecar, over what the file
-    says of itself. Raises ``KzqaError`` naming the file, changing nothing, when a file
-    cannot be read, clashes with a different file of the same name, or the build fails."""
+    says of itself. A file that cannot be read, or clashes with a different file of the same
+    name, is left out and listed in ``refused``; when no file can be added, or the build
+    fails, raises ``KzqaError`` and changes nothing."""
     corpus, index = Path(corpus), Path(index)
     metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
     unknown = set(metadata) - set(METADATA_KEYS)
@@ -58,14 +61,21 @@ def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] |
         raise KzqaError(f"corpus folder not found: {corpus}")
     staging = corpus / f".adding-{time.time_ns()}"
     written: list[tuple[Path, bytes | None]] = []  # (file in the corpus, its bytes before)
-    added, unchanged = [], []
+    added: list[str] = []
+    unchanged: list[str] = []
+    refused: list[CorpusProblem] = []
     try:
         staging.mkdir()
         for file in files:
-            _stage(Path(file), corpus, staging, sidecar_text, added, unchanged)
+            try:
+                _stage(Path(file), corpus, staging, sidecar_text, added, unchanged)
+            except _Refused as r:
+                refused.append(r.problem)
+        if refused and not added and not unchanged:
+            raise KzqaError("nothing was added:\n" + "\n".join(f"  {p}" for p in refused))
         if not added:
             return Change((), tuple(unchanged), None, build_index(corpus, index, embedder=embedder,
-                                                                  progress=progress))
+                                                                  progress=progress), tuple(refused))
         for staged in sorted(staging.iterdir()):
             target = corpus / staged.name
             backup = target.read_bytes() if target.exists() else None
@@ -81,7 +91,7 @@ def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] |
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Change(tuple(added), tuple(unchanged), None, report)
+    return Change(tuple(added), tuple(unchanged), None, report, tuple(refused))
 
 
 def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | None = None,
@@ -123,13 +133,17 @@ def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | 
 
 def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,
            added: list[str], unchanged: list[str]) -> None:
-    """Check ``file`` and copy it (and its sidecar) into ``staging``."""
+    """Check ``file`` and copy it (and its sidecar) into ``staging``; ``_Refused`` if it
+    cannot be added."""
+    def refuse(reason: str, line: int | None = None) -> _Refused:
+        return _Refused(CorpusProblem(str(file), reason, line))
+
     if not file.is_file():
-        raise KzqaError(f"no such file: {file}")
+        raise refuse("no such file")
     if not file.name.lower().endswith(DOCUMENT_SUFFIXES):
-        raise KzqaError(f"{file}: kzqa reads .txt, .md, .pdf and .html files")
+        raise refuse("kzqa reads .txt, .md, .pdf and .html files")
     if file.name.endswith(SIDECAR_SUFFIX):
-        raise KzqaError(f"{file}: a metadata file; add the document it describes instead")
+        raise refuse("a metadata file; add the document it describes instead")
     data = file.read_bytes()
     target = corpus / file.name
     sidecar = target.with_name(target.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
@@ -138,8 +152,8 @@ def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,
             unchanged.append(file.name)
             return
         if target.read_bytes() != data:
-            raise KzqaError(f"the corpus already has a different {file.name}; rename the new file, "
-                            f"or take the old one out first: kzqa remove {doc_id_for(file.name)}")
+            raise refuse(f"the corpus already has a different {file.name}; rename the new file, "
+                         f"or take the old one out first: kzqa remove {doc_id_for(file.name)}")
     shutil.copyfile(file, staging / file.name)
     own_sidecar = file.with_name(file.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
     if sidecar_text is not None:
@@ -149,5 +163,12 @@ def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,
     try:
         read_document(staging / file.name, file.name, data)
     except _Problem as p:
-        raise KzqaError(str(CorpusProblem(str(file), p.reason, p.line))) from None
+        for name in (file.name, sidecar.name):
+            (staging / name).unlink(missing_ok=True)
+        raise refuse(p.reason, p.line) from None
     added.append(file.name)
+
+
+class _Refused(Exception):
+    def __init__(self, problem: CorpusProblem):
+        self.problem = problem
