@@ -106,6 +106,9 @@ def cached_encode(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCach
             out[i] = found[k]
     if progress and len(texts) > len(todo):
         progress(len(texts) - len(todo))
+    # Longest first, so each batch holds texts of about one length: the model pads a batch to
+    # its longest text, and mixed lengths cost it ~1.5x here (bench/build.py).
+    todo.sort(key=lambda i: (-len(texts[i]), i))
     step = max(batch_size, 256)
     for start in range(0, len(todo), step):  # store as we go: an interrupted run keeps its work
         rows = todo[start : start + step]

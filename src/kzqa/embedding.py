@@ -92,14 +92,15 @@ class SentenceTransformerEmbedder:
                progress: Callable[[int], None] | None = None) -> np.ndarray:
         self.warm_up()
         chunks = []
-        for i in range(0, len(texts), batch_size):
-            batch = list(texts[i : i + batch_size])
+        step = max(batch_size, 256)  # whole chunks to the model, which sorts them by length
+        for i in range(0, len(texts), step):
+            chunk = list(texts[i : i + step])
             with self._lock:
-                vecs = self._model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                vecs = self._model.encode(chunk, batch_size=batch_size, normalize_embeddings=True,
                                           convert_to_numpy=True, show_progress_bar=False)
             chunks.append(np.asarray(vecs, dtype=np.float32))
             if progress:
-                progress(len(batch))
+                progress(len(chunk))
         if not chunks:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
