@@ -122,3 +122,27 @@ def test_no_file_beyond_the_page_is_served(live_server, path):
     assert "root:x:0:0" not in body and '"format": "kzqa-index"' not in body
     assert "[build-system]" not in body
     assert status in (200, 403, 404, 405)  # 200 only for the page itself (unknown paths)
+
+
+def test_a_freed_answer_slot_goes_to_the_request_that_waited_not_a_newcomer():
+    import threading
+    import time
+
+    from kzqa.app import FairSemaphore
+
+    gate = FairSemaphore(1)
+    order: list[str] = []
+
+    def waiter():
+        with gate:
+            order.append("waited")
+
+    gate.__enter__()  # the only slot is taken
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.1)  # it is waiting now
+    gate.__exit__(None, None, None)
+    with gate:  # a newcomer right at the release (threading.Semaphore lets it in first)
+        order.append("newcomer")
+    t.join(5)
+    assert order == ["waited", "newcomer"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import collections
 import threading
 from typing import Any
 
@@ -148,7 +149,7 @@ def make_server(qa: QA) -> Any:
     app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     slots = threading.BoundedSemaphore(CONCURRENCY + QUEUE_SIZE)  # working + waiting
-    working = threading.Semaphore(CONCURRENCY)
+    working = FairSemaphore(CONCURRENCY)  # first come, first served: no request waits behind later ones
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
@@ -186,6 +187,34 @@ def make_server(qa: QA) -> Any:
         return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages)}
 
     return gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme())
+
+
+class FairSemaphore:
+    """A semaphore that hands a freed slot to the request that has waited longest.
+    ``threading.Semaphore`` lets a newcomer take it first, which under load leaves some
+    requests waiting for many turns (the tail of the latency)."""
+
+    def __init__(self, value: int):
+        self._lock = threading.Lock()
+        self._free = value
+        self._waiting: collections.deque[threading.Lock] = collections.deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by __exit__ of the request before: the slot is handed over
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._free += 1
 
 
 def theme() -> Any:
@@ -244,6 +273,12 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -
 
     from . import load
 
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread per answer: up to CONCURRENCY answers already share the cores, and
+    # BLAS threads of their own only contend (measured, bench/load.py: 20 clients p95
+    # ~460 -> ~310 ms; one client alone 14 -> 19 ms median).
+    threadpool_limits(limits=1, user_api="blas")
     qa = load(index).warm_up()
     app = make_server(qa)
     print(f"kzqa: serving {len(qa.passages)} passages from {len(qa.documents)} documents "
