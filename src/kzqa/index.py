@@ -53,6 +53,9 @@ from .vectors import DenseSearch
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+# Texts per model batch when building: 8 keeps the build's peak RSS at ~715 MB against ~850 MB
+# at 32, at the same speed (bench/build.py, 100 SciFact abstracts, two runs each).
+BUILD_BATCH = 8
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -207,7 +210,8 @@ def encode_passages(embedder: Embedder, texts: list[str], sentences: list[str],
     if progress:
         progress("embedding", 0, total)
     cache = cache if cache is not None else EmbeddingCache()
-    fresh = cached_encode(embedder, [wanted[i] for i in todo], cache, progress=step)
+    fresh = cached_encode(embedder, [wanted[i] for i in todo], cache, progress=step,
+                          batch_size=BUILD_BATCH)
     if fresh.shape != (total, embedder.dimension):
         raise KzqaError(f"model '{embedder.name}' returned vectors of shape {fresh.shape}, "
                         f"expected ({total}, {embedder.dimension})")
