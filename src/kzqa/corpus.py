@@ -168,10 +168,10 @@ def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
         body_start = fm.end()
     if not text[body_start:].strip():
         raise _Problem("empty file (no text to quote)" if not fm else "no text after the front matter")
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    sidecar = path.with_name(sidecar_name(path.name))
     if sidecar.is_file():
         if fm:
-            raise _Problem(f"metadata given twice: front matter and {_sidecar_rel(rel)}; keep one")
+            raise _Problem(f"metadata given twice: front matter and {sidecar_name(rel)}; keep one")
         meta = _read_sidecar(sidecar, rel)
     title = meta.get("title") or _title_from_text(text, body_start) or _title_from_name(rel)
     return Document(doc_id_for(rel), rel, text, body_start, _source(meta, str(title)))
@@ -188,7 +188,7 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
     if len(got.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise _Problem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
     meta: dict[str, object] = dict(got.metadata)
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    sidecar = path.with_name(sidecar_name(path.name))
     if sidecar.is_file():
         meta.update({k: v for k, v in _read_sidecar(sidecar, rel).items() if v not in (None, "")})
     title = meta.get("title") or _title_from_name(rel)
@@ -196,12 +196,13 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
                     got.extractor)
 
 
-def _sidecar_rel(rel: str) -> str:
-    return rel.rsplit(".", 1)[0] + SIDECAR_SUFFIX
+def sidecar_name(name: str) -> str:
+    """The metadata file that goes with a document: 'a/report.pdf' -> 'a/report.meta.yaml'."""
+    return name.rsplit(".", 1)[0] + SIDECAR_SUFFIX
 
 
 def _read_sidecar(sidecar: Path, rel: str) -> dict[str, object]:
-    side_rel = _sidecar_rel(rel)
+    side_rel = sidecar_name(rel)
     try:
         side_text = sidecar.read_bytes().decode("utf-8")
     except UnicodeDecodeError:

@@ -86,7 +86,6 @@ class StoredIndex:
     sentence_vectors: np.ndarray | None = field(default=None, repr=False)  # float16
     sentence_rows: np.ndarray | None = field(default=None, repr=False)  # first row per passage
     centroid: np.ndarray | None = field(default=None, repr=False)
-    texts: dict[str, str] = field(default_factory=dict, repr=False)  # extracted text per doc_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +292,11 @@ def load_index(index: Path, *, check_corpus: bool = True) -> StoredIndex:
         passages_bytes = _read_checked(index, files["passages"], rebuild)
         vector_bytes = _read_checked(index, files["vectors"], rebuild)
         sentence_bytes = _read_checked(index, files["sentences"], rebuild)
-        texts_bytes = _read_checked(index, files["texts"], rebuild) if "texts" in files else b""
+        if "texts" in files:  # checked, not parsed: searching never needs the extracted texts
+            _read_checked(index, files["texts"], rebuild)
         for entry in files["bm25"]:
             _read_checked(index, entry, rebuild)
         passages = tuple(_passage(json.loads(line)) for line in passages_bytes.decode("utf-8").splitlines())
-        texts = {row["doc_id"]: row["text"] for row in map(json.loads, texts_bytes.decode("utf-8").splitlines())}
         sentence_vectors = np.load(io.BytesIO(sentence_bytes), allow_pickle=False)
         centroid = np.asarray(manifest["centroid"], dtype=np.float32)
         documents = {
@@ -326,7 +325,7 @@ def load_index(index: Path, *, check_corpus: bool = True) -> StoredIndex:
         raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages. {rebuild}")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     return StoredIndex(index, corpus, settings, dimension, documents, passages, vectors, manifest,
-                       lexical, sentence_vectors, starts, centroid, texts)
+                       lexical, sentence_vectors, starts, centroid)
 
 
 def update_settings(index: Path, settings: Settings) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from .corpus import (DOCUMENT_SUFFIXES, METADATA_KEYS, SIDECAR_SUFFIX, Document, _Problem,
-                     _parse_metadata, doc_id_for, read_document, scan_corpus)
+                     _parse_metadata, doc_id_for, read_document, scan_corpus, sidecar_name)
 from .embedding import Embedder
 from .errors import CorpusProblem, KzqaError
 from .index import BuildReport, Progress, build_index
@@ -116,7 +116,7 @@ def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | 
     moved: list[tuple[Path, Path]] = []
     try:
         for doc in docs.values():
-            for rel in (doc.file, doc.file.rsplit(".", 1)[0] + SIDECAR_SUFFIX):
+            for rel in (doc.file, sidecar_name(doc.file)):
                 source = corpus / rel
                 if source.is_file():
                     target = where / rel
@@ -146,24 +146,23 @@ def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,
         raise refuse("a metadata file; add the document it describes instead")
     data = file.read_bytes()
     target = corpus / file.name
-    sidecar = target.with_name(target.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
+    sidecar = sidecar_name(file.name)
     if target.exists():
-        if target.read_bytes() == data and sidecar_text is None:
-            unchanged.append(file.name)
-            return
         if target.read_bytes() != data:
             raise refuse(f"the corpus already has a different {file.name}; rename the new file, "
                          f"or take the old one out first: kzqa remove {doc_id_for(file.name)}")
+        if sidecar_text is None:
+            unchanged.append(file.name)
+            return
     shutil.copyfile(file, staging / file.name)
-    own_sidecar = file.with_name(file.name.rsplit(".", 1)[0] + SIDECAR_SUFFIX)
     if sidecar_text is not None:
-        (staging / sidecar.name).write_text(sidecar_text, encoding="utf-8")
-    elif own_sidecar.is_file():  # a sidecar beside the file travels with it
-        shutil.copyfile(own_sidecar, staging / sidecar.name)
+        (staging / sidecar).write_text(sidecar_text, encoding="utf-8")
+    elif (file.parent / sidecar).is_file():  # a sidecar beside the file travels with it
+        shutil.copyfile(file.parent / sidecar, staging / sidecar)
     try:
         read_document(staging / file.name, file.name, data)
     except _Problem as p:
-        for name in (file.name, sidecar.name):
+        for name in (file.name, sidecar):
             (staging / name).unlink(missing_ok=True)
         raise refuse(p.reason, p.line) from None
     added.append(file.name)
