@@ -7,17 +7,17 @@ Corpus: the first --docs SciFact abstracts (../shared/bench/scifact/corpus.jsonl
 a child process of its own, so its peak RSS (wait4's ru_maxrss) is that process's alone:
 
 - bare: `import sentence_transformers`, load the model, `model.encode(texts, batch_size=32)`
-  of exactly the texts kzqa embeds (computed as `kzqa.index.build_index` does): the passage
-  texts (title + text), then the sentence texts kzqa also embeds for highlights; with
-  --compare-batching, then kzqa's own embedder (no cache) on passages + sentences;
+  of exactly the texts kzqa embeds (computed as `kzqa.index.build_index` does: title +
+  passage text); with --compare-batching, then kzqa's own embedder (no cache) on the same
+  texts, its sentence vectors pooled from the same forward pass (`encode_spans`);
 - `kzqa build` with an empty KZQA_CACHE_DIR (cold); the same build again, unchanged (the
   previous index's vectors are reused); a build into a new folder (the embedding cache
   at KZQA_CACHE_DIR, now warm, answers);
 - the app: `kzqa serve --index` of that index, after answering --questions SciFact queries
   over GET /api/ask: VmHWM and VmRSS from /proc.
 
-passages/s counts passages only (sentences are extra work kzqa does for highlights); the
-ratio is to the bare encode of the passage texts. Targets: build >= 0.9x bare, an unchanged
+passages/s counts passages (kzqa's sentence vectors, for highlights, come out of the same
+forward pass); the ratio is to the bare encode of the passage texts. Targets: build >= 0.9x bare, an unchanged
 corpus rebuilt in seconds, peak RSS of build and app <= 800 MB.
 """
 
@@ -50,27 +50,24 @@ def write_corpus(folder: Path, docs: int) -> None:
                 yaml.safe_dump({"title": row["title"]}, allow_unicode=True), encoding="utf-8")
 
 
-def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[str]]:
-    """(passage texts, sentence texts), made the way kzqa.index.build_index makes them."""
+def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """(passage texts, their sentences' spans), made the way kzqa.index.build_index makes them."""
     from kzqa.corpus import scan_corpus
-    from kzqa.index import embed_text, sentence_texts
+    from kzqa.index import embed_text_spans
     from kzqa.passages import make_passages
     from kzqa.settings import Settings
 
     settings, scan = Settings(), scan_corpus(corpus)
     if scan.problems:
         raise SystemExit(f"corpus problems: {scan.problems[:3]}")
-    passages, sentences = [], []
-    for doc in scan.documents:
-        for p in make_passages(doc, settings.max_chars):
-            passages.append(embed_text(p, doc.source, settings.embed_context))
-            sentences += sentence_texts(p)
-    return passages, sentences
+    pairs = [embed_text_spans(p, doc.source, settings.embed_context)
+             for doc in scan.documents for p in make_passages(doc, settings.max_chars)]
+    return [t for t, _ in pairs], [s for _, s in pairs]
 
 
 def bare_child(texts_file: str, compare_batching: bool) -> None:
-    """In a child: seconds for import, model load, encode of passages, of sentences, and
-    (``compare_batching``) of both through kzqa's embedder; peak RSS before that."""
+    """In a child: seconds for import, model load, encode of the passages, and
+    (``compare_batching``) of the same through kzqa's embedder; peak RSS before that."""
     import resource
 
     texts = json.loads(Path(texts_file).read_text())
@@ -83,21 +80,19 @@ def bare_child(texts_file: str, compare_batching: bool) -> None:
     t["loaded"] = time.perf_counter()
     model.encode(texts["passages"], batch_size=32)
     t["passages"] = time.perf_counter()
-    model.encode(texts["sentences"], batch_size=32)
-    t["sentences"] = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t["kzqa_start"] = t["kzqa"] = 0.0
     if compare_batching:
         from kzqa.embedding import SentenceTransformerEmbedder
+        from kzqa.vectorize import BATCH
 
         ours = SentenceTransformerEmbedder()
         ours.warm_up()
         t["kzqa_start"] = time.perf_counter()
-        ours.encode(texts["passages"] + texts["sentences"], batch_size=32)
+        ours.encode_spans(texts["passages"], texts["spans"], batch_size=BATCH)
         t["kzqa"] = time.perf_counter()
     print(json.dumps({"import_s": t["imported"] - t["start"], "load_s": t["loaded"] - t["imported"],
                       "passages_s": t["passages"] - t["loaded"],
-                      "sentences_s": t["sentences"] - t["passages"],
                       "kzqa_embedder_s": t["kzqa"] - t["kzqa_start"], "rss_mb": rss}))
 
 
@@ -122,8 +117,8 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--compare-batching", action="store_true",
                         help="also time kzqa's own embedder (SentenceTransformerEmbedder."
-                        "encode, no cache, texts in corpus order) on the same texts, in the "
-                        "bare process")
+                        "encode_spans, no cache, texts in corpus order) on the same texts, in "
+                        "the bare process")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
@@ -133,9 +128,9 @@ def main() -> None:
         tmp = Path(tmp)
         corpus, index, cache = tmp / "corpus", tmp / "index", tmp / "cache"
         write_corpus(corpus, args.docs)
-        passages, sentences = texts_kzqa_embeds(corpus)
-        P, S = len(passages), len(sentences)
-        (tmp / "texts.json").write_text(json.dumps({"passages": passages, "sentences": sentences}))
+        passages, spans = texts_kzqa_embeds(corpus)
+        P, S = len(passages), sum(map(len, spans))
+        (tmp / "texts.json").write_text(json.dumps({"passages": passages, "spans": spans}))
         child = [sys.executable, __file__, "--bare-child", str(tmp / "texts.json")]
         _, _, out, _ = run_child(child + ["--compare-batching"] * args.compare_batching)
         bare = json.loads(out.splitlines()[-1])
@@ -150,14 +145,10 @@ def main() -> None:
     fixed = bare["import_s"] + bare["load_s"]  # what any build with this model pays first
     rows = [
         ("bare ST encode: passage texts", P, P, bare["passages_s"], bare["rss_mb"]),
-        ("bare ST encode: sentence texts", 0, S, bare["sentences_s"], None),
-        ("bare ST encode: passages + sentences", P, P + S,
-         bare["passages_s"] + bare["sentences_s"], None),
         ("bare: import + load + encode passages", P, P, fixed + bare["passages_s"], None),
     ]
     if args.compare_batching:
-        rows.append(("kzqa embedder (no cache): same P + S", P, P + S,
-                     bare["kzqa_embedder_s"], None))
+        rows.append(("kzqa embedder: encode_spans, same texts", P, P, bare["kzqa_embedder_s"], None))
     rows += [
         ("kzqa build, cold (whole command)", P, embedded(cold[3]), cold[0], cold[1]),
         ("kzqa build, cold, minus bare import + load", P, embedded(cold[3]), cold[0] - fixed, None),
@@ -165,7 +156,7 @@ def main() -> None:
         ("kzqa build, new index, embedding cache warm", P, embedded(fresh[3]), fresh[0], fresh[1]),
     ]
     print(f"{machine()}; load average {load_before:.1f} at start, {load_after:.1f} at end")
-    print(f"corpus: {args.docs} SciFact abstracts -> {P} passages, {S} sentences")
+    print(f"corpus: {args.docs} SciFact abstracts -> {P} passages, {S} sentences (pooled)")
     print(f"{'what':46} {'passages':>8} {'texts':>6} {'seconds':>8} {'passages/s':>10} "
           f"{'ratio':>6} {'peak RSS MB':>11}")
     for name, p, n, secs, rss in rows:
@@ -173,17 +164,15 @@ def main() -> None:
         ratio = f"{p / secs / base:6.2f}" if p else f"{'':6}"
         rss = "" if rss is None else round(rss)
         print(f"{name:46} {p:8} {n:>6} {secs:8.2f} {speed} {ratio} {rss:>11}")
-    share = bare["sentences_s"] / (bare["passages_s"] + bare["sentences_s"])
-    print(f"sentence texts: {share:.0%} of bare encode time (passages + sentences); bare import "
-          f"{bare['import_s']:.2f} s, model load {bare['load_s']:.2f} s; 'texts' of kzqa rows: "
-          f"as kzqa reports them (embedded, not reused)")
+    print(f"bare import {bare['import_s']:.2f} s, model load {bare['load_s']:.2f} s; 'texts' of "
+          f"kzqa rows: passages as kzqa reports them (embedded, not reused)")
     print(f"app: kzqa serve on this index after {args.questions} answers: peak (VmHWM) "
           f"{app['VmHWM']:.0f} MB, now (VmRSS) {app['VmRSS']:.0f} MB")
 
 
 def embedded(stderr: str) -> str:
-    """How many texts kzqa says it embedded, from its closing line."""
-    found = re.findall(r"\((\d+) texts embedded", stderr)
+    """How many passages kzqa says it embedded, from its closing line."""
+    found = re.findall(r"\((\d+) passages embedded", stderr)
     return found[-1] if found else "?"
 
 

@@ -31,15 +31,31 @@ class FakeEmbedder:
         self.calls += 1
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.casefold()):
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
-                out[i, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
+            out[i] = self._tokens(text)[1].sum(axis=0)
             norm = np.linalg.norm(out[i])
             if norm:
                 out[i] /= norm
         if progress:
             progress(len(texts))
         return out
+
+    def encode_spans(self, texts, spans, batch_size=32, progress=None):
+        """As the real embedder: span vectors pooled from the text's token vectors (for a bag
+        of words, the same as embedding the span alone)."""
+        from kzqa.embedding import pool_spans
+
+        pooled = [pool_spans(*self._tokens(t), s) for t, s in zip(texts, spans)]
+        return self.encode(texts, batch_size, progress), pooled
+
+    def _tokens(self, text):
+        """(character offsets, vector) of each word: +-1 in one hashed dimension."""
+        words = list(re.finditer(r"\w+", text))
+        offsets = np.array([m.span() for m in words], dtype=np.int64).reshape(-1, 2)
+        vecs = np.zeros((len(words), self.dimension), dtype=np.float32)
+        for k, m in enumerate(words):
+            h = int.from_bytes(hashlib.blake2b(m.group().casefold().encode(), digest_size=8).digest(), "big")
+            vecs[k, h % self.dimension] = 1.0 if (h >> 32) & 1 else -1.0
+        return offsets, vecs
 
 
 @pytest.fixture(autouse=True)

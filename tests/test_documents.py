@@ -94,11 +94,10 @@ def test_kzqa_add_copies_indexes_and_embeds_only_the_new_documents(built, files,
     assert "Added report.pdf, page.html." in err
     qa = kzqa.load(index, embedder=FakeEmbedder())
     new = [p for p in qa.passages if p.doc_id in ("report", "page")]
-    texts = len(new) + sum(len(p.sentences) for p in new)
-    assert f"({texts} texts embedded, " in err  # the 19 shipped passages were not re-embedded
+    assert f"({len(new)} passages embedded, 19 reused)" in err  # the 19 shipped passages were not re-embedded
     assert (corpus / "report.pdf").read_bytes() == files[0].read_bytes()
     code, out, err = run(capsys, "build", "--corpus", corpus, "--index", index)
-    assert code == 0 and "(0 texts embedded," in err  # an unchanged rebuild embeds nothing
+    assert code == 0 and "(0 passages embedded," in err  # an unchanged rebuild embeds nothing
     code, out, err = run(capsys, "add", files[0], "--corpus", corpus, "--index", index)
     assert code == 0 and "report.pdf is already in the corpus, unchanged" in err
 
@@ -172,7 +171,7 @@ def test_kzqa_remove_takes_a_document_out_and_keeps_the_file(built, files, capsy
     assert run(capsys, "add", *files, "--corpus", corpus, "--index", index)[0] == 0
     code, out, err = run(capsys, "remove", "report", "page.html", "--corpus", corpus, "--index", index)
     assert code == 0, err
-    assert "Removed report.pdf, page.html." in err and "(0 texts embedded, " in err
+    assert "Removed report.pdf, page.html." in err and "(0 passages embedded, " in err
     qa = kzqa.load(index, embedder=FakeEmbedder())
     assert set(qa.documents) == {"kazakhstans-human-rights-crackdown", "limited-political-freedoms-kazakhstan"}
     kept = sorted(p.name for p in (corpus / ".removed").rglob("*") if p.is_file())

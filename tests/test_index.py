@@ -15,6 +15,7 @@ import pytest
 import kzqa
 from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 from kzqa.index import MANIFEST
+from kzqa.vectorize import SENTENCE_VECTORS
 
 
 def _files(index):
@@ -29,7 +30,7 @@ def test_the_index_is_plain_inspectable_files(built):
     assert all(f.suffix in (".npy", ".json") for f in next(index.glob("bm25-*")).iterdir())
     manifest = json.loads((index / MANIFEST).read_text())
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256,
-                                 "key": "fake-hash|256"}
+                                 "key": "fake-hash|256", "sentences": SENTENCE_VECTORS}
     assert kzqa.Settings.from_dict(manifest["settings"]) == FAKE_SETTINGS
     assert manifest["kzqa_version"] == kzqa.__version__
     assert set(manifest["corpus"]["files"]) == {p.name for p in corpus.iterdir()}

@@ -104,6 +104,21 @@ def test_rebuilding_the_shipped_corpus_reproduces_the_committed_index(tmp_path):
     a = faiss.read_index(str(INDEX / committed["files"]["vectors"]["name"]))
     b = faiss.read_index(str(tmp_path / "index" / rebuilt["files"]["vectors"]["name"]))
     assert np.allclose(a.reconstruct_n(0, a.ntotal), b.reconstruct_n(0, b.ntotal), atol=1e-5)
+    sentences = [np.load(folder / m["files"]["sentences"]["name"]).astype(np.float32)
+                 for folder, m in ((INDEX, committed), (tmp_path / "index", rebuilt))]
+    assert np.allclose(*sentences, atol=2e-3)  # float16, pooled from the passages' forward pass
+
+
+@pytest.mark.parametrize("question, sentence", [
+    ("Who dominates political campaigns in Kazakhstan?", "The ruling elite dominates political campaigns"),
+    ("Why do Kazakhs go into exile?", "Exile allows them to escape repression"),
+])
+def test_the_answering_sentence_is_highlighted(shipped, question, sentence):
+    top = shipped.ask(question).passages[0]
+    bold = [top.text[s:e] for s, e in top.highlights]
+    assert any(b.startswith(sentence) for b in bold)
+    sentences = next(p.sentences for p in shipped.passages if p.id == top.id)
+    assert len(bold) < len(sentences)  # a choice, not the whole passage
 
 
 def test_a_changed_corpus_stops_the_cli_with_the_rebuild_command(tmp_path):
@@ -188,7 +203,7 @@ def test_kzqa_add_then_ask_quotes_the_pdf_with_its_page_and_the_web_page_with_it
     proc = run("add", "report.pdf", "page.html", "--corpus", "corpus", "--index", "index")
     assert proc.returncode == 0, proc.stderr
     assert "Indexed 27 passages from 4 documents" in proc.stderr
-    assert "69 reused" in proc.stderr  # every passage and sentence of the shipped corpus
+    assert "(8 passages embedded, 19 reused)" in proc.stderr  # the shipped passages and sentences
     proc = run("ask", "--index", "index", "--json", "Which unions reported pressure after the January events?")
     top = json.loads(proc.stdout)["passages"][0]
     assert top["doc_id"] == "report" and top["pages"] == [2]
@@ -199,4 +214,4 @@ def test_kzqa_add_then_ask_quotes_the_pdf_with_its_page_and_the_web_page_with_it
     assert top["doc_id"] == "page" and top["url"] == "https://steppe-monitor.example/news/assembly-law"
     assert top["citation"].endswith(" https://steppe-monitor.example/news/assembly-law")
     proc = run("build", "--corpus", "corpus", "--index", "index")
-    assert proc.returncode == 0 and "(0 texts embedded, 86 reused)" in proc.stderr
+    assert proc.returncode == 0 and "(0 passages embedded, 27 reused)" in proc.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,6 @@ class EmbeddingCache:
     def __init__(self, folder: Path | None = None):
         self.path = Path(folder or default_cache_dir()) / "embeddings.sqlite3"
         self._db: sqlite3.Connection | None = None
-        self.hits = self.misses = 0
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None:
@@ -87,32 +86,3 @@ def model_key(embedder: Embedder) -> str:
     fingerprint of its weights (so a retrained local model is not read from the cache)."""
     fingerprint = getattr(embedder, "fingerprint", None)
     return f"{embedder.name}|{fingerprint() if callable(fingerprint) else embedder.dimension}"
-
-
-def cached_encode(embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache | None,
-                  progress: Callable[[int], None] | None = None, batch_size: int = 32) -> np.ndarray:
-    """``embedder.encode(texts)``, reading what it can from ``cache`` and storing the rest."""
-    if cache is None:
-        return embedder.encode(texts, batch_size=batch_size, progress=progress)
-    model = model_key(embedder)
-    keys = [text_key(t) for t in texts]
-    found = cache.get(model, sorted(set(keys)), embedder.dimension)
-    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    todo = [i for i, k in enumerate(keys) if k not in found]
-    cache.hits += len(texts) - len(todo)
-    cache.misses += len(todo)
-    for i, k in enumerate(keys):
-        if k in found:
-            out[i] = found[k]
-    if progress and len(texts) > len(todo):
-        progress(len(texts) - len(todo))
-    # Longest first, so each batch holds texts of about one length: the model pads a batch to
-    # its longest text, and mixed lengths cost it ~1.5x here (bench/build.py).
-    todo.sort(key=lambda i: (-len(texts[i]), i))
-    step = max(batch_size, 256)
-    for start in range(0, len(todo), step):  # store as we go: an interrupted run keeps its work
-        rows = todo[start : start + step]
-        vecs = embedder.encode([texts[i] for i in rows], batch_size=batch_size, progress=progress)
-        out[rows] = vecs
-        cache.put(model, [keys[i] for i in rows], vecs)
-    return out

@@ -278,7 +278,7 @@ def _build(args: argparse.Namespace) -> int:
     for name in report.ignored:
         print(f"kzqa: ignored {name} (not a .txt, .md, .pdf or .html file)", file=sys.stderr)
     print(f"Indexed {report.passages} passages from {report.documents} documents into "
-          f"{report.index} in {report.seconds:.1f} s ({report.embedded} texts embedded, "
+          f"{report.index} in {report.seconds:.1f} s ({report.embedded} passages embedded, "
           f"{report.reused} reused).", file=sys.stderr)
     return EXIT_SOME_FAILED if report.skipped else EXIT_OK
 
@@ -320,7 +320,7 @@ def _report_change(verb: str, change) -> None:
     if change.documents:
         print(f"{verb} {', '.join(change.documents)}.", file=sys.stderr)
     print(f"Indexed {b.passages} passages from {b.documents} documents into {b.index} in "
-          f"{b.seconds:.1f} s ({b.embedded} texts embedded, {b.reused} reused).", file=sys.stderr)
+          f"{b.seconds:.1f} s ({b.embedded} passages embedded, {b.reused} reused).", file=sys.stderr)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -451,9 +451,8 @@ class _ProgressBar:
             from tqdm import tqdm
 
             self.total = total
-            print(f"{self.label}: {total} texts to embed (passages and their sentences)",
-                  file=sys.stderr)
-            self.bar = tqdm(total=total, unit="text", file=sys.stderr, disable=None,
+            print(f"{self.label}: {total} passages to embed", file=sys.stderr)
+            self.bar = tqdm(total=total, unit="passage", file=sys.stderr, disable=None,
                             dynamic_ncols=True)
         self.bar.n = done
         self.bar.refresh()

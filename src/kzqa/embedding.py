@@ -36,6 +36,33 @@ class Embedder(Protocol):
                progress: Callable[[int], None] | None = None) -> np.ndarray: ...
 
 
+@runtime_checkable
+class SpanEmbedder(Embedder, Protocol):
+    """An embedder that also gives vectors for character spans of each text, pooled from the
+    text's own forward pass: a passage and its sentences for the price of the passage."""
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     batch_size: int = 32, progress: Callable[[int], None] | None = None
+                     ) -> tuple[np.ndarray, list[np.ndarray]]: ...
+
+
+def pool_spans(offsets: np.ndarray, tokens: np.ndarray,
+               spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """For each character span of a text, the L2-normalised mean of the vectors of the tokens
+    that overlap it (``offsets[i]`` = token i's characters; special tokens have none). A span
+    no token reaches (cut off at the model's length limit) gets a row of zeros."""
+    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    real = offsets[:, 1] > offsets[:, 0]
+    for k, (start, end) in enumerate(spans):
+        chosen = real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
+        if chosen.any():
+            v = tokens[chosen].mean(axis=0)
+            norm = float(np.linalg.norm(v))
+            if norm:
+                out[k] = v / norm
+    return out
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use, on the CPU, offline."""
 
@@ -104,6 +131,39 @@ class SentenceTransformerEmbedder:
         if not chunks:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+    def encode_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     batch_size: int = 32, progress: Callable[[int], None] | None = None
+                     ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The texts' vectors (as ``encode``) and, from the same forward pass, a vector per
+        character span of each text (``pool_spans``)."""
+        self.warm_up()
+        model = self._model
+        vectors, pooled = [], []
+        step = max(batch_size, 32)  # the token vectors of a call are held at once: 32 texts
+        # peak at ~720 MB in a build against ~840 MB at 128, at the same speed
+        for i in range(0, len(texts), step):
+            chunk = list(texts[i : i + step])
+            with self._lock:
+                outs = model.encode(chunk, batch_size=batch_size, output_value=None,
+                                    show_progress_bar=False)
+            marks = model.tokenizer(chunk, return_offsets_mapping=True, truncation=True,
+                                    max_length=model.max_seq_length)
+            for j, out in enumerate(outs):
+                ids = out["input_ids"][out["attention_mask"].bool()].tolist()
+                vec = out["sentence_embedding"].float().numpy()
+                vectors.append(vec / max(float(np.linalg.norm(vec)), 1e-12))
+                if ids != marks["input_ids"][j]:  # not the tokens the model saw: spans unknown
+                    pooled.append(np.zeros((len(spans[i + j]), len(vec)), dtype=np.float32))
+                    continue
+                tokens = out["token_embeddings"][: len(ids)].float().numpy()
+                pooled.append(pool_spans(np.asarray(marks["offset_mapping"][j]).reshape(-1, 2),
+                                         tokens, spans[i + j]))
+            if progress:
+                progress(len(chunk))
+        if not vectors:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        return np.vstack(vectors).astype(np.float32), pooled
 
 
 def _configured_dimension(folder: Path) -> int | None:

@@ -57,12 +57,13 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     from . import embedding
     from .beir import load_beir
-    from .index import embed_text, encode_passages, lexical_text, paragraph_texts
+    from .index import embed_text, lexical_text, paragraph_texts
     from .passages import make_passages
     from .results import Passage
     from .retrieval import Lexical
     from .search import Scorer
     from .vectors import DenseSearch
+    from .vectorize import encode_passages
 
     data = load_beir(folder)
     query_embedder = embedder or embedding.make_query_embedder(settings.model)
@@ -81,11 +82,10 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
     from .cache import EmbeddingCache
 
     cache = cache if cache is not None else EmbeddingCache()
-    misses_before = cache.misses
     started = time.perf_counter()
-    vectors, _ = encode_passages(embedder, texts, [], progress, cache)
+    made = encode_passages(embedder, texts, None, progress, cache)
+    vectors, embedded = made.passages, made.embedded
     embed_seconds = time.perf_counter() - started
-    embedded = cache.misses - misses_before
     paragraphs = paragraph_texts(passages, {d.doc_id: d.text for d in data.documents})
     lexical = Lexical.build([lexical_text(p, data.documents[o].source, para)
                              for p, o, para in zip(passages, owner, paragraphs)],

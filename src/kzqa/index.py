@@ -10,8 +10,9 @@ An index folder holds plain files anyone can inspect (no pickle anywhere):
                             row i = line i of the passages file: exact up to 50,000
                             passages, HNSW above (``kzqa.vectors``; the manifest's
                             ``vector_index`` says which);
-- ``sentences-<gen>.npy``   float16 embeddings of every passage's sentences, in order
-                            (for highlights, with no model call at query time);
+- ``sentences-<gen>.npy``   float16 embeddings of every passage's sentences, in order,
+                            pooled from the passage's forward pass (``kzqa.vectorize``;
+                            for highlights, with no model call at query time);
 - ``texts-<gen>.jsonl``     the extracted text of every PDF and web page (one JSON line per
                             document, with its page spans): their passages are slices of it;
 - ``bm25-<gen>/``           the BM25 index (bm25s: .npy arrays and JSON, no pickle).
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .cache import EmbeddingCache, cached_encode, model_key, text_key
+from .cache import EmbeddingCache, model_key, text_key
 from .corpus import Document, corpus_hashes, scan_corpus
 from . import embedding
 from .embedding import Embedder
@@ -49,13 +50,11 @@ from .results import Passage, Source, _section_beyond_title
 from .settings import Settings
 from . import vectors as vector_index
 from .vectors import DenseSearch
+from .vectorize import SENTENCE_VECTORS, Reuse, collapsed_spans, encode_passages, span_key
 
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-# Texts per model batch when building: 8 keeps the build's peak RSS at ~715 MB against ~850 MB
-# at 32, at the same speed (bench/build.py, 100 SciFact abstracts, two runs each).
-BUILD_BATCH = 8
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -96,8 +95,8 @@ class BuildReport:
     skipped: tuple[CorpusProblem, ...]  # bad files left out (only with skip_invalid)
     ignored: tuple[str, ...]  # files of other types, not read
     seconds: float
-    embedded: int = 0  # texts the model embedded in this build
-    reused: int = 0  # texts whose vectors came from the previous index or the cache
+    embedded: int = 0  # passages the model ran on in this build (their sentences with them)
+    reused: int = 0  # passages whose vectors came from the previous index or the cache
 
 
 def embed_text(passage: Passage, source: Source, with_context: bool) -> str:
@@ -134,10 +133,12 @@ def paragraph_texts(passages: list[Passage], text_of: dict[str, str]) -> list[st
     return out
 
 
-def sentence_texts(passage: Passage) -> list[str]:
-    """What the model sees for each sentence: the sentence alone (measured: adding the
-    section heading lowered hit@1 on the tuning questions)."""
-    return [" ".join(passage.text[s:e].split()) for s, e in passage.sentences]
+def embed_text_spans(passage: Passage, source: Source, with_context: bool
+                     ) -> tuple[str, list[tuple[int, int]]]:
+    """``embed_text`` and where each of the passage's sentences lies in it."""
+    text = embed_text(passage, source, with_context)
+    body = len(" ".join(passage.text.split()))
+    return text, collapsed_spans(passage.text, passage.sentences, len(text) - body)
 
 
 def build_index(corpus: Path, index: Path, settings: Settings | None = None,
@@ -161,77 +162,29 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
     passages: list[Passage] = []
     records: dict[str, DocumentRecord] = {}
     texts: list[str] = []
+    spans: list[list[tuple[int, int]]] = []
     for doc in scan.documents:
         mine = make_passages(doc, settings.max_chars)
         if not mine:
             raise CorpusError([CorpusProblem(doc.file, "no quotable paragraph (only headings or "
                                              "page furniture)")])
         passages += mine
-        texts += [embed_text(p, doc.source, settings.embed_context) for p in mine]
+        for p in mine:
+            text, where = embed_text_spans(p, doc.source, settings.embed_context)
+            texts.append(text)
+            spans.append(where)
         records[doc.doc_id] = DocumentRecord(doc.doc_id, doc.file, doc.source, len(mine),
                                              doc.extractor, len(doc.pages))
     embedder = embedder or embedding.make_embedder(settings.model)
-    sentences = [t for p in passages for t in sentence_texts(p)]
     paragraphs = paragraph_texts(passages, {d.doc_id: d.text for d in scan.documents})
     lexical = [lexical_text(p, records[p.doc_id].source, para) for p, para in zip(passages, paragraphs)]
-    cache = EmbeddingCache()
-    vectors, sentence_vectors = encode_passages(embedder, texts, sentences, progress, cache,
-                                                reuse=previous_vectors(index, embedder))
+    made = encode_passages(embedder, texts, spans, progress, EmbeddingCache(),
+                           reuse=previous_vectors(index, embedder))
     extracted = [d for d in scan.documents if d.extractor]
-    _write(index, corpus, settings, vectors, sentence_vectors, records, passages, scan.hashes,
+    _write(index, corpus, settings, made.passages, made.sentences, records, passages, scan.hashes,
            lexical, extracted, model_key(embedder))
     return BuildReport(index, len(records), len(passages), scan.problems if skip_invalid else (),
-                       scan.ignored, time.perf_counter() - started, cache.misses,
-                       len(texts) + len(sentences) - cache.misses)
-
-
-def encode_passages(embedder: Embedder, texts: list[str], sentences: list[str],
-                    progress: Progress | None = None, cache: EmbeddingCache | None = None,
-                    reuse: Reuse | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised float32 vectors of the passages and of their sentences. A text found in
-    ``reuse`` (from the index being replaced) takes that vector as it is; the rest go
-    through the embedding cache, and only what neither holds is embedded."""
-    import faiss
-
-    reuse = reuse or Reuse()
-    wanted = texts + sentences
-    keys = [text_key(t) for t in wanted]
-    found = [reuse.passages if i < len(texts) else reuse.sentences for i in range(len(wanted))]
-    todo = [i for i, k in enumerate(keys) if k not in found[i]]
-    total, done = len(todo), 0
-
-    def step(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress("embedding", done, total)
-
-    if progress:
-        progress("embedding", 0, total)
-    cache = cache if cache is not None else EmbeddingCache()
-    fresh = cached_encode(embedder, [wanted[i] for i in todo], cache, progress=step,
-                          batch_size=BUILD_BATCH)
-    if fresh.shape != (total, embedder.dimension):
-        raise KzqaError(f"model '{embedder.name}' returned vectors of shape {fresh.shape}, "
-                        f"expected ({total}, {embedder.dimension})")
-    fresh = np.ascontiguousarray(fresh, dtype=np.float32)
-    faiss.normalize_L2(fresh)
-    everything = np.zeros((len(wanted), embedder.dimension), dtype=np.float32)
-    if todo:
-        everything[todo] = fresh
-    for i, k in enumerate(keys):
-        if k in found[i]:
-            everything[i] = found[i][k]
-    return everything[: len(texts)].copy(), everything[len(texts) :].copy()
-
-
-@dataclass(frozen=True)
-class Reuse:
-    """Vectors of an existing index by text hash: passages (float32, as stored) and
-    sentences (float16 values, as stored)."""
-
-    passages: dict[str, np.ndarray] = field(default_factory=dict)
-    sentences: dict[str, np.ndarray] = field(default_factory=dict)
+                       scan.ignored, time.perf_counter() - started, made.embedded, made.reused)
 
 
 def previous_vectors(index: Path, embedder: Embedder) -> Reuse:
@@ -244,17 +197,18 @@ def previous_vectors(index: Path, embedder: Embedder) -> Reuse:
         old = load_index(index, check_corpus=False)
         if old.manifest["model"].get("key") != model_key(embedder):
             return Reuse()
+        pooled = old.manifest["model"].get("sentences") == SENTENCE_VECTORS
         vectors = DenseSearch(old.vectors).rows(np.arange(len(old.passages)))
     except (KzqaError, OSError, ValueError, KeyError, TypeError, RuntimeError):
         return Reuse()
     out = Reuse()
     context = old.settings.embed_context
     for row, passage in enumerate(old.passages):
-        source = old.documents[passage.doc_id].source
-        out.passages[text_key(embed_text(passage, source, context))] = vectors[row]
+        text, spans = embed_text_spans(passage, old.documents[passage.doc_id].source, context)
+        out.passages[text_key(text)] = vectors[row]
         first = int(old.sentence_rows[row])
-        for j, sentence in enumerate(sentence_texts(passage)):
-            out.sentences[text_key(sentence)] = old.sentence_vectors[first + j].astype(np.float32)
+        for j, (s, e) in enumerate(spans if pooled else ()):
+            out.sentences[span_key(text, s, e)] = old.sentence_vectors[first + j].astype(np.float32)
     return out
 
 
@@ -415,7 +369,8 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "kzqa_version": __version__,
-            "model": {"name": settings.model, "dimension": int(vectors.shape[1]), "key": model},
+            "model": {"name": settings.model, "dimension": int(vectors.shape[1]), "key": model,
+                      "sentences": SENTENCE_VECTORS},
             "vector_index": vector_index.describe(dense),
             "count": len(passages),
             "settings": settings.to_dict(),
@@ -491,4 +446,4 @@ def _fsync_dir(path: Path) -> None:
 
 
 __all__ = ["BuildReport", "DocumentRecord", "StoredIndex", "build_index", "embed_text",
-           "encode_passages", "lexical_text", "load_index", "stale_files"]
+           "embed_text_spans", "lexical_text", "load_index", "stale_files"]
