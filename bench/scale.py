@@ -3,7 +3,7 @@
     .venv/bin/python bench/scale.py [--sizes 10000 100000] [--ask-sizes 10000 100000]
 
 1. Dense search, through kzqa's own code: ``kzqa.vectors.build(x, kind)`` and
-   ``DenseSearch(index).scores(q, depth=100)``, on synthetic vectors (384-d, clustered like
+   ``DenseSearch(index).top(q, depth=100)``, on synthetic vectors (384-d, clustered like
    embeddings: 2,000 centres plus noise, L2-normalised; a query is a passage moved to
    cosine ~0.9, like a question close to its answer). Each (size, kind) runs in a child
    process: build seconds, bytes of the serialized index, RSS growth of the process from
@@ -19,7 +19,7 @@
    (~40 GB; --ask-sizes 1000000 tries anyway).
 3. For sizes left out of part 2: the parts of ask() whose cost grows with the index, timed
    one by one on kzqa's own pieces (NumPy encoder, ``Lexical.build`` over N SciFact texts,
-   the HNSW index of part 1 through DenseSearch, ``fuse``, ``top_rows`` + ``mmr``,
+   the HNSW index of part 1 through DenseSearch, ``fuse``, ``mmr``,
    ``DenseSearch.best``), in a child process.
 """
 
@@ -75,7 +75,6 @@ def dense_child(n: int, kind: str, queries: int, save: str, ef_values: list[int]
     import faiss
 
     from kzqa import vectors
-    from kzqa.retrieval import top_rows
 
     large_blocks_from_mmap(True)
     x, qs = clustered(n, queries)
@@ -94,16 +93,16 @@ def dense_child(n: int, kind: str, queries: int, save: str, ef_values: list[int]
         times, top10 = [], []
         for q in qs:
             t = time.perf_counter()
-            scores = search.scores(q, DEPTH)
+            ranked = search.top(q, DEPTH)
             times.append(time.perf_counter() - t)
-            top10.append(top_rows(scores, 10).tolist())
+            top10.append(ranked.rows[:10].tolist())
         runs.append({"ef": ef, "p50_ms": 1000 * pct(times, .5), "p95_ms": 1000 * pct(times, .95),
                      "top10": top10})
     return {"build_s": built, "bytes": size, "rss_growth_mb": after - before, "runs": runs}
 
 
 def dense_table(sizes: list[int], queries: int, save: dict[int, str], ef_values: list[int]) -> None:
-    print(f"1. dense search, kzqa.vectors.build + DenseSearch.scores(depth={DEPTH}), synthetic "
+    print(f"1. dense search, kzqa.vectors.build + DenseSearch.top(depth={DEPTH}), synthetic "
           f"vectors, {queries} queries, one child process per size and kind; hnsw/N: efSearch "
           f"max(N, {DEPTH}) (* = kzqa's)")
     print(f"{'passages':>9} {'index':9} {'build s':>8} {'index MB':>9} {'RSS +MB':>8} "
@@ -185,8 +184,8 @@ def write_corpus(folder: Path, passages: int, per_doc: int = 20) -> int:
 STAGES = [
     ("encode question (+ masked copy)", "search.py", "_encode"),
     ("  of which the NumPy encoder", "numpy_bert.py", "encode"),
-    ("BM25 scores", "retrieval.py", "scores"),
-    ("dense scores", "vectors.py", "scores"),
+    ("BM25 scores", "retrieval.py", "top"),
+    ("dense scores", "vectors.py", "top"),
     ("fusion", "retrieval.py", "fuse"),
     ("top rows, MMR, highlights", "search.py", "_hits"),
     ("abstention signals", "search.py", "_signals"),
@@ -277,7 +276,7 @@ def core_child(n: int, saved: str, questions: int) -> dict:
     import faiss
 
     from kzqa.embedding import make_query_embedder
-    from kzqa.retrieval import Lexical, fuse, mmr, top_rows
+    from kzqa.retrieval import Lexical, fuse, mmr
     from kzqa.search import mask_ubiquitous
     from kzqa.settings import Settings
     from kzqa.vectors import DenseSearch
@@ -304,14 +303,14 @@ def core_child(n: int, saved: str, questions: int) -> dict:
         marks = [time.perf_counter()]
         encoder.encode([question, mask_ubiquitous(question, lexical) or "."])
         marks.append(time.perf_counter())
-        sparse = lexical.scores(lexical.known(lexical.all_terms(question)))
+        sparse = lexical.top(lexical.known(lexical.all_terms(question)), s.depth)
         marks.append(time.perf_counter())
-        dense = search.scores(q, s.depth)
+        dense = search.top(q, s.depth)
         marks.append(time.perf_counter())
-        fused = fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k, s.depth)
+        fused = fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k)
         marks.append(time.perf_counter())
-        pool = top_rows(fused, 20)
-        mmr(pool, fused[pool], search.rows(pool), 3, s.mmr_lambda)
+        pool = fused.rows[:20]
+        mmr(pool, fused.scores[:20], search.rows(pool), 3, s.mmr_lambda)
         marks.append(time.perf_counter())
         search.best(q)
         marks.append(time.perf_counter())

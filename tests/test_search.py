@@ -12,7 +12,7 @@ import kzqa
 from conftest import FakeEmbedder
 from kzqa import eval as ev
 from kzqa.cli import main
-from kzqa.retrieval import fuse, mmr, top_rows
+from kzqa.retrieval import Ranked, fuse, mmr
 from kzqa.search import looks_like_follow_up, mask_ubiquitous
 
 
@@ -21,17 +21,37 @@ def qa(built):
     return kzqa.load(built[1], embedder=FakeEmbedder())
 
 
+def _full(ranked: Ranked, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[ranked.rows] = ranked.scores
+    return out
+
+
 def test_fusion_modes_and_depth():
-    dense = np.array([0.9, 0.1, 0.5, 0.0])
-    sparse = np.array([0.0, 8.0, 4.0, 0.0])
-    assert list(top_rows(fuse(dense, sparse, "dense", "convex", 0.5, 60, 10), 4)) == [0, 2, 1, 3]
-    assert list(top_rows(fuse(dense, sparse, "bm25", "convex", 0.5, 60, 10), 4))[:3] == [1, 2, 0]
-    convex = fuse(dense, sparse, "hybrid", "convex", 0.5, 60, 10)
-    assert convex[2] == pytest.approx(0.5 * 0.5 / 0.9 + 0.5 * 0.5)  # both sides min-max scaled
-    rrf = fuse(dense, sparse, "hybrid", "rrf", 0.5, 60, 10)
-    assert rrf[2] == pytest.approx(0.5 / 62 + 0.5 / 62)
-    shallow = fuse(dense, sparse, "hybrid", "convex", 0.5, 60, 1)  # only each side's best counts
-    assert shallow[3] == 0 and shallow[2] == 0
+    dense = Ranked.of(np.array([0.9, 0.1, 0.5, 0.0]), 10)
+    sparse = Ranked.of(np.array([0.0, 8.0, 4.0, 0.0]), 10)
+    assert list(fuse(dense, sparse, "dense", "convex", 0.5, 60).rows) == [0, 2, 1, 3]
+    assert list(fuse(dense, sparse, "bm25", "convex", 0.5, 60).rows)[:3] == [1, 2, 0]
+    convex = fuse(dense, sparse, "hybrid", "convex", 0.5, 60)
+    assert _full(convex, 4)[2] == pytest.approx(0.5 * 0.5 / 0.9 + 0.5 * 0.5)  # both min-max scaled
+    assert list(convex.rows) == [1, 2, 0, 3] and list(convex.scores) == sorted(convex.scores, reverse=True)
+    rrf = fuse(dense, sparse, "hybrid", "rrf", 0.5, 60)
+    assert _full(rrf, 4)[2] == pytest.approx(0.5 / 62 + 0.5 / 62)
+    shallow = fuse(Ranked.of(dense_scores := np.array([0.9, 0.1, 0.5, 0.0]), 1),
+                   Ranked.of(np.array([0.0, 8.0, 4.0, 0.0]), 1), "hybrid", "convex", 0.5, 60)
+    assert set(shallow.rows) == {0, 1}  # only each side's best counts
+    assert len(dense_scores) == 4
+
+
+def test_bm25_candidates_are_the_passages_with_a_query_word_and_scale_from_zero(qa):
+    lexical = qa.store.lexical
+    terms = lexical.terms("protest assembly police journalists media")
+    full = lexical.scores(terms)
+    assert 3 < np.count_nonzero(full) < len(full)
+    top = lexical.top(terms, 3)
+    assert list(top.rows) == list(np.argsort(-full, kind="stable")[:3]) and top.low == full[top.rows[-1]]
+    few = lexical.top(terms, 100)  # fewer passages hold these words: the others would score 0
+    assert len(few.rows) == np.count_nonzero(full) and few.low == 0.0
 
 
 def test_mmr_keeps_the_best_first_and_prefers_a_different_second():

@@ -98,9 +98,9 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
     for qid, text in data.queries.items():
         t = time.perf_counter()
         qvec = np.asarray(query_embedder.encode([text]), dtype=np.float32)[0]
-        fused, _, _ = scorer.scores(qvec / (np.linalg.norm(qvec) or 1.0), lexical.terms(text))
-        best = np.full(len(doc_ids), -np.inf)
-        np.maximum.at(best, owner_arr, fused)
+        fused, _ = scorer.rank(qvec / (np.linalg.norm(qvec) or 1.0), lexical.terms(text))
+        best = np.zeros(len(doc_ids))  # a document none of whose passages is a candidate: 0
+        np.maximum.at(best, owner_arr[fused.rows], fused.scores)
         top = np.argsort(-best, kind="stable")[:100]
         latencies.append(time.perf_counter() - t)
         ranked = [doc_ids[i] for i in top]

@@ -208,7 +208,7 @@ def previous_vectors(index: Path, embedder: Embedder) -> Reuse:
         out.passages[text_key(text)] = vectors[row]
         first = int(old.sentence_rows[row])
         for j, (s, e) in enumerate(spans if pooled else ()):
-            out.sentences[span_key(text, s, e)] = old.sentence_vectors[first + j].astype(np.float32)
+            out.sentences[span_key(text, s, e)] = old.sentence_vectors[first + j]  # a view
     return out
 
 
@@ -332,18 +332,26 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
         index.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise KzqaError(f"cannot create the index folder {index}: {e.strerror}") from None
+    # Large parts are held once each (memoryviews, no concatenation): at a million passages
+    # each is gigabytes.
     dense = vector_index.build(vectors, vector_index.choose(len(vectors), settings.vector_index))
-    passages_bytes = "".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in passages).encode()
-    vector_bytes = faiss.serialize_index(dense).tobytes()
+    passages_bytes = b"".join((json.dumps(asdict(p), ensure_ascii=False) + "\n").encode()
+                              for p in passages)
+    vector_bytes = memoryview(faiss.serialize_index(dense))
+    vector_kind = vector_index.describe(dense)
+    del dense
     buf = io.BytesIO()
-    np.save(buf, sentence_vectors.astype(np.float16), allow_pickle=False)
-    sentence_bytes = buf.getvalue()
-    texts_bytes = "".join(json.dumps({"doc_id": d.doc_id, "extractor": d.extractor,
-                                      "pages": d.pages, "text": d.text}, ensure_ascii=False) + "\n"
-                          for d in extracted).encode()
-    gen = hashlib.sha256(passages_bytes + vector_bytes + sentence_bytes + texts_bytes +
-                         json.dumps([settings.to_dict(), lexical_texts], sort_keys=True).encode()
-                         ).hexdigest()[:12]
+    np.save(buf, np.asarray(sentence_vectors, dtype=np.float16), allow_pickle=False)
+    sentence_bytes = buf.getbuffer()
+    texts_bytes = b"".join((json.dumps({"doc_id": d.doc_id, "extractor": d.extractor, "pages": d.pages,
+                                        "text": d.text}, ensure_ascii=False) + "\n").encode()
+                           for d in extracted)
+    digest = hashlib.sha256()
+    for part in (passages_bytes, vector_bytes, sentence_bytes, texts_bytes):
+        digest.update(part)
+    for chunk in json.JSONEncoder(sort_keys=True).iterencode([settings.to_dict(), lexical_texts]):
+        digest.update(chunk.encode())
+    gen = digest.hexdigest()[:12]
     names = {"passages": f"passages-{gen}.jsonl", "vectors": f"vectors-{gen}.faiss",
              "sentences": f"sentences-{gen}.npy", "texts": f"texts-{gen}.jsonl"}
     data_files = {"passages": passages_bytes, "vectors": vector_bytes,
@@ -371,7 +379,7 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
             "kzqa_version": __version__,
             "model": {"name": settings.model, "dimension": int(vectors.shape[1]), "key": model,
                       "sentences": SENTENCE_VECTORS},
-            "vector_index": vector_index.describe(dense),
+            "vector_index": vector_kind,
             "count": len(passages),
             "settings": settings.to_dict(),
             "corpus": {"path": Path(corpus_rel).as_posix(), "files": corpus_files},
@@ -402,7 +410,7 @@ def _write(index: Path, corpus: Path, settings: Settings, vectors: np.ndarray,
                 old.unlink(missing_ok=True)
 
 
-def _entry(name: str, data: bytes) -> dict[str, Any]:
+def _entry(name: str, data: bytes | memoryview) -> dict[str, Any]:
     return {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 

@@ -1,13 +1,16 @@
 """Ranking passages: BM25 and dense scores, their fusion, and diversity (MMR).
 
 Pure functions over arrays plus a thin ``Lexical`` wrapper of bm25s, so the same code ranks
-the kzqa index and a BEIR benchmark (``kzqa eval``).
+the kzqa index and a BEIR benchmark (``kzqa eval``). Each retriever hands over its best
+``depth`` rows only (``Ranked``), and fusion works on those: its cost does not grow with the
+index (at a million passages, fusing full score arrays took 16.5 ms of a ~46 ms answer).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,27 @@ def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN  # what bm25s.tokenize(stopwords="en") drops
 
     return frozenset(STOPWORDS_EN)
+
+@dataclass(frozen=True)
+class Ranked:
+    """A retriever's best rows, best first, with their scores. ``low`` is the score that
+    min-max fusion scales to 0: the last row's, or 0 when fewer rows than asked for scored at
+    all (the rest of the top ``depth`` would have scored 0)."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    low: float
+
+    @classmethod
+    def of(cls, scores: np.ndarray, depth: int) -> Ranked:
+        """The best ``depth`` of a full score array (ties by row)."""
+        rows = top_rows(scores, depth)
+        return cls(rows, scores[rows], float(scores[rows[-1]]) if len(rows) else 0.0)
+
+    @property
+    def best(self) -> float:
+        return float(self.scores[0]) if len(self.scores) else 0.0
+
 
 class Lexical:
     """BM25 (bm25s, Lucene variant) over stemmed English words (Snowball), stopwords removed."""
@@ -79,6 +103,15 @@ class Lexical:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
+    def top(self, terms: list[str], depth: int) -> Ranked:
+        """The ``depth`` best-scoring passages that contain any of ``terms`` (a passage with
+        none of them is no BM25 result)."""
+        scores = self.scores(terms)
+        hits = np.flatnonzero(scores)
+        best = hits[top_rows(scores[hits], depth)]
+        low = float(scores[best[-1]]) if len(best) == min(depth, len(scores)) and len(best) else 0.0
+        return Ranked(best, scores[best], low)
+
     def doc_freq(self, term: str) -> float:
         """Share of passages that contain ``term``."""
         if self._df is None:
@@ -88,32 +121,35 @@ class Lexical:
         return float(self._df[tid]) if tid is not None else 0.0
 
 
-def fuse(dense: np.ndarray, sparse: np.ndarray, mode: str, fusion: str, weight: float,
-         rrf_k: int, depth: int) -> np.ndarray:
-    """One score per row. ``weight`` is the dense share (convex) or the dense weight (RRF).
+def fuse(dense: Ranked, sparse: Ranked, mode: str, fusion: str, weight: float,
+         rrf_k: int) -> Ranked:
+    """The candidates of both retrievers, best first. ``weight`` is the dense share (convex)
+    or the dense weight (RRF).
 
-    convex: ``weight * d + (1 - weight) * s`` with each retriever's scores min-max
-    normalised over its own top ``depth`` (rows below that get 0); rrf: ``w / (rrf_k + rank)``.
+    convex: ``weight * d + (1 - weight) * s``, each retriever's scores min-max normalised over
+    its own candidates (a row the other did not return gets 0 from it); rrf: ``w / (rrf_k +
+    rank)``. Ties go to the lower row.
     """
     if mode == "dense":
         return dense
     if mode == "bm25":
         return sparse
-    n = len(dense)
-    depth = min(depth, n)
-    fused = np.zeros(n, dtype=np.float64)
-    for scores, w in ((dense, weight), (sparse, 1.0 - weight)):
-        top = np.argpartition(-scores, depth - 1)[:depth] if depth < n else np.arange(n)
-        top = top[np.argsort(-scores[top], kind="stable")]
+    rows = np.union1d(dense.rows, sparse.rows)
+    fused = np.zeros(len(rows), dtype=np.float64)
+    for side, w in ((dense, weight), (sparse, 1.0 - weight)):
+        if not len(side.rows):
+            continue
+        at = np.searchsorted(rows, side.rows)
         if fusion == "rrf":
-            fused[top] += w / (rrf_k + 1 + np.arange(len(top)))
+            fused[at] += w / (rrf_k + 1 + np.arange(len(side.rows)))
         else:
-            hi, lo = float(scores[top[0]]), float(scores[top[-1]])
+            hi, lo = float(side.scores[0]), side.low
             if hi > lo:
-                fused[top] += w * (scores[top] - lo) / (hi - lo)
+                fused[at] += w * (side.scores - lo) / (hi - lo)
             elif hi > 0:
-                fused[top] += w
-    return fused
+                fused[at] += w
+    order = np.lexsort((rows, -fused))
+    return Ranked(rows[order], fused[order], float(fused[order[-1]]) if len(order) else 0.0)
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .index import StoredIndex, lexical_text
 from .results import Answer, Hit
-from .retrieval import Lexical, fuse, mmr, top_rows
+from .retrieval import Lexical, Ranked, fuse, mmr
 from .settings import Settings
 from .vectors import DenseSearch
 
@@ -51,11 +51,15 @@ class Scorer:
     def __init__(self, dense: DenseSearch, lexical: Lexical, settings: Settings):
         self.dense, self.lexical, self.settings = dense, lexical, settings
 
-    def scores(self, qvec: np.ndarray, terms: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def rank(self, qvec: np.ndarray, terms: list[str], at_least: int = 0) -> tuple[Ranked, Ranked]:
+        """(the fused candidates, best first; the dense ones), each retriever giving its best
+        ``depth`` (or ``at_least``) passages."""
         s = self.settings
-        dense = self.dense.scores(qvec, s.depth)
-        sparse = self.lexical.scores(terms) if s.mode != "dense" else np.zeros(len(dense), np.float32)
-        return fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k, s.depth), dense, sparse
+        depth = max(s.depth, at_least)
+        dense = self.dense.top(qvec, depth)
+        sparse = (self.lexical.top(terms, depth) if s.mode != "dense"
+                  else Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32), 0.0))
+        return fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k), dense
 
 
 class QA:
@@ -99,8 +103,9 @@ class QA:
         """The raw ranking of the ``k`` best passages, best first. Never abstains."""
         query = clean_question(query)
         qvec, words, _ = self._encode(query)
-        fused, _, _ = self._scorer.scores(qvec, self.store.lexical.known(words))
-        hits = self._hits(qvec, fused, _check_k(k), diversify=False)
+        k = _check_k(k)
+        fused, _ = self._scorer.rank(qvec, self.store.lexical.known(words), k)
+        hits = self._hits(qvec, fused, k, diversify=False)
         return Answer(query, tuple(hits), abstained=False)
 
     def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
@@ -136,7 +141,7 @@ class QA:
 
     def _attempt(self, query: str, k: int) -> tuple[list[Hit], dict[str, float], float]:
         qvec, words, focus_vec = self._encode(query, with_focus=True)
-        fused, dense, _ = self._scorer.scores(qvec, self.store.lexical.known(words))
+        fused, dense = self._scorer.rank(qvec, self.store.lexical.known(words), max(k, MMR_POOL))
         hits = self._hits(qvec, fused, k, diversify=True)
         signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None)
         rule = self.settings.abstention
@@ -156,18 +161,21 @@ class QA:
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors[0], self.store.lexical.all_terms(text), vectors[-1] if with_focus else None
 
-    def _hits(self, qvec: np.ndarray, fused: np.ndarray, k: int, diversify: bool) -> list[Hit]:
+    def _hits(self, qvec: np.ndarray, fused: Ranked, k: int, diversify: bool) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
-            pool = top_rows(fused, max(k, MMR_POOL))
-            rows = mmr(pool, fused[pool], self._dense.rows(pool), k, self.settings.mmr_lambda)
+            n = max(k, MMR_POOL)
+            pool = fused.rows[:n]
+            chosen = mmr(np.arange(len(pool)), fused.scores[:n], self._dense.rows(pool), k,
+                         self.settings.mmr_lambda)
         else:
-            rows = top_rows(fused, k)
+            chosen = np.arange(min(k, len(fused.rows)))
         hits = []
-        for row in rows:
+        for i in chosen:
+            row = int(fused.rows[i])
             passage = self.store.passages[row]
             record = self.store.documents[passage.doc_id]
-            hits.append(Hit.of(passage, record.source, record.file, round(float(fused[row]), 6),
-                               self._highlights(int(row), qvec)))
+            hits.append(Hit.of(passage, record.source, record.file, round(float(fused.scores[i]), 6),
+                               self._highlights(row, qvec)))
         return hits
 
     def _highlights(self, row: int, qvec: np.ndarray) -> tuple[tuple[int, int], ...]:
@@ -180,13 +188,13 @@ class QA:
         return tuple(span for span, sim in zip(spans, sims)
                      if sim >= best - self.settings.highlight_margin)
 
-    def _signals(self, dense: np.ndarray, qvec: np.ndarray, focus_vec: np.ndarray,
+    def _signals(self, dense: Ranked, qvec: np.ndarray, focus_vec: np.ndarray,
                  words: list[str], top: Hit | None) -> dict[str, float]:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
         ``coverage``: idf-weighted share of the query's words found in the top passage."""
-        best = float(dense.max()) if len(dense) else 0.0
+        best = dense.best
         focus = self._dense.best(focus_vec)
         lift = best - float(self._centroid @ qvec)
         return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),

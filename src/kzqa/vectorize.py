@@ -46,7 +46,7 @@ Spans = Sequence[tuple[int, int]]
 @dataclass(frozen=True)
 class Vectors:
     passages: np.ndarray  # (passages, dimension) float32, L2-normalised
-    sentences: np.ndarray  # (all sentences, dimension) float32, passage by passage
+    sentences: np.ndarray  # (all sentences, dimension) float16 (as stored), passage by passage
     embedded: int  # passages the model ran on in this build (their sentences with them)
     reused: int  # passages whose vectors came from the previous index or the cache
 
@@ -101,7 +101,7 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
     skeys = [[span_key(t, s, e) for s, e in sp] for t, sp in zip(texts, spans)]
     first = np.concatenate([[0], np.cumsum([len(sp) for sp in spans])]).astype(np.int64)
     out_p = np.zeros((len(texts), dim), dtype=np.float32)
-    out_s = np.zeros((int(first[-1]), dim), dtype=np.float32)
+    out_s = np.zeros((int(first[-1]), dim), dtype=np.float16)  # stored as float16: half the memory
 
     found: dict[str, np.ndarray] = {}
     for i, key in enumerate(pkeys):

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .retrieval import Ranked
+
 EXACT_UP_TO = 50_000  # passages; above this an approximate (HNSW) index is built
 KINDS = ("auto", "exact", "hnsw")
 HNSW_M = 32  # graph degree
@@ -76,16 +78,13 @@ class DenseSearch:
         self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         return self
 
-    def scores(self, qvec: np.ndarray, depth: int) -> np.ndarray:
-        """One score per passage. Exact: every cosine. HNSW: the cosines of the best
-        ``depth`` passages found; every other passage gets the lowest of those, which fusion
-        treats as "not among the best" (rows at the bottom of the depth scale to 0)."""
+    def top(self, qvec: np.ndarray, depth: int) -> Ranked:
+        """The ``depth`` passages nearest ``qvec``, best first (HNSW: as found)."""
         if self._matrix is not None:
-            return self._matrix @ qvec
+            return Ranked.of(self._matrix @ qvec, depth)
         sims, rows = self._search(qvec, depth)
-        out = np.full(self.count, float(sims.min()) if len(sims) else 0.0, dtype=np.float32)
-        out[rows] = sims
-        return out
+        order = np.lexsort((rows, -sims))
+        return Ranked(rows[order].astype(np.int64), sims[order], float(sims.min()) if len(sims) else 0.0)
 
     def best(self, qvec: np.ndarray) -> float:
         """The highest cosine of ``qvec`` with any passage."""
