@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/startup.py --runs 5
 	$(BIN)/python bench/query.py --repeat 3
 	$(BIN)/python bench/build.py --docs 200
+	$(BIN)/python bench/highlights.py
 	$(BIN)/python bench/load.py --seconds 10
 	$(BIN)/python bench/scale.py --sizes 10000 100000
 

@@ -141,12 +141,13 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
         done += len(rows)
         if progress:
             progress("embedding", done, len(todo))
-    if alone:  # sentences the model cut off (or an embedder without spans): each on its own
-        lone = [texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in alone]
+    for c in range(0, len(alone), CHUNK):  # sentences the model cut off (or an embedder
+        rows = alone[c : c + CHUNK]  # without spans): each embedded on its own
+        lone = [texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in rows]
         vecs = _checked(embedder, embedder.encode(lone, batch_size=BATCH), len(lone))
-        for (i, j), v in zip(alone, vecs):
+        for (i, j), v in zip(rows, vecs):
             out_s[first[i] + j] = v
-        cache.put(model, [skeys[i][j] for i, j in alone], vecs)
+        cache.put(model, [skeys[i][j] for i, j in rows], vecs)
     return Vectors(out_p, out_s, len(todo), len(texts) - len(todo))
 
 
