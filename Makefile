@@ -21,7 +21,7 @@ test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 # Benchmarks, each against a bare baseline in the same run; loopback only; temporary files
-# only. ~7.5 min on 2 cores; 1,000,000 passages separately (~9 min, ~8.5 GB peak):
+# only. ~10 min on 2 cores; 1,000,000 passages separately (~8 min, ~8.4 GB peak):
 #   $(BIN)/python bench/scale.py --sizes 1000000
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py --runs 5

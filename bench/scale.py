@@ -16,7 +16,7 @@
    (the real NumPy query encoder) and ``ask()`` of SciFact queries: p50/p95 against the
    floor of encoding the question alone, peak RSS, and where the time goes (cProfile).
    By default only for sizes up to 100,000: the build's peak memory grows ~10x to 1M
-   (~40 GB; --ask-sizes 1000000 tries anyway).
+   (2.5 GB at 100k, so ~25 GB; --ask-sizes 1000000 tries anyway).
 3. For sizes left out of part 2: the parts of ask() whose cost grows with the index, timed
    one by one on kzqa's own pieces (NumPy encoder, ``Lexical.build`` over N SciFact texts,
    the HNSW index of part 1 through DenseSearch, ``fuse``, ``mmr``,
