@@ -34,20 +34,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import yaml
-
-from common import KZQA, SCIFACT, machine, memory_mb, run_child, start_server, stop
-
-
-def write_corpus(folder: Path, docs: int) -> None:
-    """The first ``docs`` SciFact abstracts as NAME.txt + NAME.meta.yaml (title)."""
-    folder.mkdir(parents=True)
-    with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as f:
-        for line, _ in zip(f, range(docs)):
-            row = json.loads(line)
-            (folder / f"{row['_id']}.txt").write_text(row["text"] + "\n", encoding="utf-8")
-            (folder / f"{row['_id']}.meta.yaml").write_text(
-                yaml.safe_dump({"title": row["title"]}, allow_unicode=True), encoding="utf-8")
+from common import (KZQA, SCIFACT, machine, memory_mb, run_child, start_server, stop,
+                    write_scifact)
 
 
 def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[list[tuple[int, int]]]]:
@@ -127,7 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kzqa-bench-build-") as tmp:
         tmp = Path(tmp)
         corpus, index, cache = tmp / "corpus", tmp / "index", tmp / "cache"
-        write_corpus(corpus, args.docs)
+        write_scifact(corpus, docs=args.docs)
         passages, spans = texts_kzqa_embeds(corpus)
         P, S = len(passages), sum(map(len, spans))
         (tmp / "texts.json").write_text(json.dumps({"passages": passages, "spans": spans}))

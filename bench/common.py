@@ -90,3 +90,23 @@ def memory_mb(pid: int) -> dict[str, float]:
         if key in ("VmHWM", "VmRSS"):
             fields[key] = int(value.split()[0]) / 1024
     return fields
+
+
+def write_scifact(folder: Path, docs: int | None = None, ids: set[str] | None = None) -> None:
+    """SciFact abstracts as NAME.txt + NAME.meta.yaml (title) in a new ``folder``: the first
+    ``docs`` of them, or those whose id is in ``ids``."""
+    import json
+
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as f:
+        for n, line in enumerate(f):
+            if docs is not None and n >= docs:
+                break
+            row = json.loads(line)
+            if ids is not None and row["_id"] not in ids:
+                continue
+            (folder / f"{row['_id']}.txt").write_text(row["text"] + "\n", encoding="utf-8")
+            (folder / f"{row['_id']}.meta.yaml").write_text(
+                yaml.safe_dump({"title": row["title"]}, allow_unicode=True), encoding="utf-8")

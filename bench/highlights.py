@@ -27,9 +27,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from common import SCIFACT, machine
+from common import SCIFACT, machine, write_scifact
 
 
 def main() -> None:
@@ -45,11 +44,7 @@ def main() -> None:
     wanted = {d for c in claims for d in c["metadata"]}
     settings, embedder = Settings(), SentenceTransformerEmbedder()
     with tempfile.TemporaryDirectory() as tmp:
-        for line in open(SCIFACT / "corpus.jsonl", encoding="utf-8"):
-            row = json.loads(line)
-            if row["_id"] in wanted:
-                (Path(tmp) / f"{row['_id']}.txt").write_text(row["text"] + "\n", encoding="utf-8")
-                (Path(tmp) / f"{row['_id']}.meta.yaml").write_text(yaml.safe_dump({"title": row["title"]}))
+        write_scifact(Path(tmp), ids=wanted)
         documents = {d.doc_id: d for d in scan_corpus(Path(tmp)).documents}
     sentences: dict[str, dict[str, np.ndarray]] = {}  # doc -> kind -> sentence vectors
     for doc_id, doc in documents.items():

@@ -4,6 +4,7 @@ model is given, and what happens where pooling cannot be done."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -122,8 +123,6 @@ def test_sentence_vectors_made_another_way_are_not_reused(built, tmp_path):
     assert manifest["model"]["sentences"] == SENTENCE_VECTORS
     manifest["model"]["sentences"] = "embedded alone"  # as an index of an earlier kzqa
     (index / MANIFEST).write_text(json.dumps(manifest))
-    import shutil
-
     shutil.rmtree(tmp_path / "cache", ignore_errors=True)
     report = kzqa.build(corpus, index, embedder=FakeEmbedder())
     assert report.embedded == report.passages == 19 and report.reused == 0

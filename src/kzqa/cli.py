@@ -178,11 +178,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     if is_beir(args.target):
         settings = kzqa.Settings().with_(model=args.model, **_overrides(args))
-        bar = _ProgressBar(f"Embedding {args.target.name} with {settings.model} (cached)")
-        try:
+        with _ProgressBar(f"Embedding {args.target.name} with {settings.model} (cached)") as bar:
             report = ev.evaluate_beir(args.target, settings, progress=bar.update)
-        finally:
-            bar.close()
         if args.json:
             _print_json(report)
         else:
@@ -267,19 +264,14 @@ def _build(args: argparse.Namespace) -> int:
     index = args.index or default_index_dir()
     settings = previous_settings(index).with_(model=args.model, max_chars=args.max_chars,
                                               vector_index=args.vector_index, **_overrides(args))
-    bar = _ProgressBar(f"Embedding passages of {corpus} with {settings.model}")
-    try:
+    with _ProgressBar(f"Embedding passages of {corpus} with {settings.model}") as bar:
         report = kzqa.build(corpus, index, settings, skip_invalid=args.skip_invalid,
                             progress=bar.update)
-    finally:
-        bar.close()
     for problem in report.skipped:
         print(f"kzqa: skipped {problem}", file=sys.stderr)
     for name in report.ignored:
         print(f"kzqa: ignored {name} (not a .txt, .md, .pdf or .html file)", file=sys.stderr)
-    print(f"Indexed {report.passages} passages from {report.documents} documents into "
-          f"{report.index} in {report.seconds:.1f} s ({report.embedded} passages embedded, "
-          f"{report.reused} reused).", file=sys.stderr)
+    _report_build(report)
     return EXIT_SOME_FAILED if report.skipped else EXIT_OK
 
 
@@ -288,11 +280,8 @@ def _add(args: argparse.Namespace) -> int:
 
     meta = {k: getattr(args, k) for k in ("title", "subtitle", "author", "publisher", "date", "url",
                                            "language")}
-    bar = _ProgressBar("Embedding the new passages")
-    try:
+    with _ProgressBar("Embedding the new passages") as bar:
         change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, progress=bar.update)
-    finally:
-        bar.close()
     for name in change.unchanged:
         print(f"kzqa: {name} is already in the corpus, unchanged", file=sys.stderr)
     for problem in change.refused:
@@ -304,11 +293,8 @@ def _add(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     import kzqa
 
-    bar = _ProgressBar("Updating the index")
-    try:
+    with _ProgressBar("Updating the index") as bar:
         change = kzqa.remove(args.documents, args.corpus, args.index, progress=bar.update)
-    finally:
-        bar.close()
     _report_change("Removed", change)
     print(f"(moved to {change.moved_to}; move the files back and run kzqa build to restore)",
           file=sys.stderr)
@@ -316,9 +302,12 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _report_change(verb: str, change) -> None:
-    b = change.build
     if change.documents:
         print(f"{verb} {', '.join(change.documents)}.", file=sys.stderr)
+    _report_build(change.build)
+
+
+def _report_build(b) -> None:
     print(f"Indexed {b.passages} passages from {b.documents} documents into {b.index} in "
           f"{b.seconds:.1f} s ({b.embedded} passages embedded, {b.reused} reused).", file=sys.stderr)
 
@@ -460,6 +449,12 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 if __name__ == "__main__":  # python -m kzqa.cli

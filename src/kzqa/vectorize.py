@@ -18,7 +18,6 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -91,8 +90,8 @@ def collapsed_spans(body: str, spans: Spans, offset: int = 0) -> list[tuple[int,
 def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Spans] | None = None,
                     progress: Progress | None = None, cache: EmbeddingCache | None = None,
                     reuse: Reuse | None = None) -> Vectors:
-    """Normalised float32 vectors of the passage ``texts`` and of the character ``spans``
-    (sentences) of each."""
+    """Normalised vectors of the passage ``texts`` (float32) and of the character ``spans``
+    (sentences) of each (float16, as the index stores them)."""
     reuse = reuse or Reuse()
     cache = cache if cache is not None else EmbeddingCache()
     spans = spans if spans is not None else [()] * len(texts)
@@ -123,7 +122,7 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
     # Longest first, so each batch holds texts of about one length: the model pads a batch to
     # its longest text, and mixed lengths cost it ~1.5x here (bench/build.py).
     todo.sort(key=lambda i: (-len(texts[i]), i))
-    done, alone = 0, []
+    alone: list[tuple[int, int]] = []  # (passage, sentence) to embed on its own
     if progress:
         progress("embedding", 0, len(todo))
     for c in range(0, len(todo), CHUNK):  # cache as we go: an interrupted build keeps its work
@@ -134,13 +133,13 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
             sv = sentence_vectors(v, sv)
             out_p[i] = v
             out_s[first[i] : first[i + 1]] = sv
-            keys += [pkeys[i]] + [k for k, row in zip(skeys[i], sv) if row.any()]
-            values += [v] + [row for row in sv if row.any()]
-            alone += [(i, j) for j, row in enumerate(sv) if not row.any()]
+            made = sv.any(axis=1)
+            keys += [pkeys[i]] + [k for k, ok in zip(skeys[i], made) if ok]
+            values += [v, *sv[made]]
+            alone += [(i, j) for j in np.flatnonzero(~made)]
         cache.put(model, keys, np.asarray(values, dtype=np.float32).reshape(-1, dim))
-        done += len(rows)
         if progress:
-            progress("embedding", done, len(todo))
+            progress("embedding", c + len(rows), len(todo))
     for c in range(0, len(alone), CHUNK):  # sentences the model cut off (or an embedder
         rows = alone[c : c + CHUNK]  # without spans): each embedded on its own
         lone = [texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in rows]
