@@ -7,7 +7,7 @@ Corpus: the first --docs SciFact abstracts (../shared/bench/scifact/corpus.jsonl
 a child process of its own, so its peak RSS (wait4's ru_maxrss) is that process's alone:
 
 - bare: `import sentence_transformers`, load the model, `model.encode(texts, batch_size=32)`
-  of exactly the texts kzqa embeds (computed as `kzqa.index.build_index` does: title +
+  of exactly the texts kzqa embeds (computed as `kzqa.indexer.build_index` does: title +
   passage text); with --compare-batching, then kzqa's own embedder (no cache) on the same
   texts, its sentence vectors pooled from the same forward pass (`encode_spans`);
 - `kzqa build` with an empty KZQA_CACHE_DIR (cold); the same build again, unchanged (the
@@ -39,9 +39,9 @@ from common import (KZQA, SCIFACT, machine, memory_mb, run_child, start_server, 
 
 
 def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[list[tuple[int, int]]]]:
-    """(passage texts, their sentences' spans), made the way kzqa.index.build_index makes them."""
+    """(passage texts, their sentences' spans), made the way kzqa.indexer.build_index makes them."""
     from kzqa.corpus import scan_corpus
-    from kzqa.index import embed_text_spans
+    from kzqa.search_text import embed_text_spans
     from kzqa.passages import make_passages
     from kzqa.settings import Settings
 
@@ -72,7 +72,7 @@ def bare_child(texts_file: str, compare_batching: bool) -> None:
     t["kzqa_start"] = t["kzqa"] = 0.0
     if compare_batching:
         from kzqa.embedding import SentenceTransformerEmbedder
-        from kzqa.vectorize import BATCH
+        from kzqa.passage_vectors import BATCH
 
         ours = SentenceTransformerEmbedder()
         ours.warm_up()

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/scale.py [--sizes 10000 100000] [--ask-sizes 10000 100000]
 
-1. Dense search, through kzqa's own code: ``kzqa.vectors.build(x, kind)`` and
+1. Dense search, through kzqa's own code: ``kzqa.dense.build(x, kind)`` and
    ``DenseSearch(index).top(q, depth=100)``, on synthetic vectors (384-d, clustered like
    embeddings: 2,000 centres plus noise, L2-normalised; a query is a passage moved to
    cosine ~0.9, like a question close to its answer). Each (size, kind) runs in a child
@@ -74,7 +74,7 @@ def clustered(n: int, queries: int) -> tuple[np.ndarray, np.ndarray]:
 def dense_child(n: int, kind: str, queries: int, save: str, ef_values: list[int]) -> dict:
     import faiss
 
-    from kzqa import vectors
+    from kzqa import dense as vectors
 
     large_blocks_from_mmap(True)
     x, qs = clustered(n, queries)
@@ -102,12 +102,12 @@ def dense_child(n: int, kind: str, queries: int, save: str, ef_values: list[int]
 
 
 def dense_table(sizes: list[int], queries: int, save: dict[int, str], ef_values: list[int]) -> None:
-    print(f"1. dense search, kzqa.vectors.build + DenseSearch.top(depth={DEPTH}), synthetic "
+    print(f"1. dense search, kzqa.dense.build + DenseSearch.top(depth={DEPTH}), synthetic "
           f"vectors, {queries} queries, one child process per size and kind; hnsw/N: efSearch "
           f"max(N, {DEPTH}) (* = kzqa's)")
     print(f"{'passages':>9} {'index':9} {'build s':>8} {'index MB':>9} {'RSS +MB':>8} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}")
-    from kzqa.vectors import HNSW_EF_SEARCH
+    from kzqa.dense import HNSW_EF_SEARCH
 
     for n in sizes:
         exact = None
@@ -185,16 +185,17 @@ STAGES = [
     ("encode question (+ masked copy)", "search.py", "_encode"),
     ("  of which the NumPy encoder", "numpy_bert.py", "encode"),
     ("BM25 scores", "retrieval.py", "top"),
-    ("dense scores", "vectors.py", "top"),
+    ("dense scores", "dense.py", "top"),
     ("fusion", "retrieval.py", "fuse"),
     ("top rows, MMR, highlights", "search.py", "_hits"),
     ("abstention signals", "search.py", "_signals"),
-    ("  of which focus: dense best()", "vectors.py", "best"),
+    ("  of which focus: dense best()", "dense.py", "best"),
 ]
 
 
 def ask_child(index: str, questions: int) -> dict:
     import kzqa
+    from kzqa import dense
 
     rows = (SCIFACT / "queries.jsonl").read_text("utf-8").splitlines()[:questions]
     asks = [json.loads(line)["text"] for line in rows]
@@ -225,7 +226,7 @@ def ask_child(index: str, questions: int) -> dict:
               for label, file, func in STAGES}
     stages["total (profiled)"] = per_ask(sum(tt for _, _, tt, _, _ in stats.values()))
     mem = memory_mb(os.getpid())
-    return {"kind": qa.store.manifest["vector_index"]["kind"], "passages": len(qa.passages),
+    return {"kind": dense.describe(qa.store.vectors)["kind"], "passages": len(qa.passages),
             "sentences": int(len(qa.store.sentence_vectors)), "load_s": loaded,
             "p50_ms": 1000 * pct(ours, .5), "p95_ms": 1000 * pct(ours, .95),
             "floor_ms": 1000 * pct(floor, .5), "rss_loaded_mb": rss_loaded,
@@ -263,6 +264,7 @@ def ask_table(sizes: list[int], questions: int) -> None:
 
 def build_child(corpus: str, index: str) -> None:
     import kzqa
+    from kzqa import dense
 
     kzqa.build(corpus, index, embedder=HashEmbedder())
 
@@ -279,7 +281,7 @@ def core_child(n: int, saved: str, questions: int) -> dict:
     from kzqa.retrieval import Lexical, fuse, mmr
     from kzqa.search import mask_ubiquitous
     from kzqa.settings import Settings
-    from kzqa.vectors import DenseSearch
+    from kzqa.dense import DenseSearch
 
     s = Settings()
     search = DenseSearch(faiss.read_index(saved))
@@ -377,7 +379,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kzqa-bench-scale-") as tmp:
         save = {n: str(Path(tmp) / f"hnsw-{n}.faiss") for n in core_sizes}
         if args.sizes:
-            from kzqa.vectors import HNSW_EF_SEARCH
+            from kzqa.dense import HNSW_EF_SEARCH
 
             efs = args.ef_search or sorted({HNSW_EF_SEARCH, 256})
             dense_table(args.sizes, args.queries, save, efs)

@@ -66,10 +66,12 @@ def _isolated(request, monkeypatch, tmp_path):
     monkeypatch.setenv("KZQA_CORPUS", str(tmp_path / "default-corpus"))
     monkeypatch.setenv("KZQA_CACHE_DIR", str(tmp_path / "cache"))
     if request.node.get_closest_marker("model") is None:
-        import kzqa.embedding
+        from kzqa.embedding import substitute
 
-        monkeypatch.setattr(kzqa.embedding, "make_embedder", lambda name: FakeEmbedder())
-        monkeypatch.setattr(kzqa.embedding, "make_query_embedder", lambda name: FakeEmbedder())
+        with substitute(lambda name: FakeEmbedder()):
+            yield
+    else:
+        yield
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from fixtures_docs import (ARTICLE_HTML, ARTICLE_PARAGRAPHS, BOILERPLATE, REPORT
                            encrypted_pdf_bytes, pdf_bytes, scanned_pdf_bytes)
 from kzqa.cli import main
 from kzqa.extract import extract
-from kzqa.index import MANIFEST
+from kzqa.store import MANIFEST
 
 
 @pytest.fixture

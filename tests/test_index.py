@@ -14,8 +14,8 @@ import pytest
 
 import kzqa
 from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
-from kzqa.index import MANIFEST
-from kzqa.vectorize import SENTENCE_VECTORS
+from kzqa.store import MANIFEST
+from kzqa.passage_vectors import SENTENCE_VECTORS
 
 
 def _files(index):
@@ -54,7 +54,7 @@ def test_the_same_corpus_and_settings_give_the_same_index_and_ids(corpus_copy, t
 
 
 def test_the_index_kind_is_chosen_by_size_and_recorded(built, tmp_path):
-    from kzqa import vectors
+    from kzqa import dense as vectors
 
     corpus, index = built
     assert json.loads((index / MANIFEST).read_text())["vector_index"]["kind"] == "exact"
@@ -165,16 +165,16 @@ def test_a_crash_before_the_manifest_is_replaced_leaves_the_old_index(built, mon
     corpus, index = built
     before = _files(index)
     (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
-    import kzqa.index as idx
+    import kzqa.store as idx
 
-    real = idx._atomic_write
+    real = idx.atomic_write
 
     def dying(path, data):
         if path.name == MANIFEST:
             raise OSError(28, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(idx, "_atomic_write", dying)
+    monkeypatch.setattr(idx, "atomic_write", dying)
     with pytest.raises(kzqa.KzqaError, match="previous index, if any, is unchanged"):
         kzqa.build(corpus, index, embedder=FakeEmbedder())
     assert (index / MANIFEST).read_bytes() == before[MANIFEST]
@@ -186,13 +186,13 @@ KILL_SCRIPT = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {tests!r})
     from conftest import FakeEmbedder
-    import kzqa, kzqa.index as idx
-    real = idx._atomic_write
+    import kzqa, kzqa.store as idx
+    real = idx.atomic_write
     def dying(path, data):
         real(path, data)
         if path.name.startswith({prefix!r}):
             os.kill(os.getpid(), 9)      # SIGKILL: no cleanup, no finally
-    idx._atomic_write = dying
+    idx.atomic_write = dying
     kzqa.build({corpus!r}, {index!r}, embedder=FakeEmbedder())
 """)
 
@@ -234,11 +234,11 @@ RANDOM_KILL_SCRIPT = textwrap.dedent("""
     import os, sys, time
     sys.path.insert(0, {tests!r})
     from conftest import FakeEmbedder
-    import kzqa, kzqa.index as idx
-    real = idx._atomic_write
+    import kzqa, kzqa.store as idx
+    real = idx.atomic_write
     def slow(path, data):            # stretch the writes so kills land inside them too
         time.sleep(0.05); real(path, data); time.sleep(0.05)
-    idx._atomic_write = slow
+    idx.atomic_write = slow
     class Slow(FakeEmbedder):
         def encode(self, texts, batch_size=32, progress=None):
             time.sleep(0.15)
@@ -294,12 +294,12 @@ def test_an_unwritable_index_folder_gets_a_clear_error_and_keeps_the_old_index(b
     corpus, index = built
     before = _files(index)
     (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
-    import kzqa.index as idx
+    import kzqa.store as idx
 
     def denied(path, data):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(idx, "_atomic_write", denied)
+    monkeypatch.setattr(idx, "atomic_write", denied)
     with pytest.raises(kzqa.KzqaError, match="cannot write the index .*Permission denied"):
         kzqa.build(corpus, index, embedder=FakeEmbedder())
     assert _files(index) == before

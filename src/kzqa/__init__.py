@@ -12,7 +12,7 @@ with passages quoted verbatim from its corpus, each with its source.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
@@ -22,8 +22,9 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .embedding import Embedder
-    from .index import BuildReport, Progress
+    from .indexer import BuildReport
     from .manage import Change
+    from .passage_vectors import Progress
     from .search import QA
 
 __all__ = [
@@ -41,26 +42,33 @@ def load(index: str | Path | None = None, *, check_corpus: bool = True,
     corpus changed since the build) with the command that fixes it. ``check_corpus=False``
     skips the comparison with the corpus files (for an index copied without its corpus).
     """
-    from .index import load_index
+    from . import store
     from .paths import default_index_dir
     from .search import QA
 
-    store = load_index(Path(index) if index else default_index_dir(), check_corpus=check_corpus)
-    return QA(store, embedder)
+    stored = store.load(Path(index) if index else default_index_dir(), check_corpus=check_corpus)
+    return QA(stored, embedder)
 
 
 def build(corpus: str | Path | None = None, index: str | Path | None = None,
           settings: Settings | None = None, *, embedder: Embedder | None = None,
-          skip_invalid: bool = False, progress: Progress | None = None) -> BuildReport:
+          skip_invalid: bool = False, progress: Progress | None = None,
+          **changes: Any) -> BuildReport:
     """Build (or rebuild) an index from a corpus folder, atomically.
+
+    Settings: by default those of the index being replaced (its search settings and fitted
+    abstention rule are kept, as ``kzqa build`` keeps them), with ``changes`` applied
+    (``Settings`` field names, e.g. ``dense_weight=0.6``; None leaves a setting as it is).
+    A whole ``settings`` replaces them all, its abstention rule included.
 
     Raises ``CorpusError`` listing every bad file (and writes nothing) unless
     ``skip_invalid`` is set, in which case the report lists the files left out.
     """
-    from .index import build_index
+    from .indexer import build_index, previous_settings
 
     corpus, index = _folders(corpus, index)
-    return build_index(corpus, index, settings, embedder, skip_invalid=skip_invalid, progress=progress)
+    chosen = (settings or previous_settings(index)).with_(**changes)
+    return build_index(corpus, index, chosen, embedder, skip_invalid=skip_invalid, progress=progress)
 
 
 def add(files: list[str | Path], corpus: str | Path | None = None, index: str | Path | None = None,
@@ -94,13 +102,13 @@ def _folders(corpus: str | Path | None, index: str | Path | None) -> tuple[Path,
             Path(index) if index else default_index_dir())
 
 
-def __getattr__(name: str):  # lazy public names that would pull in numpy/faiss
+def __getattr__(name: str) -> Any:  # lazy public names that would pull in numpy/faiss
     if name == "QA":
         from .search import QA
 
         return QA
     if name == "BuildReport":
-        from .index import BuildReport
+        from .indexer import BuildReport
 
         return BuildReport
     raise AttributeError(f"module 'kzqa' has no attribute {name!r}")

@@ -203,7 +203,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     import kzqa
 
     from . import eval as ev
-    from .index import update_settings
+    from .store import update_settings
     from .paths import default_index_dir
 
     qa = kzqa.load(args.index)
@@ -256,17 +256,13 @@ def _print_questions(r: dict[str, Any]) -> None:
 def _build(args: argparse.Namespace) -> int:
     import kzqa
 
-    from .paths import default_corpus_dir, default_index_dir
-
-    from .index import previous_settings
+    from .paths import default_corpus_dir
 
     corpus = args.corpus or default_corpus_dir()
-    index = args.index or default_index_dir()
-    settings = previous_settings(index).with_(model=args.model, max_chars=args.max_chars,
-                                              vector_index=args.vector_index, **_overrides(args))
-    with _ProgressBar(f"Embedding passages of {corpus} with {settings.model}") as bar:
-        report = kzqa.build(corpus, index, settings, skip_invalid=args.skip_invalid,
-                            progress=bar.update)
+    with _ProgressBar(f"Embedding the passages of {corpus}") as bar:
+        report = kzqa.build(corpus, args.index, skip_invalid=args.skip_invalid, progress=bar.update,
+                            model=args.model, max_chars=args.max_chars,
+                            vector_index=args.vector_index, **_overrides(args))
     for problem in report.skipped:
         print(f"kzqa: skipped {problem}", file=sys.stderr)
     for name in report.ignored:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .errors import KzqaError
+from .settings import DEFAULT_MODEL
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 
 
@@ -196,8 +197,26 @@ def resolve_model(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
+Factory = Callable[[str], Embedder]
+_substitute: list[Factory] = []  # at most one: the factory every model name resolves to
+
+
+@contextmanager
+def substitute(factory: Factory) -> Iterator[None]:
+    """Within this block every model name resolves to ``factory(name)``, for building and
+    for questions alike: the one seam through which tests (or a tool with a model of its
+    own) bring another embedder without a model download or a torch import."""
+    _substitute.append(factory)
+    try:
+        yield
+    finally:
+        _substitute.remove(factory)
+
+
 def make_embedder(name: str) -> Embedder:
-    """The embedder for building an index. Tests replace this to run without the real model."""
+    """The embedder for building an index."""
+    if _substitute:
+        return _substitute[-1](name)
     return SentenceTransformerEmbedder(name)
 
 
@@ -205,6 +224,9 @@ def make_query_embedder(name: str) -> Embedder:
     """The embedder for questions: the NumPy encoder when it can reproduce the model (no
     torch import: a cold start in about a second), else the one used for building."""
     from .numpy_bert import NumpyBertEmbedder, supports
+
+    if _substitute:
+        return _substitute[-1](name)
 
     try:
         folder = Path(resolve_model(name))

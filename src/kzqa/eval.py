@@ -57,13 +57,13 @@ def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
                   progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     from . import embedding
     from .beir import load_beir
-    from .index import embed_text, lexical_text, paragraph_texts
+    from .search_text import embed_text, lexical_text, paragraph_texts
     from .passages import make_passages
     from .results import Passage
     from .retrieval import Lexical
     from .search import Scorer
-    from .vectors import DenseSearch
-    from .vectorize import encode_passages
+    from .dense import DenseSearch
+    from .passage_vectors import encode_passages
 
     data = load_beir(folder)
     query_embedder = embedder or embedding.make_query_embedder(settings.model)

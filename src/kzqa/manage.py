@@ -4,7 +4,7 @@ Every file is checked (read, extracted) before it is copied in: one that cannot 
 refused with its reason and the others are added. When the index cannot be rebuilt
 afterwards, the corpus is put back as it was. A removed
 document is moved to ``<corpus>/.removed/<time>/`` (hidden from the corpus), never deleted.
-The rebuild reuses the vectors of every unchanged passage (``kzqa.index.previous_vectors``),
+The rebuild reuses the vectors of every unchanged passage (``kzqa.indexer.previous_vectors``),
 so only the new document is embedded.
 """
 
@@ -21,7 +21,8 @@ from .corpus import (DOCUMENT_SUFFIXES, METADATA_KEYS, SIDECAR_SUFFIX, Document,
                      _parse_metadata, doc_id_for, read_document, scan_corpus, sidecar_name)
 from .embedding import Embedder
 from .errors import CorpusProblem, KzqaError
-from .index import BuildReport, Progress, build_index
+from .indexer import BuildReport, build_index
+from .passage_vectors import Progress
 
 REMOVED = ".removed"
 

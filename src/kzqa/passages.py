@@ -26,9 +26,8 @@ import sentencex
 from .corpus import Document
 from .extract import pages_of
 from .results import SECTION_SEPARATOR, Passage
+from .settings import DEFAULT_MAX_CHARS
 
-RULES_VERSION = 2  # bump when a rule changes which passages a document yields
-DEFAULT_MAX_CHARS = 900  # ~225 word pieces: fits all-MiniLM-L6-v2's 256 with title context
 
 HEADING_MAX_CHARS = 100
 HEADING_MAX_WORDS = 14

@@ -114,7 +114,7 @@ class Hit:
         if self.publisher:
             parts.append(self.publisher)
         parts.append(self.date or "n.d.")
-        section = _section_beyond_title(self.section, self.title, self.subtitle)
+        section = section_beyond_title(self.section, self.title, self.subtitle)
         if section:
             parts.append(f"section “{section}”")
         if self.pages:
@@ -181,7 +181,7 @@ class Answer:
 SECTION_SEPARATOR = " — "
 
 
-def _section_beyond_title(section: str | None, title: str, subtitle: str | None) -> str | None:
+def section_beyond_title(section: str | None, title: str, subtitle: str | None) -> str | None:
     """The section path without the pieces that only repeat the title or subtitle."""
     if not section:
         return None

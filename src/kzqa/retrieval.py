@@ -97,8 +97,13 @@ class Lexical:
         words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
         return self.stemmer.stemWords(words) if words else []
 
+    @property
+    def size(self) -> int:
+        """The number of passages indexed."""
+        return int(self.bm25.scores["num_docs"])
+
     def scores(self, terms: list[str]) -> np.ndarray:
-        n = int(self.bm25.scores["num_docs"])
+        n = self.size
         if not terms:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
@@ -116,7 +121,7 @@ class Lexical:
         """Share of passages that contain ``term``."""
         if self._df is None:
             indptr = np.asarray(self.bm25.scores["indptr"])
-            self._df = np.diff(indptr) / max(int(self.bm25.scores["num_docs"]), 1)
+            self._df = np.diff(indptr) / max(self.size, 1)
         tid = self.bm25.vocab_dict.get(term)
         return float(self._df[tid]) if tid is not None else 0.0
 

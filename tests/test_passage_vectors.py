@@ -14,10 +14,11 @@ from conftest import CORPUS, FAKE_SETTINGS, FakeEmbedder
 from fixtures_docs import ARTICLE_HTML, REPORT_PAGES, pdf_bytes
 from kzqa.corpus import scan_corpus
 from kzqa.embedding import pool_spans
-from kzqa.index import MANIFEST, embed_text_spans
+from kzqa.search_text import collapsed_spans, embed_text_spans
+from kzqa.store import MANIFEST
 from kzqa.passages import make_passages
 from kzqa.results import Passage, Source
-from kzqa.vectorize import SENTENCE_VECTORS, collapsed_spans, sentence_vectors
+from kzqa.passage_vectors import SENTENCE_VECTORS, sentence_vectors
 
 
 def _passages(folder):
