@@ -80,6 +80,7 @@ def test_a_new_unrelated_question_is_not_dragged_back_to_the_earlier_topic(qa):
     ("What about NGOs?", True), ("Why?", True), ("pasta recipe", False),
     ("What is the population of Kazakhstan?", False),
     ("Is there any evidence that the government of Kazakhstan tortures detained journalists", False),
+    ("Who came after him?", True), ("Who is Tokayev?", False),
 ])
 def test_follow_up_detection(question, expected):
     from kzqa.search import looks_like_follow_up
@@ -99,14 +100,6 @@ def test_over_long_questions_and_bad_k_are_refused_clearly(qa):
     for k in (0, -1, 101, 2.5, True):
         with pytest.raises(kzqa.InvalidQuestion, match="k must be"):
             qa.ask("elections", k=k)
-
-
-def test_odd_but_valid_questions_are_answered_or_abstained_never_raised(qa):
-    for q in ["Выборы в Казахстане свободны?", "Сайлау еркін бе?", "هل الانتخابات حرة؟", "🗳️❓",
-              "?!?", "the of and", "<script>alert(1)</script>", "bad \ud800 surrogate",
-              "**bold** `code` [link](http://x)"]:
-        answer = qa.ask(q)
-        assert isinstance(answer, kzqa.Answer)
 
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 import kzqa
-from conftest import INDEX, PROTEST, http_get, http_post
+from conftest import INDEX, PROTEST, FakeEmbedder, http_get, http_post
 
 pytestmark = pytest.mark.model
 
@@ -146,3 +146,15 @@ def test_a_freed_answer_slot_goes_to_the_request_that_waited_not_a_newcomer():
         order.append("newcomer")
     t.join(5)
     assert order == ["waited", "newcomer"]
+
+
+def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built, monkeypatch):
+    from starlette.testclient import TestClient
+
+    import kzqa.app
+
+    monkeypatch.setattr(kzqa.app, "CONCURRENCY", 0)
+    monkeypatch.setattr(kzqa.app, "QUEUE_SIZE", 0)
+    client = TestClient(kzqa.app.make_server(kzqa.load(built[1], embedder=FakeEmbedder())))
+    response = client.get("/api/ask", params={"question": "permits for demonstrations"})
+    assert response.status_code == 503 and response.json()["error"].startswith("busy:")

@@ -23,6 +23,15 @@ def index(built):
     return built[1]
 
 
+@pytest.mark.parametrize("question", ODD)
+def test_python_api_answers_or_abstains(index, question):
+    import kzqa
+    from conftest import FakeEmbedder
+
+    answer = kzqa.load(index, embedder=FakeEmbedder()).ask(question)
+    assert isinstance(answer, kzqa.Answer) and answer.abstained == (answer.passages == ())
+
+
 @pytest.mark.parametrize("question", ODD + REFUSED)
 def test_cli_answers_or_refuses_clearly(index, capsys, question):
     code = main(["ask", "--index", str(index), "--json", question])

@@ -1,5 +1,5 @@
-"""The search layer with the fake model: modes, diversity, highlights, follow-ups, settings
-kept across rebuilds, calibration."""
+"""The search layer with the fake model: fusion, BM25, diversity, highlights, the focus
+signal, settings kept across rebuilds, calibration."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from conftest import FakeEmbedder
 from kzqa import eval as ev
 from kzqa.cli import main
 from kzqa.retrieval import Ranked, fuse, mmr
-from kzqa.search import looks_like_follow_up, mask_ubiquitous
+from kzqa.search import mask_ubiquitous
 
 
 @pytest.fixture
@@ -37,10 +37,9 @@ def test_fusion_modes_and_depth():
     assert list(convex.rows) == [1, 2, 0, 3] and list(convex.scores) == sorted(convex.scores, reverse=True)
     rrf = fuse(dense, sparse, "hybrid", "rrf", 0.5, 60)
     assert _full(rrf, 4)[2] == pytest.approx(0.5 / 62 + 0.5 / 62)
-    shallow = fuse(Ranked.of(dense_scores := np.array([0.9, 0.1, 0.5, 0.0]), 1),
+    shallow = fuse(Ranked.of(np.array([0.9, 0.1, 0.5, 0.0]), 1),
                    Ranked.of(np.array([0.0, 8.0, 4.0, 0.0]), 1), "hybrid", "convex", 0.5, 60)
     assert set(shallow.rows) == {0, 1}  # only each side's best counts
-    assert len(dense_scores) == 4
 
 
 def test_bm25_candidates_are_the_passages_with_a_query_word_and_scale_from_zero(qa):
@@ -95,15 +94,6 @@ def test_ubiquitous_words_are_masked_for_the_focus_signal(qa):
     assert "Kazakhstan" not in masked and "population" in masked
 
 
-def test_follow_up_reading_is_used_only_when_the_question_needs_it(qa):
-    earlier = ["Do independent journalists and activists face harassment, censorship and imprisonment?"]
-    follow = qa.diagnose("And what about them?", history=earlier)
-    assert follow.follow_up and follow.query.startswith(earlier[0])
-    alone = qa.diagnose("permits for public demonstrations rarely granted", history=earlier)
-    assert not alone.follow_up and alone.query == "permits for public demonstrations rarely granted"
-    assert not qa.diagnose("zorblat quux recipe", history=earlier).follow_up  # not a follow-up shape
-
-
 def test_a_rebuild_keeps_the_search_settings_of_the_index_it_replaces(built, capsys):
     corpus, index = built
     code = main(["build", "--corpus", str(corpus), "--index", str(index), "--dense-weight", "0.8"])
@@ -139,17 +129,20 @@ def test_calibrate_fits_on_the_tuning_split_and_saves_the_rule(built, tmp_path, 
     assert "abstention_recall" in capsys.readouterr().out
 
 
-def test_follow_up_shapes():
-    assert looks_like_follow_up("Who came after him?") and not looks_like_follow_up("Who is Tokayev?")
+def test_kzqa_build_from_python_keeps_the_fitted_rule_as_the_cli_does(built):
+    corpus, index = built
+    fitted = kzqa.load(index).settings.abstention
+    kzqa.build(corpus, index, dense_weight=0.8)
+    settings = kzqa.load(index).settings
+    assert settings.dense_weight == 0.8 and settings.abstention == fitted
+    with pytest.raises(kzqa.KzqaError, match="unknown setting dense_wieght"):
+        kzqa.build(corpus, index, dense_wieght=0.8)
 
 
-def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built, monkeypatch):
-    from starlette.testclient import TestClient
-
-    import kzqa.app
-
-    monkeypatch.setattr(kzqa.app, "CONCURRENCY", 0)
-    monkeypatch.setattr(kzqa.app, "QUEUE_SIZE", 0)
-    client = TestClient(kzqa.app.make_server(kzqa.load(built[1], embedder=FakeEmbedder())))
-    response = client.get("/api/ask", params={"question": "permits for demonstrations"})
-    assert response.status_code == 503 and response.json()["error"].startswith("busy:")
+def test_an_index_cut_by_other_passage_rules_is_refused_with_the_rebuild_command(built):
+    _, index = built
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["settings"]["rules_version"] -= 1
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(kzqa.IndexMismatch, match="rules of version .* Rebuild it with: kzqa build"):
+        kzqa.load(index)

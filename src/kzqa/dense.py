@@ -33,11 +33,12 @@ def choose(count: int, requested: str = "auto") -> str:
     return "exact" if count <= EXACT_UP_TO else "hnsw"
 
 
-def build(vectors: np.ndarray, kind: str):
+def build(vectors: np.ndarray, kind: str) -> Any:
     """A FAISS index of ``vectors`` (normalised float32 rows) of the given kind."""
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -49,7 +50,7 @@ def build(vectors: np.ndarray, kind: str):
     return index
 
 
-def describe(index) -> dict[str, Any]:
+def describe(index: Any) -> dict[str, Any]:
     """What the manifest records about the vector index."""
     hnsw = getattr(index, "hnsw", None)
     if hnsw is None:
@@ -61,13 +62,13 @@ def describe(index) -> dict[str, Any]:
 class DenseSearch:
     """Cosine scores of a query against the passages, exact or approximate."""
 
-    def __init__(self, index):
+    def __init__(self, index: Any):  # a faiss.Index (faiss ships no type information)
         self.index = index
         self.kind = "hnsw" if getattr(index, "hnsw", None) is not None else "exact"
         self.count = int(index.ntotal)
         # Exact: the vectors as one matrix (one NumPy product beats a FAISS call per query at
         # this size). HNSW: the graph holds them; rows are fetched only when needed.
-        self._matrix = (np.ascontiguousarray(index.reconstruct_n(0, self.count), dtype=np.float32)
+        self._matrix: np.ndarray | None = (np.ascontiguousarray(index.reconstruct_n(0, self.count), dtype=np.float32)
                         if self.kind == "exact" else None)
 
     @classmethod
@@ -98,7 +99,7 @@ class DenseSearch:
     def rows(self, rows: np.ndarray) -> np.ndarray:
         """The vectors of the given passages, as a (len(rows), d) float32 array."""
         if self._matrix is not None:
-            return self._matrix[rows]
+            return np.asarray(self._matrix[rows], dtype=np.float32)
         return np.vstack([self.index.reconstruct(int(r)) for r in rows]).astype(np.float32)
 
     def _search(self, qvec: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:

@@ -111,27 +111,28 @@ class NumpyBertEmbedder:
         summed = (x * mask[:, :, None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled.astype(np.float32)
+        return np.asarray(pooled, dtype=np.float32)
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         # One 2-D product for the whole batch: a 3-D one runs a product per text and reads
         # the weights (the bulk of the cost for short texts) once per text.
         flat = x.reshape(-1, x.shape[-1]) @ self.w[name + ".weight"] + self.w[name + ".bias"]
-        return flat.reshape(*x.shape[:-1], flat.shape[-1])
+        return np.reshape(flat, (*x.shape[:-1], flat.shape[-1]))
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
+        out: np.ndarray = (x - mean) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
+        return out
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     """Exact GELU, 0.5·x·(1 + erf(x/√2)), with erf to ~1e-7 (Abramowitz & Stegun 7.1.26):
     ``tail`` is erfc(|x|/√2), so 1 + erf is 2 - tail for x ≥ 0 and tail below."""
-    c = lambda v: np.float32(v)  # noqa: E731  (keeps every step in float32)
+    c = np.float32  # keeps every step in float32
     a = np.abs(x) * c(1 / math.sqrt(2.0))
     t = 1.0 / (1.0 + c(0.3275911) * a)
     poly = t * (c(0.254829592) + t * (c(-0.284496736) + t * (c(1.421413741)
                 + t * (c(-1.453152027) + t * c(1.061405429)))))
     tail = poly * np.exp(-a * a)
-    return (0.5 * x * np.where(x >= 0, 2.0 - tail, tail)).astype(np.float32, copy=False)
+    return np.asarray(0.5 * x * np.where(x >= 0, 2.0 - tail, tail), dtype=np.float32)

@@ -104,25 +104,26 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
     for c in range(0, len(todo), CHUNK):  # cache as we go: an interrupted build keeps its work
         rows = todo[c : c + CHUNK]
         vecs, pooled = _encode(embedder, [texts[i] for i in rows], [spans[i] for i in rows])
-        keys, values = [], []
-        for i, v, sv in zip(rows, vecs, pooled):
-            sv = sentence_vectors(v, sv)
+        keys: list[str] = []
+        values: list[np.ndarray] = []
+        for i, v, pooled_i in zip(rows, vecs, pooled):
+            sv = sentence_vectors(v, pooled_i)
             out_p[i] = v
             out_s[first[i] : first[i + 1]] = sv
-            made = sv.any(axis=1)
+            made: list[bool] = np.any(sv, axis=1).tolist()
             keys += [pkeys[i]] + [k for k, ok in zip(skeys[i], made) if ok]
             values += [v, *sv[made]]
-            alone += [(i, j) for j in np.flatnonzero(~made)]
+            alone += [(i, j) for j, ok in enumerate(made) if not ok]
         cache.put(model, keys, np.asarray(values, dtype=np.float32).reshape(-1, dim))
         if progress:
             progress("embedding", c + len(rows), len(todo))
     for c in range(0, len(alone), CHUNK):  # sentences the model cut off (or an embedder
-        rows = alone[c : c + CHUNK]  # without spans): each embedded on its own
-        lone = [texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in rows]
+        pairs = alone[c : c + CHUNK]  # without spans): each embedded on its own
+        lone = [texts[i][spans[i][j][0] : spans[i][j][1]] for i, j in pairs]
         vecs = _checked(embedder, embedder.encode(lone, batch_size=BATCH), len(lone))
-        for (i, j), v in zip(rows, vecs):
+        for (i, j), v in zip(pairs, vecs):
             out_s[first[i] + j] = v
-        cache.put(model, [skeys[i][j] for i, j in rows], vecs)
+        cache.put(model, [skeys[i][j] for i, j in pairs], vecs)
     return Vectors(out_p, out_s, len(todo), len(texts) - len(todo))
 
 
@@ -158,4 +159,4 @@ def _checked(embedder: Embedder, vecs: np.ndarray, n: int) -> np.ndarray:
         raise KzqaError(f"model '{embedder.name}' returned vectors of shape {vecs.shape}, "
                         f"expected ({n}, {embedder.dimension})")
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-    return vecs / np.maximum(norms, 1e-12)
+    return np.asarray(vecs / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -12,6 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,12 +49,12 @@ class Ranked:
 class Lexical:
     """BM25 (bm25s, Lucene variant) over stemmed English words (Snowball), stopwords removed."""
 
-    def __init__(self, bm25, stemmer):
+    def __init__(self, bm25: Any, stemmer: Any):  # bm25s.BM25, Stemmer.Stemmer (untyped)
         self.bm25, self.stemmer = bm25, stemmer
         self._df: np.ndarray | None = None
 
     @staticmethod
-    def _stemmer():
+    def _stemmer() -> Any:
         import Stemmer
 
         return Stemmer.Stemmer("english")
@@ -87,7 +88,7 @@ class Lexical:
 
     def stem(self, word: str) -> str:
         """One word as the index stores it (lower case, Snowball stem), without tokenizing."""
-        return self.stemmer.stemWord(word.lower())
+        return str(self.stemmer.stemWord(word.lower()))
 
     def all_terms(self, text: str) -> list[str]:
         """The stemmed content words of ``text``, stopwords removed, known or not: the same

@@ -19,11 +19,11 @@ import numpy as np
 from . import embedding
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .results import Answer, Hit
+from .results import Answer, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .search_text import lexical_text
 from .settings import Settings
-from .store import StoredIndex
+from .store import DocumentRecord, StoredIndex
 from .dense import DenseSearch
 
 MAX_QUESTION_CHARS = 2000
@@ -81,11 +81,13 @@ class QA:
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
 
     @property
-    def documents(self):
+    def documents(self) -> dict[str, DocumentRecord]:
+        """The indexed documents by id: file, source (title, author, ...), passage count."""
         return self.store.documents
 
     @property
-    def passages(self):
+    def passages(self) -> tuple[Passage, ...]:
+        """Every indexed passage, in index order."""
         return self.store.passages
 
     def warm_up(self) -> QA:
@@ -150,9 +152,10 @@ class QA:
         return hits, signals, margin
 
     def _encode(self, text: str, with_focus: bool = False
-                ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
-        """The query vector, its stemmed words and, with ``with_focus``, the vector of the query
-        with its corpus-ubiquitous words masked (one batch, one model call)."""
+                ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """The query vector, its stemmed words and the vector of the query with its
+        corpus-ubiquitous words masked (with ``with_focus``; one batch, one model call;
+        otherwise the query vector again)."""
         self.warm_up()
         texts = [text]
         masked = mask_ubiquitous(text, self.store.lexical) if with_focus else text
@@ -160,7 +163,7 @@ class QA:
             texts.append(masked or ".")
         vectors = np.asarray(self._get_embedder().encode(texts), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors[0], self.store.lexical.all_terms(text), vectors[-1] if with_focus else None
+        return vectors[0], self.store.lexical.all_terms(text), vectors[-1]
 
     def _hits(self, qvec: np.ndarray, fused: Ranked, k: int, diversify: bool) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
