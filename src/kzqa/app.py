@@ -7,9 +7,9 @@ endpoints); ``make_server(qa)`` mounts it on FastAPI with the REST routes
 
 from __future__ import annotations
 
+import collections
 import json
 import os
-import collections
 import threading
 from typing import Any
 
@@ -61,7 +61,8 @@ def build_app(qa: QA) -> Any:
     """The Gradio Blocks of the chat page and its API endpoints (not launched)."""
     import gradio as gr
 
-    def respond(question: str, chat: list, asked: list[str], k: float):
+    def respond(question: str, chat: list[Any] | None, asked: list[str], k: float
+                ) -> tuple[str, list[dict[str, str]], list[str]]:
         """One turn of the chat page: show the question literally, then the answer."""
         chat = _plain_messages(chat)
         question = question or ""
@@ -83,7 +84,7 @@ def build_app(qa: QA) -> Any:
         except KzqaError as e:
             raise gr.Error(str(e)) from None
 
-    def search(question: str, k: int = DEFAULT_K, history: list[str] | None = None) -> dict:
+    def search(question: str, k: int = DEFAULT_K, history: list[str] | None = None) -> dict[str, Any]:
         """Answer one question as JSON: {question, abstained, passages: [{text, score,
         title, section, paragraph, start, end, url, publisher, author, date, citation,
         ...}], notes}. `history` holds the earlier questions, oldest first."""
@@ -116,8 +117,9 @@ def build_app(qa: QA) -> Any:
                 gr.Markdown(_sources_markdown(qa))
                 clear = gr.Button("New conversation", variant="secondary")
         asked = gr.State([])
-        turn = dict(fn=respond, inputs=[box, chatbot, asked, k], outputs=[box, chatbot, asked],
-                    api_visibility="private", concurrency_limit=CONCURRENCY)
+        turn: dict[str, Any] = dict(fn=respond, inputs=[box, chatbot, asked, k],
+                                    outputs=[box, chatbot, asked], api_visibility="private",
+                                    concurrency_limit=CONCURRENCY)
         box.submit(**turn)
         send.click(**turn)
         examples.click(lambda sample, c, a, kk: respond(sample[0], c, a, kk),
@@ -125,8 +127,8 @@ def build_app(qa: QA) -> Any:
                        api_visibility="private", concurrency_limit=CONCURRENCY)
         clear.click(lambda: ("", [], []), outputs=[box, chatbot, asked], api_visibility="private")
         chatbot.clear(lambda: [], outputs=[asked], api_visibility="private")  # its trash button
-        gr.api(chat, api_name="chat", concurrency_limit=CONCURRENCY)
-        gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)
+        gr.api(chat, api_name="chat", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
+        gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
 
@@ -152,7 +154,7 @@ def make_server(qa: QA) -> Any:
     working = FairSemaphore(CONCURRENCY)  # first come, first served: no request waits behind later ones
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Any, exc: RequestValidationError) -> JSONResponse:
         """422 with what is wrong, never echoing the input (which may not even encode)."""
         problems = []
         for e in exc.errors():
@@ -183,7 +185,7 @@ def make_server(qa: QA) -> Any:
         return answer(body.question, body.k, body.history)
 
     @app.get("/api/health", summary="Liveness and what is loaded")
-    def health() -> dict:
+    def health() -> dict[str, Any]:
         return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages)}
 
     return gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme())
@@ -229,20 +231,22 @@ class BodyLimit:
     """ASGI middleware: refuse request bodies over ``limit`` bytes with HTTP 413, whether the
     size is announced (Content-Length) or streamed (chunked)."""
 
-    def __init__(self, app, limit: int):
+    def __init__(self, app: Any, limit: int):  # ASGI callables, untyped as in Starlette
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await _too_large(send, self.limit)
+            await _too_large(send, self.limit)
+            return
         seen = 0
 
-        async def counted():
+        async def counted() -> dict[str, Any]:
             nonlocal seen
-            message = await receive()
+            message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
@@ -259,7 +263,7 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send, limit: int) -> None:
+async def _too_large(send: Any, limit: int) -> None:
     body = json.dumps({"error": f"request body over {limit // 1024} KiB"}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
@@ -270,10 +274,9 @@ async def _too_large(send, limit: int) -> None:
 def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -> None:
     """Load the index and the model, then serve until interrupted."""
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
     from . import load
-
-    from threadpoolctl import threadpool_limits
 
     # One BLAS thread per answer: up to CONCURRENCY answers already share the cores, and
     # BLAS threads of their own only contend (measured, bench/load.py: 20 clients p95
@@ -286,7 +289,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def _plain_messages(chat: list | None) -> list[dict[str, str]]:
+def _plain_messages(chat: list[Any] | None) -> list[dict[str, str]]:
     """Chat history as {role, content: str}; Gradio 6 may hand content back as parts."""
     out = []
     for message in chat or []:

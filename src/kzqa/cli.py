@@ -11,10 +11,14 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._version import __version__
 from .errors import KzqaError
+
+if TYPE_CHECKING:
+    from .indexer import BuildReport
+    from .manage import Change
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -230,7 +234,7 @@ def _print_beir(r: dict[str, Any]) -> None:
 
 
 def _print_questions(r: dict[str, Any]) -> None:
-    splits = [k for k in ("tune", "heldout", "all") if k in r] or [k for k in r if isinstance(r[k], dict)
+    splits: list[str] = [k for k in ("tune", "heldout", "all") if k in r] or [k for k in r if isinstance(r[k], dict)
                                                                    and "hit@1" in r[k]]
     metrics = ("hit@1", "hit@3", "mrr", "abstention_recall", "abstention_precision",
                "wrongly_abstained", "answer_precision", "coverage", "follow_ups_correct")
@@ -297,13 +301,13 @@ def _remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report_change(verb: str, change) -> None:
+def _report_change(verb: str, change: Change) -> None:
     if change.documents:
         print(f"{verb} {', '.join(change.documents)}.", file=sys.stderr)
     _report_build(change.build)
 
 
-def _report_build(b) -> None:
+def _report_build(b: BuildReport) -> None:
     print(f"Indexed {b.passages} passages from {b.documents} documents into {b.index} in "
           f"{b.seconds:.1f} s ({b.embedded} passages embedded, {b.reused} reused).", file=sys.stderr)
 
@@ -427,7 +431,8 @@ class _ProgressBar:
     """A tqdm bar on a terminal; a start and an end line otherwise (logs, CI)."""
 
     def __init__(self, label: str):
-        self.label, self.bar, self.total = label, None, 0
+        self.label, self.total = label, 0
+        self.bar: Any = None  # a tqdm bar once there is something to show
 
     def update(self, stage: str, done: int, total: int) -> None:
         if self.bar is None:
@@ -436,7 +441,7 @@ class _ProgressBar:
             from tqdm import tqdm
 
             self.total = total
-            print(f"{self.label}: {total} passages to embed", file=sys.stderr)
+            print(f"{self.label}: {total} passage{'s' if total != 1 else ''} to embed", file=sys.stderr)
             self.bar = tqdm(total=total, unit="passage", file=sys.stderr, disable=None,
                             dynamic_ncols=True)
         self.bar.n = done
