@@ -46,7 +46,8 @@ from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, In
                      IndexStale, KzqaError)
 from .passages import make_passages
 from .paths import build_command, default_corpus_dir
-from .results import Passage, Source, _section_beyond_title
+from .results import Passage, Source
+from .citation import section_beyond_title as _section_beyond_title
 from .settings import Settings
 from . import vectors as vector_index
 from .vectors import DenseSearch
