@@ -8,14 +8,20 @@ import re
 import pytest
 
 from kzqa.citation import Citation, citation_text
-from kzqa.render import NO_ANSWER, answer_markdown, answer_text, citation_markdown, literal
+from kzqa.render import (
+    NO_ANSWER,
+    answer_markdown,
+    answer_text,
+    citation_markdown,
+    literal,
+)
 from kzqa.results import Answer, Hit
 
 
 def _hit(text="A quote.", **kw) -> Hit:
-    base = dict(id="d#1", text=text, score=0.5, doc_id="d", file="d.txt", title="Title",
-                section="Sec", paragraph=1, part=0, start=0, end=len(text), publisher="Pub",
-                url="https://example.org/a(b)")
+    base = {"id": "d#1", "text": text, "score": 0.5, "doc_id": "d", "file": "d.txt",
+            "title": "Title", "section": "Sec", "paragraph": 1, "part": 0, "start": 0,
+            "end": len(text), "publisher": "Pub", "url": "https://example.org/a(b)"}
     return Hit(**{**base, **kw})
 
 
