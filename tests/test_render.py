@@ -7,14 +7,21 @@ import re
 
 import pytest
 
-from kzqa.render import NO_ANSWER, answer_markdown, answer_text, literal
+from kzqa.citation import Citation, citation_text
+from kzqa.render import (
+    NO_ANSWER,
+    answer_markdown,
+    answer_text,
+    citation_markdown,
+    literal,
+)
 from kzqa.results import Answer, Hit
 
 
 def _hit(text="A quote.", **kw) -> Hit:
-    base = dict(id="d#1", text=text, score=0.5, doc_id="d", file="d.txt", title="Title",
-                section="Sec", paragraph=1, part=0, start=0, end=len(text), publisher="Pub",
-                url="https://example.org/a(b)")
+    base = {"id": "d#1", "text": text, "score": 0.5, "doc_id": "d", "file": "d.txt",
+            "title": "Title", "section": "Sec", "paragraph": 1, "part": 0, "start": 0,
+            "end": len(text), "publisher": "Pub", "url": "https://example.org/a(b)"}
     return Hit(**{**base, **kw})
 
 
@@ -55,3 +62,58 @@ def test_markdown_reply_quotes_the_best_and_folds_the_rest():
 def test_markdown_abstention_offers_examples_and_no_passage():
     md = answer_markdown(Answer("q", (), True), examples=["Can people *protest*?"])
     assert NO_ANSWER in md and "Can people &#42;protest&#42;?" in md and ">" not in md
+
+
+ARTICLE = Citation(author="Hugh Williamson", title="Kazakhstan’s Human Rights Crackdown",
+                   subtitle="Astana Is Moving Backwards", publisher="Foreign Affairs",
+                   date="2016-12-21", paragraph=4,
+                   url="https://www.foreignaffairs.com/articles/asia/2016-12-21/crackdown")
+PDF_PAGES = Citation(title="Assembly and Association 2023", publisher="Civic Monitor",
+                     date="2023-11-07", section=("Assembly and Association 2023", "Protests"),
+                     paragraph=31, part=2, pages=(2, 3), url="https://civic-monitor.example/r.pdf")
+BARE = Citation(title="Untitled  notes", paragraph=2)  # n.d., no publisher, no URL
+HOSTILE = Citation(author="[x](javascript:alert(1))", title="**Bold** <script>alert(1)</script>",
+                   subtitle="`code` _it_", publisher="<img src=x onerror=alert(1)>",
+                   date="2020", section=("# Heading", "a | b"), paragraph=1,
+                   url="https://example.org/a(b)")
+
+
+def _seen(markdown: str) -> tuple[str, str | None]:
+    """What a reader of the Markdown sees as words (markup removed), and the link target."""
+    link = re.search(r" \[[^\]]*\]\(([^)]*)\)$", markdown)
+    words = markdown[: link.start()] if link else markdown
+    assert "](" not in words  # one link at most, and only at the end
+    return _unescape(words.replace("**", "")).replace("\xa0", " "), link and link.group(1)
+
+
+def test_markdown_citation_bolds_the_title_and_links_the_url_once():
+    assert citation_markdown(ARTICLE) == (
+        "Hugh Williamson, **“Kazakhstan’s Human Rights Crackdown&#58; Astana Is Moving Backwards”**, "
+        "Foreign Affairs, 2016&#45;12&#45;21, ¶ 4&#46; "
+        "[foreignaffairs&#46;com ↗](https://www.foreignaffairs.com/articles/asia/2016-12-21/crackdown)")
+    assert citation_markdown(BARE) == "**“Untitled &nbsp;notes”**, n&#46;d&#46;, ¶ 2&#46;"
+
+
+@pytest.mark.parametrize("cited", [ARTICLE, PDF_PAGES, BARE, HOSTILE], ids=lambda c: c.title[:8])
+def test_markdown_citation_shows_the_words_of_the_plain_style(cited):
+    words, target = _seen(citation_markdown(cited))
+    text = citation_text(cited)
+    if cited.url:
+        assert text == f"{words} {cited.url}" and target is not None
+        assert target.replace("%28", "(").replace("%29", ")") == cited.url
+    else:
+        assert text == words and target is None
+
+
+def test_markdown_citation_shows_markup_in_metadata_literally():
+    md = citation_markdown(HOSTILE)
+    assert "<" not in md and "javascript:" not in md and "`" not in md and "# " not in md
+    assert md.count("**") == 2 and md.count("](") == 1
+    assert "[example&#46;org ↗](https://example.org/a%28b%29)" in md
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>", "http://[bad"])
+def test_a_url_that_is_not_a_web_address_is_shown_not_linked(url):
+    md = citation_markdown(Citation(title="T", paragraph=1, url=url))
+    assert "](" not in md and "<" not in md
+    assert _seen(md) == (citation_text(Citation(title="T", paragraph=1, url=url)), None)

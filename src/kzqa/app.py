@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .errors import KzqaError
-from .render import _safe_url, answer_markdown, answer_text, literal
+from .render import answer_markdown, answer_text, literal, safe_url
 from .search import MAX_K, MAX_QUESTION_CHARS, QA
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
@@ -47,7 +47,7 @@ def _sources_markdown(qa: QA) -> str:
     for record in qa.documents.values():
         s = record.source
         title = literal(s.full_title)
-        title = f"[{title}]({_safe_url(s.url)})" if s.url else title
+        title = f"[{title}]({safe_url(s.url)})" if s.url else title
         bits = [b for b in (s.author, s.publisher, s.date or "n.d.") if b]
         if record.pages:
             bits.append(f"PDF, {record.pages} page{'s' if record.pages != 1 else ''}")

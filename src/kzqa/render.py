@@ -3,13 +3,21 @@
 Pure functions, no I/O. In Markdown every character that comes from a question or a
 document is written as an HTML entity when it could mean anything to Markdown or HTML, so
 it is displayed literally: no tag, link, emphasis or code span that the source didn't have.
+Citations are formatted from their fields (``kzqa.citation.Citation``): the plain style is
+``citation_text``, the Markdown one ``citation_markdown``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from .citation import Citation, citation_text
 from .results import Answer, Hit
+
+__all__ = [
+    "NO_ANSWER", "answer_markdown", "answer_text", "citation_markdown", "highlighted", "literal",
+    "safe_url",
+]
 
 NO_ANSWER = "The documents do not cover this question; kzqa has no passage that answers it."
 
@@ -50,7 +58,8 @@ def answer_text(answer: Answer) -> str:
         return "\n".join(lines + ["", NO_ANSWER])
     lines += [f"({note})" for note in answer.notes]
     for rank, hit in enumerate(answer.passages, start=1):
-        lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text, f"— {hit.citation()}"]
+        lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text,
+                  f"— {citation_text(hit.cite())}"]
     return "\n".join(lines)
 
 
@@ -74,28 +83,38 @@ def answer_markdown(answer: Answer, examples: list[str] | tuple[str, ...] = ()) 
     return "\n".join(parts)
 
 
-def citation_markdown(hit: Hit) -> str:
-    """The citation with the title in bold and the URL as the one link."""
-    head = literal(hit.author + ", ") if hit.author else ""
-    title = f"“{hit.title}: {hit.subtitle}”" if hit.subtitle else f"“{hit.title}”"
-    tail = hit.citation()[len(hit.author + ", ") if hit.author else 0:]
-    tail = tail[len(title):]
-    if hit.url and tail.endswith(" " + hit.url):
-        tail = tail[: -len(hit.url) - 1]
-    text = f"{head}**{literal(title)}**{literal(tail)}"
-    if hit.url:
-        text += f" [{literal(_host(hit.url))} ↗]({_safe_url(hit.url)})"
-    return text
+def citation_markdown(citation: Citation) -> str:
+    """The plain style's words as literal Markdown, the title in bold and the URL as the
+    one link (labelled with its host). A URL that is not http(s) is shown as text, never
+    linked."""
+    kinds, texts = zip(*citation.elements(), strict=True)
+    at = kinds.index("title")
+    before = "".join(text + ", " for text in texts[:at])
+    after = "".join(", " + text for text in texts[at + 1:]) + "."
+    # literal() per run of plain text, so that runs of spaces keep their width
+    markdown = f"{literal(before)}**{literal(texts[at])}**{literal(after)}"
+    url = citation.url
+    if url and _linkable(url):
+        markdown += f" [{literal(_host(url))} ↗]({safe_url(url)})"
+    elif url:
+        markdown += " " + literal(url)
+    return markdown
+
+
+def _linkable(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     host = urlsplit(url).hostname or url
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
-def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list) -> str:
+def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
     """``literal(text)`` with the ``spans`` (offsets into ``text``) in bold: the characters
     shown are exactly ``text``; only emphasis is added around the answering sentences."""
     out, pos = [], 0
@@ -110,9 +129,10 @@ def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list) -> str:
 
 def _quote(hit: Hit) -> str:
     spans = hit.highlights if len(hit.highlights) and hit.highlights != ((0, len(hit.text)),) else ()
-    return f"> {highlighted(hit.text, spans)}\n\n— {citation_markdown(hit)}\n"
+    return f"> {highlighted(hit.text, spans)}\n\n— {citation_markdown(hit.cite())}\n"
 
 
-def _safe_url(url: str) -> str:
-    """A URL that cannot break out of Markdown link syntax (it was checked to be http(s))."""
+def safe_url(url: str) -> str:
+    """``url`` as a Markdown link target that cannot break out of the link syntax (the
+    caller checks that it is http(s): corpus metadata is, ``citation_markdown`` does)."""
     return quote(url, safe=":/?#[]@!$&'*+,;=%~-._")

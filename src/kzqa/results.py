@@ -2,7 +2,8 @@
 
 ``Answer`` holds ranked ``Hit`` objects. A ``Hit`` is one passage, quoted verbatim
 (``text == source_text[start:end]`` of its file), with its source and score. Both are
-frozen; ``to_dict``/``from_dict`` give the one JSON form.
+frozen; ``to_dict``/``from_dict`` give the one JSON form. A hit's reference is a
+``Citation`` (``Hit.cite()``), rendered by the styles in ``citation`` and ``render``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .extract import page_label
+from .citation import SECTION_SEPARATOR, Citation, citation_text, full_title
+
+__all__ = ["SECTION_SEPARATOR", "Answer", "Hit", "Passage", "Source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,7 @@ class Source:
 
     @property
     def full_title(self) -> str:
-        return f"{self.title}: {self.subtitle}" if self.subtitle else self.title
+        return full_title(self.title, self.subtitle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,36 +102,28 @@ class Hit:
             pages=passage.pages,
         )
 
+    def cite(self) -> Citation:
+        """Where this passage comes from, as data (a hit carries both its place in the
+        document and the document's description)."""
+        return Citation.of(self, self)
+
     def citation(self) -> str:
-        """A paste-ready reference, e.g.
+        """A paste-ready reference in the plain style, e.g.
 
         Hugh Williamson, “Kazakhstan’s Human Rights Crackdown: Astana Is Moving
         Backwards”, Foreign Affairs, 2016-12-21, ¶ 4. https://www.foreignaffairs.com/…
 
         A passage of a PDF names its page(s) before the paragraph: "…, p. 12, ¶ 31."
         """
-        full_title = f"{self.title}: {self.subtitle}" if self.subtitle else self.title
-        parts = [f"“{full_title}”"]
-        if self.author:
-            parts.insert(0, self.author)
-        if self.publisher:
-            parts.append(self.publisher)
-        parts.append(self.date or "n.d.")
-        section = section_beyond_title(self.section, self.title, self.subtitle)
-        if section:
-            parts.append(f"section “{section}”")
-        if self.pages:
-            parts.append(page_label(self.pages))
-        where = f"¶ {self.paragraph}"
-        if self.part:
-            where += f" (part {self.part})"
-        parts.append(where)
-        text = ", ".join(parts) + "."
-        return f"{text} {self.url}" if self.url else text
+        return citation_text(self.cite())
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form: every field, ``"citation"`` (the plain-style string) and
+        ``"reference"`` (the same citation as data, ``Citation.to_dict``)."""
         data = asdict(self)
-        data["citation"] = self.citation()
+        reference = self.cite()
+        data["citation"] = citation_text(reference)
+        data["reference"] = reference.to_dict()
         return data
 
     @classmethod
@@ -177,18 +172,3 @@ class Answer:
             notes=tuple(data.get("notes", ())),
         )
 
-
-SECTION_SEPARATOR = " — "
-
-
-def section_beyond_title(section: str | None, title: str, subtitle: str | None) -> str | None:
-    """The section path without the pieces that only repeat the title or subtitle."""
-    if not section:
-        return None
-
-    def norm(s: str) -> str:
-        return " ".join(s.replace("’", "'").casefold().split())
-
-    titles = {norm(title)} | ({norm(subtitle)} if subtitle else set())
-    pieces = [p for p in section.split(SECTION_SEPARATOR) if norm(p) not in titles]
-    return SECTION_SEPARATOR.join(pieces) or None

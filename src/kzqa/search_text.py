@@ -11,7 +11,8 @@ import bisect
 import re
 from collections.abc import Sequence
 
-from .results import Passage, Source, section_beyond_title
+from .citation import section_beyond_title
+from .results import Passage, Source
 
 
 def embed_text(passage: Passage, source: Source, with_context: bool) -> str:
