@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
                      IndexStale, InvalidQuestion, KzqaError)
+from .citation import Citation
 from .results import Answer, Hit, Passage, Source
 from .settings import Settings
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from .search import QA
 
 __all__ = [
-    "Answer", "BuildReport", "CorpusError", "CorpusProblem", "Hit", "IndexCorrupt",
+    "Answer", "BuildReport", "Citation", "CorpusError", "CorpusProblem", "Hit", "IndexCorrupt",
     "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
     "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove",
 ]

@@ -90,6 +90,11 @@ class QA:
         """Every indexed passage, in index order."""
         return self.store.passages
 
+    @property
+    def embedder(self) -> Embedder | None:
+        """The model questions are embedded with, once loaded (None before the first question)."""
+        return self._embedder
+
     def warm_up(self) -> QA:
         """Load the model now (otherwise it loads on the first question)."""
         embedder = self._get_embedder()

@@ -1,0 +1,99 @@
+"""An index that a running server follows: ``kzqa add``, ``remove`` or ``build`` replace
+the index folder's manifest (one atomic rename), and the next question is answered from
+the new index without a restart. Questions in flight finish on the index they started
+with: each holds its own reference to the loaded index, which stays whole in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .embedding import Embedder
+from .errors import KzqaError
+from .results import Answer, Passage
+from .search import QA
+from .store import MANIFEST, DocumentRecord
+
+Stamp = tuple[int, int, int]  # the manifest's inode, size and modification time (ns)
+
+
+def manifest_stamp(index: Path) -> Stamp | None:
+    """What changes when a writer replaces the manifest (a rename gives a new inode)."""
+    try:
+        st = os.stat(Path(index) / MANIFEST)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class LiveQA:
+    """``QA`` over whatever index is at ``path`` now. Each call looks at the manifest (one
+    ``stat``); when it was replaced, the new index is loaded once, by one caller, while the
+    others go on answering from the previous one. An index that cannot be loaded (damaged,
+    or its corpus changed mid-way through an ``add``) is not taken: the previous one keeps
+    answering, and the reason is printed once on stderr."""
+
+    def __init__(self, path: Path, *, check_corpus: bool = True, embedder: Embedder | None = None):
+        from . import load
+
+        self.path = Path(path)
+        self._check_corpus = check_corpus
+        self._lock = threading.Lock()
+        self._stamp = manifest_stamp(self.path)
+        self._qa = load(self.path, check_corpus=check_corpus, embedder=embedder)
+        self._refused: Stamp | None = None
+        self.reloads = 0  # how many times a new index was taken
+
+    @property
+    def qa(self) -> QA:
+        """The index to answer the next question from."""
+        stamp = manifest_stamp(self.path)
+        if stamp is not None and stamp != self._stamp and stamp != self._refused:
+            if self._lock.acquire(blocking=False):  # one loader; the others use the old index
+                try:
+                    self._reload(stamp)
+                finally:
+                    self._lock.release()
+        return self._qa
+
+    def _reload(self, stamp: Stamp) -> None:
+        from . import load
+
+        old = self._qa
+        try:
+            new = load(self.path, check_corpus=self._check_corpus)
+            if new.settings.model == old.settings.model and old.embedder is not None:
+                new = QA(new.store, old.embedder)  # the model already loaded, not a second copy
+            new.warm_up()
+        except KzqaError as e:
+            self._refused = stamp
+            print(f"kzqa: still answering from the previous index: {e}", file=sys.stderr, flush=True)
+            return
+        self._qa, self._stamp, self._refused = new, stamp, None
+        self.reloads += 1
+        print(f"kzqa: now answering from the rebuilt index ({len(new.passages)} passages, "
+              f"{len(new.documents)} documents)", file=sys.stderr, flush=True)
+
+    # The QA interface, each call on the current index.
+
+    @property
+    def documents(self) -> dict[str, DocumentRecord]:
+        return self.qa.documents
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        return self.qa.passages
+
+    def warm_up(self) -> LiveQA:
+        self.qa.warm_up()
+        return self
+
+    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
+        return self.qa.ask(question, k, history)
+
+    def search(self, query: str, k: int = 10) -> Answer:
+        return self.qa.search(query, k)
