@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 INDEX = ROOT / "index"
 SEEDS = ROOT.parent / "shared" / "seeds"
+LIBRARY = ROOT.parent / "shared" / "library"  # real documents (CI has them; never copied here)
 
 
 class FakeEmbedder:
