@@ -23,8 +23,8 @@ def test_the_same_paragraph_in_three_editions_is_one_group_and_a_different_one_i
 
 
 def test_passages_of_one_document_are_never_grouped_and_short_ones_stay_alone():
-    groups = echo_groups([BASE, BASE, "Section 2. Respect for Civil Liberties", "Section 2. Respect for Civil Liberties"],
-                         ["2019", "2019", "2018", "2019"])
+    heading = "Section 2. Respect for Civil Liberties"
+    groups = echo_groups([BASE, BASE, heading, heading], ["2019", "2019", "2018", "2019"])
     assert list(groups) == [0, 1, 2, 3]
 
 
