@@ -180,3 +180,14 @@ def test_a_real_50_mb_file_is_refused_quickly_and_the_rest_is_read(tmp_path):
     assert [p.path for p in scan.problems] == ["huge.txt"] and "too large (50 MB" in scan.problems[0].reason
     assert [d.file for d in scan.documents] == ["small.txt"]
     assert time.perf_counter() - started < 60  # refused on its size, not after embedding it
+
+
+def test_country_period_and_access_date_are_metadata_a_citation_can_use(tmp_path):
+    write(tmp_path / "r.txt", "Text.\n")
+    write(tmp_path / "r.meta.yaml", "country: [Kazakhstan, Kyrgyzstan]\ncovers: 2023\naccessed: 2026-11-27\n")
+    [doc] = scan_corpus(tmp_path).documents
+    assert (doc.source.country, doc.source.covers, doc.source.accessed) == \
+        ("Kazakhstan; Kyrgyzstan", "2023", "2026-11-27")
+    assert doc.source.year == 2023
+    write(tmp_path / "r.meta.yaml", "covers: last year\n")
+    assert "must be a year" in _problems(tmp_path)["r.meta.yaml"].reason

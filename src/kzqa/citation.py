@@ -41,6 +41,8 @@ class Described(Protocol):
     def date(self) -> str | None: ...
     @property
     def url(self) -> str | None: ...
+    @property
+    def accessed(self) -> str | None: ...
 
 
 class Located(Protocol):
@@ -65,8 +67,8 @@ class Citation:
     repeat the title are kept here and left out when shown). ``paragraph`` counts body
     paragraphs from 1; ``part`` numbers the windows of a paragraph too long to embed whole
     (0 = the whole paragraph). ``pages`` are 1-based PDF page numbers, ``()`` for other
-    documents. ``accessed`` (ISO date the URL was read) is not recorded yet and the plain
-    style does not show it.
+    documents. ``accessed`` is the ISO date kzqa fetched the document from its URL (None for
+    a document added from a file); the plain style does not show it.
     """
 
     author: str | None = None
@@ -92,6 +94,7 @@ class Citation:
             publisher=source.publisher,
             date=source.date,
             url=source.url,
+            accessed=source.accessed,
             section=section_path(passage.section),
             paragraph=passage.paragraph,
             part=passage.part,

@@ -28,7 +28,8 @@ TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 EXTRACTED_SUFFIXES = (".pdf", ".html", ".htm")  # read through kzqa.extract
 DOCUMENT_SUFFIXES = TEXT_SUFFIXES + EXTRACTED_SUFFIXES
 SIDECAR_SUFFIX = ".meta.yaml"
-METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "language")
+METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "language",
+                 "country", "covers", "accessed")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~30,000 passages, ~3 h to embed here: split larger files
 MAX_EXTRACTED_FILE_BYTES = 200 * 1024 * 1024  # a PDF is mostly images and fonts; its text is checked too
 
@@ -219,6 +220,9 @@ def _source(meta: dict[str, object], title: str) -> Source:
         date=_opt(meta.get("date")),
         url=_opt(meta.get("url")),
         language=str(meta.get("language") or "en"),
+        country=_opt(meta.get("country")),
+        covers=_opt(meta.get("covers")),
+        accessed=_opt(meta.get("accessed")),
     )
 
 
@@ -261,12 +265,16 @@ def _parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, 
             val = val.isoformat()[:10]
         elif key == "author" and isinstance(val, list) and all(isinstance(a, str) for a in val):
             val = ", ".join(val)
-        elif isinstance(val, (int, float)) and key == "date":
+        elif key == "country" and isinstance(val, list) and all(isinstance(a, str) for a in val):
+            val = "; ".join(val)
+        elif isinstance(val, int) and key in ("date", "covers"):
             val = str(val)
         if val is not None and not isinstance(val, str):
             raise fail(f"metadata '{key}' must be text, not {type(val).__name__}", line)
-        if key == "date" and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
-            raise fail(f"metadata 'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
+        if key in ("date", "accessed") and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
+            raise fail(f"metadata '{key}' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
+        if key == "covers" and val and not re.fullmatch(r"\d{4}(–\d{4}|-\d{4})?", val):
+            raise fail(f"metadata 'covers' must be a year (YYYY) or years (YYYY-YYYY), not '{val}'", line)
         if key == "url" and val and not re.match(r"https?://\S+\Z", val):
             raise fail(f"metadata 'url' must be an http(s) address, not '{val}'", line)
         meta[key] = val.strip() if isinstance(val, str) else val

@@ -27,10 +27,21 @@ class Source:
     date: str | None = None  # ISO 8601 as given (YYYY, YYYY-MM or YYYY-MM-DD)
     url: str | None = None
     language: str = "en"
+    country: str | None = None  # the country (or countries, "; "-separated) it is about
+    covers: str | None = None  # the period it reports on: "2023" (a report year) or "2019-2022"
+    accessed: str | None = None  # the date kzqa fetched it (documents added by address)
 
     @property
     def full_title(self) -> str:
         return full_title(self.title, self.subtitle)
+
+    @property
+    def year(self) -> int | None:
+        """The year the document speaks for: the last year it covers, else the year of its
+        date; None when neither is known."""
+        if self.covers:
+            return int(self.covers[-4:])  # checked when read: YYYY or YYYY-YYYY
+        return int(self.date[:4]) if self.date else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,9 @@ class Hit:
     url: str | None = None
     highlights: tuple[tuple[int, int], ...] = ()  # the answering sentence(s), offsets into text
     pages: tuple[int, ...] = ()  # PDF page numbers (1-based); () for other documents
+    country: str | None = None  # what the document is about (``Source.country``)
+    covers: str | None = None  # the period it reports on (``Source.covers``)
+    accessed: str | None = None  # when kzqa fetched it (``Source.accessed``)
 
     @classmethod
     def of(cls, passage: Passage, source: Source, file: str, score: float,
@@ -100,6 +114,9 @@ class Hit:
             url=source.url,
             highlights=highlights,
             pages=passage.pages,
+            country=source.country,
+            covers=source.covers,
+            accessed=source.accessed,
         )
 
     def cite(self) -> Citation:
