@@ -146,3 +146,18 @@ def test_an_index_cut_by_other_passage_rules_is_refused_with_the_rebuild_command
     (index / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(kzqa.IndexMismatch, match="rules of version .* Rebuild it with: kzqa build"):
         kzqa.load(index)
+
+
+def test_hnsw_search_keeps_to_the_allowed_rows():
+    from kzqa import dense
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(2000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    allowed = np.zeros(2000, dtype=bool)
+    allowed[::3] = True
+    for kind in ("exact", "hnsw"):
+        search = dense.DenseSearch(dense.build(vectors, kind))
+        top = search.top(vectors[1], 10, allowed)
+        assert len(top.rows) == 10 and allowed[top.rows].all(), kind
+        assert search.best(vectors[1], allowed) == pytest.approx(float((vectors[allowed] @ vectors[1]).max()), abs=0.02)

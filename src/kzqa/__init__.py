@@ -18,6 +18,7 @@ from ._version import __version__
 from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
                      IndexStale, InvalidQuestion, KzqaError)
 from .citation import Citation
+from .filters import Filter
 from .results import Answer, Hit, Passage, Source
 from .settings import Settings
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .search import QA
 
 __all__ = [
-    "Answer", "BuildReport", "Citation", "CorpusError", "CorpusProblem", "Hit", "IndexCorrupt",
+    "Answer", "BuildReport", "Citation", "CorpusError", "Filter", "CorpusProblem", "Hit", "IndexCorrupt",
     "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
     "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove",
 ]

@@ -79,21 +79,28 @@ class DenseSearch:
         self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         return self
 
-    def top(self, qvec: np.ndarray, depth: int) -> Ranked:
-        """The ``depth`` passages nearest ``qvec``, best first (HNSW: as found)."""
+    def top(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> Ranked:
+        """The ``depth`` passages nearest ``qvec`` among the ``allowed`` rows (a boolean mask;
+        None: all), best first (HNSW: as found)."""
         if self._matrix is not None:
-            return Ranked.of(self._matrix @ qvec, depth)
-        sims, rows = self._search(qvec, depth)
+            scores = self._matrix @ qvec
+            if allowed is None:
+                return Ranked.of(scores, depth)
+            rows = np.flatnonzero(allowed)
+            ranked = Ranked.of(scores[rows], depth)
+            return Ranked(rows[ranked.rows], ranked.scores, ranked.low)
+        sims, rows = self._search(qvec, depth, allowed)
         order = np.lexsort((rows, -sims))
         return Ranked(rows[order].astype(np.int64), sims[order], float(sims.min()) if len(sims) else 0.0)
 
-    def best(self, qvec: np.ndarray) -> float:
-        """The highest cosine of ``qvec`` with any passage."""
-        if not self.count:
+    def best(self, qvec: np.ndarray, allowed: np.ndarray | None = None) -> float:
+        """The highest cosine of ``qvec`` with any (``allowed``) passage."""
+        if not self.count or (allowed is not None and not allowed.any()):
             return 0.0
         if self._matrix is not None:
-            return float((self._matrix @ qvec).max())
-        sims, _ = self._search(qvec, 1)
+            matrix = self._matrix if allowed is None else self._matrix[allowed]
+            return float((matrix @ qvec).max())
+        sims, _ = self._search(qvec, 1, allowed)
         return float(sims.max()) if len(sims) else 0.0
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
@@ -102,9 +109,15 @@ class DenseSearch:
             return np.asarray(self._matrix[rows], dtype=np.float32)
         return np.vstack([self.index.reconstruct(int(r)) for r in rows]).astype(np.float32)
 
-    def _search(self, qvec: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search(self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         depth = max(1, min(depth, self.count))
-        self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, depth)
-        sims, rows = self.index.search(np.asarray(qvec, dtype=np.float32)[None], depth)
+        params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, depth))  # type: ignore[attr-defined]
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+            params.sel = selector  # kept alive by this frame during the search
+        sims, rows = self.index.search(np.asarray(qvec, dtype=np.float32)[None], depth, params=params)
         found = rows[0] >= 0
         return sims[0][found], rows[0][found]

@@ -67,6 +67,24 @@ class Passage:
 
 
 @dataclass(frozen=True, slots=True)
+class Echo:
+    """The same passage, or nearly (a figure or a tense changed), in another document: where
+    else a quote stands, each citable."""
+
+    id: str
+    doc_id: str
+    title: str
+    date: str | None
+    covers: str | None  # the period that document reports on ("2021")
+    citation: str  # the plain-style citation of that passage
+
+    @classmethod
+    def of(cls, passage: Passage, source: Source) -> Echo:
+        return cls(passage.id, passage.doc_id, source.title, source.date, source.covers,
+                   citation_text(Citation.of(passage, source)))
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One ranked passage with its source: what a user quotes and cites."""
 
@@ -91,10 +109,11 @@ class Hit:
     country: str | None = None  # what the document is about (``Source.country``)
     covers: str | None = None  # the period it reports on (``Source.covers``)
     accessed: str | None = None  # when kzqa fetched it (``Source.accessed``)
+    also_in: tuple[Echo, ...] = ()  # the same text in other documents (other editions), latest first
 
     @classmethod
     def of(cls, passage: Passage, source: Source, file: str, score: float,
-           highlights: tuple[tuple[int, int], ...] = ()) -> Hit:
+           highlights: tuple[tuple[int, int], ...] = (), also_in: tuple[Echo, ...] = ()) -> Hit:
         return cls(
             id=passage.id,
             text=passage.text,
@@ -117,6 +136,7 @@ class Hit:
             country=source.country,
             covers=source.covers,
             accessed=source.accessed,
+            also_in=also_in,
         )
 
     def cite(self) -> Citation:
@@ -149,6 +169,7 @@ class Hit:
         values = {k: v for k, v in data.items() if k in names}
         values["highlights"] = tuple(tuple(h) for h in values.get("highlights", ()))
         values["pages"] = tuple(values.get("pages", ()))
+        values["also_in"] = tuple(Echo(**e) for e in values.get("also_in", ()))
         return cls(**values)
 
 

@@ -109,10 +109,12 @@ class Lexical:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
-    def top(self, terms: list[str], depth: int) -> Ranked:
+    def top(self, terms: list[str], depth: int, allowed: np.ndarray | None = None) -> Ranked:
         """The ``depth`` best-scoring passages that contain any of ``terms`` (a passage with
-        none of them is no BM25 result)."""
+        none of them is no BM25 result), among the ``allowed`` rows (None: all)."""
         scores = self.scores(terms)
+        if allowed is not None:
+            scores = np.where(allowed, scores, np.float32(0.0))
         hits = np.flatnonzero(scores)
         best = hits[top_rows(scores[hits], depth)]
         low = float(scores[best[-1]]) if len(best) == min(depth, len(scores)) and len(best) else 0.0

@@ -19,10 +19,14 @@ import numpy as np
 from . import embedding
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .results import Answer, Hit, Passage
+from .editions import echo_groups
+from .filters import Filter
+from .preference import Echoes, asked_years, prefer
+from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .search_text import lexical_text
 from .settings import Settings
+from .scope import Scope
 from .store import DocumentRecord, StoredIndex
 from .dense import DenseSearch
 
@@ -52,13 +56,14 @@ class Scorer:
     def __init__(self, dense: DenseSearch, lexical: Lexical, settings: Settings):
         self.dense, self.lexical, self.settings = dense, lexical, settings
 
-    def rank(self, qvec: np.ndarray, terms: list[str], at_least: int = 0) -> tuple[Ranked, Ranked]:
+    def rank(self, qvec: np.ndarray, terms: list[str], at_least: int = 0,
+             allowed: np.ndarray | None = None) -> tuple[Ranked, Ranked]:
         """(the fused candidates, best first; the dense ones), each retriever giving its best
-        ``depth`` (or ``at_least``) passages."""
+        ``depth`` (or ``at_least``) of the ``allowed`` passages (None: all)."""
         s = self.settings
         depth = max(s.depth, at_least)
-        dense = self.dense.top(qvec, depth)
-        sparse = (self.lexical.top(terms, depth) if s.mode != "dense"
+        dense = self.dense.top(qvec, depth, allowed)
+        sparse = (self.lexical.top(terms, depth, allowed) if s.mode != "dense"
                   else Ranked(np.zeros(0, np.int64), np.zeros(0, np.float32), 0.0))
         return fuse(dense, sparse, s.mode, s.fusion, s.dense_weight, s.rrf_k), dense
 
@@ -78,6 +83,8 @@ class QA:
         self._scorer = Scorer(self._dense, store.lexical, self.settings)
         self._centroid = store.centroid
         self._terms_cache: dict[int, set[str]] = {}
+        self._scope = Scope(store)
+        self._echoes: Echoes | None = None
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
 
     @property
@@ -107,16 +114,19 @@ class QA:
             self._checked = True
         return self
 
-    def search(self, query: str, k: int = 10) -> Answer:
-        """The raw ranking of the ``k`` best passages, best first. Never abstains."""
+    def search(self, query: str, k: int = 10, filters: Filter | None = None) -> Answer:
+        """The raw ranking of the ``k`` best passages, best first (within ``filters`` and the
+        question's country). Never abstains."""
         query = clean_question(query)
         qvec, words, _ = self._encode(query)
         k = _check_k(k)
-        fused, _ = self._scorer.rank(qvec, self.store.lexical.known(words), k)
+        allowed = self._scope.allowed(query, filters)
+        fused, _ = self._scorer.rank(qvec, self.store.lexical.known(words), k, allowed)
         hits = self._hits(qvec, fused, k, diversify=False)
         return Answer(query, tuple(hits), abstained=False)
 
-    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, k: int = 3, history: Sequence[str] = (),
+            filters: Filter | None = None) -> Answer:
         """Answer with up to ``k`` passages, or abstain (``answer.abstained``, no passages)
         when the corpus does not answer the question.
 
@@ -124,21 +134,30 @@ class QA:
         that reads like a follow-up ("Are they labelled as anything?") and cannot be answered
         alone is searched together with the previous one; a question that stands on its own
         is searched alone and never pulled back to the earlier topic.
-        """
-        return self.diagnose(question, k, history).answer
 
-    def diagnose(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Diagnosis:
+        ``filters`` keeps the documents to answer from (``kzqa.Filter``). Without a country
+        in it, a question that names a country the library has documents about is answered
+        from those; one that names none, from documents about ``Settings.country``. A
+        question naming a year prefers the passages of that year's edition; otherwise the
+        most recent edition is preferred among passages that answer about equally well. A
+        paragraph several editions repeat is shown once, from the latest, with the others
+        in ``Hit.also_in``.
+        """
+        return self.diagnose(question, k, history, filters).answer
+
+    def diagnose(self, question: str, k: int = 3, history: Sequence[str] = (),
+                 filters: Filter | None = None) -> Diagnosis:
         """``ask``, plus the ranking it saw and the signals behind its decision."""
         question = clean_question(question)
         k = _check_k(k)
         earlier = [h for h in map(_usable, history) if h]  # unusable entries are ignored
         query, follow_up = question, False
-        hits, signals, margin = self._attempt(query, k)
+        hits, signals, margin = self._attempt(query, k, filters)
         if margin < 0 and earlier and looks_like_follow_up(question):
             # It leans on the conversation and says too little alone: read it with the
             # previous question. A question that stands on its own is never pulled back.
             query, follow_up = f"{earlier[-1]} {question}", True
-            hits, signals, margin = self._attempt(query, k)
+            hits, signals, margin = self._attempt(query, k, filters)
         answered = bool(hits) and margin >= 0
         notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
             if follow_up and answered else ()
@@ -147,11 +166,19 @@ class QA:
 
     # -- internals ------------------------------------------------------------------
 
-    def _attempt(self, query: str, k: int) -> tuple[list[Hit], dict[str, float], float]:
+    def _attempt(self, query: str, k: int, filters: Filter | None
+                 ) -> tuple[list[Hit], dict[str, float], float]:
+        allowed = self._scope.allowed(query, filters)
+        if allowed is not None and not allowed.any():
+            return [], {name: 0.0 for name in SIGNALS}, -1.0  # no document in scope
         qvec, words, focus_vec = self._encode(query, with_focus=True)
-        fused, dense = self._scorer.rank(qvec, self.store.lexical.known(words), max(k, MMR_POOL))
-        hits = self._hits(qvec, fused, k, diversify=True)
-        signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None)
+        fused, dense = self._scorer.rank(qvec, self.store.lexical.known(words), max(k, MMR_POOL), allowed)
+        s = self.settings
+        years = asked_years(query)
+        fused = prefer(fused, self._scope.row_years, years, s.year_weight, s.recency_weight)
+        fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
+        hits = self._hits(qvec, fused, k, diversify=True, others=others)
+        signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None, allowed)
         rule = self.settings.abstention
         margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
         return hits, signals, margin
@@ -170,7 +197,8 @@ class QA:
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors[0], self.store.lexical.all_terms(text), vectors[-1]
 
-    def _hits(self, qvec: np.ndarray, fused: Ranked, k: int, diversify: bool) -> list[Hit]:
+    def _hits(self, qvec: np.ndarray, fused: Ranked, k: int, diversify: bool,
+              others: dict[int, list[int]] | None = None) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
             n = max(k, MMR_POOL)
             pool = fused.rows[:n]
@@ -183,9 +211,21 @@ class QA:
             row = int(fused.rows[i])
             passage = self.store.passages[row]
             record = self.store.documents[passage.doc_id]
+            echoes = tuple(self._echo(r) for r in (others or {}).get(row, ()))
             hits.append(Hit.of(passage, record.source, record.file, round(float(fused.scores[i]), 6),
-                               self._highlights(row, qvec)))
+                               self._highlights(row, qvec), echoes))
         return hits
+
+    def _echo(self, row: int) -> Echo:
+        passage = self.store.passages[row]
+        return Echo.of(passage, self.store.documents[passage.doc_id].source)
+
+    def _get_echoes(self) -> Echoes:
+        """The index's echo groups (computed on first use from the passages' texts)."""
+        if self._echoes is None:
+            texts = [p.text for p in self.store.passages]
+            self._echoes = Echoes.of(echo_groups(texts, [p.doc_id for p in self.store.passages]))
+        return self._echoes
 
     def _highlights(self, row: int, qvec: np.ndarray) -> tuple[tuple[int, int], ...]:
         spans = self.store.passages[row].sentences
@@ -198,13 +238,13 @@ class QA:
                      if sim >= best - self.settings.highlight_margin)
 
     def _signals(self, dense: Ranked, qvec: np.ndarray, focus_vec: np.ndarray,
-                 words: list[str], top: Hit | None) -> dict[str, float]:
+                 words: list[str], top: Hit | None, allowed: np.ndarray | None) -> dict[str, float]:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
         ``coverage``: idf-weighted share of the query's words found in the top passage."""
         best = dense.best
-        focus = self._dense.best(focus_vec)
+        focus = self._dense.best(focus_vec, allowed)
         lift = best - float(self._centroid @ qvec)
         return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),
                 "coverage": round(self._coverage(set(words), top), 6)}

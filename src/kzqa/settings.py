@@ -62,6 +62,11 @@ class Settings:
     bm25_b: float = 0.4
     mmr_lambda: float = 0.7  # 1.0 = no diversity; the first passage never moves
     highlight_margin: float = 0.05  # sentences within this cosine of the best are highlighted
+    # which documents and editions (kzqa.filters, kzqa.preference)
+    country: str | None = "Kazakhstan"  # a question naming no country is answered from documents
+    # about this one (or stating none); None: from every document
+    year_weight: float = 0.15  # added to the fused score of passages of the year a question names
+    recency_weight: float = 0.05  # at most this added for the most recent edition (undated questions)
     abstention: Abstention = field(default_factory=Abstention)
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,4 +99,4 @@ class Settings:
 # Settings that only change how a built index is searched (not what it stores): kept across
 # rebuilds, changed by `kzqa build --dense-weight ...` or `kzqa calibrate`.
 SEARCH_SETTINGS = ("mode", "fusion", "dense_weight", "rrf_k", "depth", "mmr_lambda",
-                   "highlight_margin", "abstention")
+                   "highlight_margin", "country", "year_weight", "recency_weight", "abstention")

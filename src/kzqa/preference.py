@@ -1,0 +1,98 @@
+"""Among passages that answer about equally well, which to show: the edition of the year
+a question asks about, else the most recent edition; and a paragraph that several
+editions repeat (an echo group, ``kzqa.editions``) once, from its most recent edition,
+with the others named.
+
+Pure functions over the fused ranking (``Ranked``) and per-passage arrays, so the same
+rules serve every index size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .retrieval import Ranked
+
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+def asked_years(question: str) -> list[int]:
+    """The years a question names ("in 2019", "the January 2022 unrest")."""
+    return sorted({int(y) for y in _YEAR.findall(question)})
+
+
+def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: float,
+           recency_weight: float) -> Ranked:
+    """``fused`` re-scored: passages of a document whose year is one the question names gain
+    ``year_weight``; when it names none (or no document is of those years), passages gain up to
+    ``recency_weight`` by how recent their document is. Documents of no known year gain nothing."""
+    if not len(fused.rows):
+        return fused
+    ys = row_years[fused.rows]
+    known = ~np.isnan(ys)
+    bonus = np.zeros(len(fused.rows), dtype=np.float64)
+    if years and np.isin(row_years, years).any():
+        bonus[known] = year_weight * np.isin(ys[known], years)
+    elif recency_weight and known.any():
+        lo, hi = np.nanmin(row_years), np.nanmax(row_years)
+        if hi > lo:
+            bonus[known] = recency_weight * (ys[known] - lo) / (hi - lo)
+    if not bonus.any():
+        return fused
+    scores = fused.scores.astype(np.float64) + bonus
+    order = np.lexsort((fused.rows, -scores))
+    return Ranked(fused.rows[order], scores[order].astype(np.float32), fused.low)
+
+
+@dataclass(frozen=True)
+class Echoes:
+    """Echo groups of an index: ``group[row]`` is the first row of its group; ``members`` the
+    rows of each group of more than one passage."""
+
+    group: np.ndarray
+    members: dict[int, np.ndarray]
+
+    @classmethod
+    def of(cls, group: np.ndarray) -> Echoes:
+        order = np.argsort(group, kind="stable")
+        bounds = np.flatnonzero(np.diff(group[order])) + 1
+        members = {int(group[m[0]]): m for m in np.split(order, bounds) if len(m) > 1}
+        return cls(group, members)
+
+    def collapse(self, fused: Ranked, row_years: np.ndarray, allowed: np.ndarray | None,
+                 years: Sequence[int] = ()) -> tuple[Ranked, dict[int, list[int]]]:
+        """``fused`` with each echo group once, in the place of its best-ranked member, shown
+        by its member of a year the question names, else its most recent member (among the
+        ``allowed`` rows); and, for each row shown, the other rows of its group, most recent
+        first."""
+        rows, scores, others = [], [], {}
+        seen: set[int] = set()
+        for row, score in zip(fused.rows.tolist(), fused.scores.tolist()):
+            g = int(self.group[row])
+            if g in seen:
+                continue
+            seen.add(g)
+            group = self.members.get(g)
+            if group is None:
+                rows.append(row)
+                scores.append(score)
+                continue
+            if allowed is not None:
+                group = group[allowed[group]]
+            recent = np.nan_to_num(row_years[group], nan=-1.0)
+            ordered = [int(r) for r in group[np.lexsort((group, -recent))]]
+            named = [r for r in ordered if row_years[r] in years]
+            if named:
+                ordered.remove(named[0])
+                ordered.insert(0, named[0])
+            rows.append(ordered[0])
+            scores.append(score)
+            others[ordered[0]] = ordered[1:]
+        return Ranked(np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float32), fused.low), others
+
+
+__all__ = ["Echoes", "asked_years", "prefer"]
