@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import embedding
+from .dense import DenseSearch
+from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .editions import echo_groups
 from .filters import Filter
 from .preference import Echoes, asked_years, prefer
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
+from .scope import Scope
 from .search_text import lexical_text
 from .settings import Settings
-from .scope import Scope
 from .store import DocumentRecord, StoredIndex
-from .dense import DenseSearch
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
