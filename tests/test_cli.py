@@ -133,3 +133,15 @@ def test_an_index_path_that_is_a_file_gets_a_clear_error(corpus_copy, tmp_path, 
     code, out, err = run(capsys, "build", "--corpus", str(corpus_copy), "--index", str(blocker))
     assert code == 2 and "cannot create the index folder" in err and "Traceback" not in err
     assert blocker.read_text() == "precious"
+
+
+def test_ask_and_search_keep_to_the_documents_and_years_asked_for(built, capsys):
+    _, index = built
+    base = ["--index", str(index), "--json", "-k", "5"]
+    assert main(["search", *base, "--document", "kazakhstans-human-rights-crackdown", "elections"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert {h["doc_id"] for h in found["passages"]} == {"kazakhstans-human-rights-crackdown"}
+    assert main(["search", *base, "--since", "2017", "elections"]) == 0  # the other seed has no date
+    assert json.loads(capsys.readouterr().out)["passages"] == []
+    assert main(["ask", *base, "--since", "2020", "--until", "2019", "elections"]) == 2
+    assert "since (2020) is after until (2019)" in capsys.readouterr().err

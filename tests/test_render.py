@@ -117,3 +117,22 @@ def test_a_url_that_is_not_a_web_address_is_shown_not_linked(url):
     md = citation_markdown(Citation(title="T", paragraph=1, url=url))
     assert "](" not in md and "<" not in md
     assert _seen(md) == (citation_text(Citation(title="T", paragraph=1, url=url)), None)
+
+
+def test_where_else_a_quote_stands_is_said_under_it_in_text_and_markdown():
+    from kzqa.results import Answer, Echo, Hit
+
+    echoes = (Echo("r-2020#1", "r-2020", "2020 Report", "2021-03-01", "2020", "“2020 Report”, 2021-03-01, ¶ 1."),
+              Echo("r-2019#1", "r-2019", "2019 <b>Report</b>", "2020-03-01", "2019", "“2019 <b>Report</b>”, ¶ 1."))
+    hit = Hit(id="r-2021#1", text="Permits are required.", score=0.9, doc_id="r-2021", file="r-2021.txt",
+              title="2021 Report", section=None, paragraph=1, part=0, start=0, end=21, covers="2021",
+              also_in=echoes)
+    answer = Answer("Are permits required?", (hit,), abstained=False)
+    text = answer_text(answer)
+    assert "Also in the 2020 and 2019 editions (same text, or nearly):" in text
+    assert "  — “2020 Report”, 2021-03-01, ¶ 1." in text
+    markdown = answer_markdown(answer)
+    assert "<summary>Also in the 2020 and 2019 editions" in markdown
+    assert "<b>" not in markdown and "&#60;b&#62;Report" in markdown  # literal, not markup
+    single = Hit(**{**{f: getattr(hit, f) for f in hit.__slots__}, "also_in": echoes[:1]})
+    assert "Also in the 2020 edition (same" in answer_text(Answer("q", (single,), False))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._version import __version__
 from .errors import KzqaError
+from .filters import Filter
 
 if TYPE_CHECKING:
     from .indexer import BuildReport
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         _folder_options(cmd, corpus=False)
         cmd.add_argument("--history", action="append", default=[], metavar="QUESTION",
                          help="an earlier question of the conversation (repeatable, oldest first)")
+        _filter_options(cmd)
         cmd.set_defaults(run=_ask, mode=name)
 
     serve = sub.add_parser("serve", help="start the web chat, its JSON API and the REST routes",
@@ -153,6 +155,25 @@ def _parser() -> argparse.ArgumentParser:
     passages.add_argument("--json", action="store_true", help="one JSON object per block")
     passages.set_defaults(run=_passages)
     return parser
+
+
+def _filter_options(cmd: argparse.ArgumentParser) -> None:
+    group = cmd.add_argument_group("which documents to answer from (default: all about the bot's "
+                                   "country, or the country the question names)")
+    group.add_argument("--document", action="append", default=[], metavar="DOC",
+                       help="a document id or corpus file name (repeatable)")
+    group.add_argument("--publisher", action="append", default=[], metavar="TEXT",
+                       help="documents whose publisher contains TEXT, any case (repeatable)")
+    group.add_argument("--country", action="append", default=[], metavar="NAME",
+                       help="documents about this country (repeatable)")
+    group.add_argument("--since", type=int, metavar="YEAR", help="documents of this year or later "
+                       "(the year a report covers, else its date's)")
+    group.add_argument("--until", type=int, metavar="YEAR", help="documents of this year or earlier")
+
+
+def _filters(args: argparse.Namespace) -> Filter | None:
+    chosen = Filter.of(args.document, args.publisher, args.country, args.since, args.until)
+    return None if chosen.empty else chosen
 
 
 def _retrieval_options(cmd: argparse.ArgumentParser) -> None:
@@ -316,6 +337,7 @@ def _ask(args: argparse.Namespace) -> int:
     import kzqa
 
     qa = kzqa.load(args.index)
+    filters = _filters(args)
     if args.question is not None:
         requests: Iterator[dict[str, Any]] = iter([{"question": args.question,
                                                     "history": args.history}])
@@ -334,9 +356,10 @@ def _ask(args: argparse.Namespace) -> int:
             if "error" in request:
                 raise kzqa.InvalidQuestion(request["error"])
             if args.mode == "ask":
-                answer = qa.ask(request["question"], k=args.k, history=request["history"])
+                answer = qa.ask(request["question"], k=args.k, history=request["history"],
+                                filters=filters)
             else:
-                answer = qa.search(request["question"], k=args.k)
+                answer = qa.search(request["question"], k=args.k, filters=filters)
         except kzqa.InvalidQuestion as e:
             if args.question is not None:
                 raise

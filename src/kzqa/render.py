@@ -60,7 +60,22 @@ def answer_text(answer: Answer) -> str:
     for rank, hit in enumerate(answer.passages, start=1):
         lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text,
                   f"— {citation_text(hit.cite())}"]
+        if hit.also_in:
+            lines.append(f"  {also_in_label(hit)}:")
+            lines += [f"  — {echo.citation}" for echo in hit.also_in]
     return "\n".join(lines)
+
+
+def also_in_label(hit: Hit) -> str:
+    """"Also in the 2020 and 2019 editions" (documents that say which year they report on),
+    or "Also in 2 other documents": where else the same text, or nearly, stands."""
+    years = [e.covers for e in hit.also_in]
+    if all(years):
+        named = [str(y) for y in years]
+        listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+        return f"Also in the {listed} edition{'s' if len(named) > 1 else ''} (same text, or nearly)"
+    n = len(hit.also_in)
+    return f"Also in {n} other document{'s' if n > 1 else ''} (same text, or nearly)"
 
 
 def answer_markdown(answer: Answer, examples: list[str] | tuple[str, ...] = ()) -> str:
@@ -129,7 +144,11 @@ def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, 
 
 def _quote(hit: Hit) -> str:
     spans = hit.highlights if len(hit.highlights) and hit.highlights != ((0, len(hit.text)),) else ()
-    return f"> {highlighted(hit.text, spans)}\n\n— {citation_markdown(hit.cite())}\n"
+    text = f"> {highlighted(hit.text, spans)}\n\n— {citation_markdown(hit.cite())}\n"
+    if hit.also_in:
+        text += (f"\n<details><summary>{literal(also_in_label(hit))}</summary>\n\n"
+                 + "\n".join(f"- {literal(e.citation)}" for e in hit.also_in) + "\n\n</details>\n")
+    return text
 
 
 def safe_url(url: str) -> str:
