@@ -118,10 +118,43 @@ def test_a_missing_index_says_how_to_build_one(tmp_path):
         kzqa.load(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("damage", ["truncate-vectors", "flip-passage", "delete-passages",
-                                    "garbage-manifest", "old-format"])
-def test_a_damaged_index_is_refused_with_the_fix(built, damage):
-    _, index = built
+def _reseal(index, manifest, key, data):
+    """Replace a data file and update its size and sha256 in the manifest, as a forger would."""
+    import hashlib
+
+    (index / manifest["files"][key]["name"]).write_bytes(data)
+    manifest["files"][key].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _edit_first_row(index, manifest, edit):
+    path = index / manifest["files"]["passages"]["name"]
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    edit(rows[0])
+    _reseal(index, manifest, "passages", "".join(json.dumps(r) + "\n" for r in rows).encode())
+
+
+DAMAGE = {  # each leaves a manifest whose sizes and sha256 all match (but the first five)
+    "truncate-vectors": None, "flip-passage": None, "delete-passages": None,
+    "garbage-manifest": None, "old-format": None,
+    "no-bm25-files": lambda ix, m: m["files"].update(bm25=[]),
+    "garbage-vectors": lambda ix, m: _reseal(ix, m, "vectors", b"not a faiss index " * 64),
+    "document-missing": lambda ix, m: m.update(documents=m["documents"][1:]),
+    "passage-without-text": lambda ix, m: _edit_first_row(ix, m, lambda r: r.pop("text")),
+    "negative-offset": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(start=-5)),
+    "offset-out-of-range": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(end=10**9)),
+    "sentence-out-of-range": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(sentences=[[0, 10**6]])),
+    "forged-passage": lambda ix, m: _reseal(ix, m, "passages", (ix / m["files"]["passages"]["name"])
+                                            .read_bytes().replace(b"rarely granted", b"always granted")),
+    "name-outside-the-folder": lambda ix, m: _reseal(
+        ix, m, "texts", b"") or m["files"]["texts"].update(name="../corpus/../index/" + m["files"]["texts"]["name"]),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_index_is_refused_with_the_fix(built, damage, capsys):
+    from kzqa.cli import main
+
+    corpus, index = built
     manifest = json.loads((index / MANIFEST).read_text())
     vectors = index / manifest["files"]["vectors"]["name"]
     passages = index / manifest["files"]["passages"]["name"]
@@ -133,12 +166,21 @@ def test_a_damaged_index_is_refused_with_the_fix(built, damage):
         passages.unlink()
     elif damage == "garbage-manifest":
         (index / MANIFEST).write_text("{not json")
-    else:
+    elif damage == "old-format":
         manifest["format_version"] = 99
+    else:
+        DAMAGE[damage](index, manifest)
+    if damage != "garbage-manifest":
         (index / MANIFEST).write_text(json.dumps(manifest))
     expected = kzqa.IndexMismatch if damage == "old-format" else kzqa.IndexCorrupt
     with pytest.raises(expected, match="kzqa build"):
         kzqa.load(index)
+    capsys.readouterr()
+    assert main(["ask", "Can people protest?", "--index", str(index)]) == 2  # one line, no traceback
+    err = capsys.readouterr().err
+    assert err.startswith("kzqa: error: ") and err.count("\n") == 1 and "Rebuild it with: kzqa build" in err
+    assert main(["build", "--corpus", str(corpus), "--index", str(index)]) == 0  # the fix works
+    assert kzqa.load(index).search("Can people protest?").passages
 
 
 def test_a_bad_corpus_file_stops_the_build_and_leaves_the_old_index(built):
