@@ -41,7 +41,7 @@ def claim(index: Path, corpus: Path, *, record: bool = True) -> None:
     except OSError as e:                           # writer records a name before writing it
         raise KzqaError(f"cannot create the index folder {index}: {e.strerror}") from None
     has_record = (index / RECORD).is_file()
-    owned = recorded(index) if has_record else _adoptable(index)
+    owned = recorded(index) | _adoptable(index)  # the manifest's files are the store's too
     foreign = sorted(n for n in names if not is_owned(n, owned) and (index / n).exists())
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")

@@ -1,10 +1,12 @@
 """Adding documents to the corpus and taking them out, with the index kept in step.
 
 Every file is checked (read, extracted) before it is copied in: one that cannot be read is
-refused with its reason and the others are added. When the index cannot be rebuilt
-afterwards, the corpus is put back as it was. A removed
-document is moved to ``<corpus>/.removed/<time>/`` (hidden from the corpus), never deleted.
-The rebuild reuses the vectors of every unchanged passage (``kzqa.indexer.previous_vectors``),
+refused with its reason and the others are added. Each command is one writer's turn
+(``kzqa.lock``): the check that a name is free and the copy happen together. Its corpus
+moves are journaled first (``kzqa.journal``): when the index cannot be rebuilt afterwards
+the corpus is put back as it was, and when the command is killed the next writer finishes
+or undoes the change. A removed document is moved to a new ``<corpus>/.removed/<time>/``
+(hidden from the corpus), never deleted. The rebuild reuses the vectors of every unchanged passage (``kzqa.indexer.previous_vectors``),
 so only the new document is embedded.
 """
 
@@ -142,6 +144,8 @@ def _change(corpus: Path, index: Path, moves: list[tuple[str, str]], scratch: st
             embedder: Embedder | None, progress: Progress | None) -> BuildReport:
     """Make ``moves`` in the corpus and rebuild the index, journaled: if this fails, the
     moves are undone; if it is killed, the next writer finishes or undoes it."""
+    if not moves:
+        return build_index(corpus, index, embedder=embedder, progress=progress)
     plan = journal.plan(corpus, moves, (scratch,) if scratch else ())
     journal.begin(index, plan)
     try:

@@ -24,9 +24,9 @@ leaves the previous manifest pointing at the previous, complete files. The files
 generation before stay until the next write, so a reader that read the previous manifest
 still finds them; a reader slower than two writes finds a file gone and reads again.
 
-Writers take turns (``kzqa.lock``); the folder holds nothing but the store's own files
+Writers take turns (``kzqa.lock``) in a folder of the store's own files only
 (``kzqa.index_folder``); a killed ``add``/``remove`` is finished or undone by the next
-writer (``kzqa.journal``); loading compares every passage with its source (``kzqa.verify``).
+writer (``kzqa.journal``); loading checks every passage against its source (``kzqa.verify``).
 """
 
 from __future__ import annotations
@@ -46,21 +46,19 @@ import numpy as np
 
 from . import journal, lock
 from ._version import __version__
-from .corpus import corpus_hashes
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexStale, KzqaError
 from .index_folder import (
     MANIFEST,
     claim,
     manifest_names,
     recorded,
-    safe_name,
     sweep,
     write_record,
 )
 from .paths import build_command, default_corpus_dir
 from .results import Passage, Source
 from .settings import PASSAGE_RULES_VERSION, Settings
-from .verify import check_passages, source_texts
+from .verify import check_fresh, check_passages, read_files, source_texts
 
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
@@ -133,10 +131,17 @@ def writing(index: Path, corpus: Path) -> Iterator[None]:
     with lock.writer(index) as first:
         claim(index, corpus)
         if first:
-            manifest = read_manifest(index)
-            files = manifest.get("corpus", {}).get("files") if manifest else None
-            journal.recover(index, files if isinstance(files, dict) else None)
+            journal.recover(index, _recorded_corpus(index))
         yield
+
+
+def _recorded_corpus(index: Path) -> dict[str, str] | None:
+    """The corpus files (and their sha256) the index in ``index`` records, if it can be read."""
+    try:
+        files = (read_manifest(index) or {})["corpus"]["files"]
+    except (KeyError, TypeError):
+        return None
+    return files if isinstance(files, dict) else None
 
 
 def write(index: Path, gen: Generation) -> None:
@@ -260,11 +265,11 @@ def load(index: Path, *, check_corpus: bool = True) -> StoredIndex:
 def _stamp(index: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes when a writer replaces the manifest or the journal."""
     out: list[tuple[int, int, int] | None] = []
-    for name in (MANIFEST, journal.JOURNAL):
+    for path in (index / MANIFEST, index / journal.JOURNAL):
         try:
-            st = os.stat(index / name)
+            st = path.stat()
             out.append((st.st_ino, st.st_mtime_ns, st.st_size))
-        except OSError:
+        except OSError:  # none (yet, or any more)
             out.append(None)
     return tuple(out)
 
@@ -296,7 +301,7 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
         raise IndexMismatch(f"the index at {index} was cut into passages by the rules of version "
                             f"{settings.rules_version}; this kzqa ({__version__}) cuts by version "
                             f"{PASSAGE_RULES_VERSION}. {rebuild}")
-    data = _read_files(index, manifest["files"], rebuild)
+    data = read_files(index, manifest["files"], rebuild)
     passages = tuple(_passage(json.loads(line)) for line in data["passages"].decode("utf-8").splitlines())
     documents = {
         d["doc_id"]: DocumentRecord(d["doc_id"], d["file"], Source(**d["source"]), d["passages"],
@@ -305,7 +310,7 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
     }
     pending = journal.read(index) if check_corpus else None
     if check_corpus:
-        _check_fresh(index, corpus, manifest["corpus"]["files"], pending, rebuild)
+        check_fresh(index, corpus, manifest["corpus"]["files"], pending, rebuild)
     sources = source_texts({k: (r.file, bool(r.extractor)) for k, r in documents.items()},
                            data.get("texts"), corpus, check_corpus, pending)
     unchecked = check_passages(passages, {k: r.file for k, r in documents.items()}, sources,
@@ -318,19 +323,6 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
         raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages. {rebuild}")
     return StoredIndex(index, corpus, settings, dimension, documents, passages, vectors, lexical,
                        sentence_vectors, starts, centroid, dict(manifest["model"]), unchecked)
-
-
-def _read_files(index: Path, files: dict[str, Any], rebuild: str) -> dict[str, bytes]:
-    """Every data file the manifest lists, checked against its size and sha256."""
-    data = {key: read_checked(index, files[key], rebuild) for key in ("passages", "vectors", "sentences")}
-    if "texts" in files:
-        data["texts"] = read_checked(index, files["texts"], rebuild)
-    folders = {str(item["name"]).split("/")[0] for item in files["bm25"]}
-    if len(folders) != 1 or not all(str(item["name"]).count("/") == 1 for item in files["bm25"]):
-        raise IndexCorrupt(f"the index at {index} lists no BM25 folder, or more than one. {rebuild}")
-    for item in files["bm25"]:
-        read_checked(index, item, rebuild)
-    return data
 
 
 def _dense(index: Path, data: dict[str, bytes], passages: tuple[Passage, ...], dimension: int,
@@ -380,52 +372,9 @@ def _passage(row: dict[str, Any]) -> Passage:
     return Passage(**row)
 
 
-def stale_files(corpus: Path, recorded: dict[str, str], pending: journal.Journal | None = None) -> list[str]:
-    """What changed in ``corpus`` since the index recorded its files, one line each; a
-    change ``pending`` (an add or remove in progress) explains is not one."""
-    now = corpus_hashes(corpus)
-
-    def changed(f: str) -> bool:
-        return now.get(f) != recorded.get(f) and not journal.explained(pending, corpus, f, recorded.get(f),
-                                                                       now.get(f))
-
-    out = [f"changed: {f}" for f in sorted(recorded) if f in now and changed(f)]
-    out += [f"added: {f}" for f in sorted(set(now) - set(recorded)) if changed(f)]
-    out += [f"removed: {f}" for f in sorted(set(recorded) - set(now)) if changed(f)]
-    return out
-
-
-def _check_fresh(index: Path, corpus: Path, recorded: dict[str, str],
-                 pending: journal.Journal | None, rebuild: str) -> None:
-    if not corpus.is_dir():
-        raise IndexStale(f"the corpus the index at {index} was built from ({corpus}) is not there, "
-                         f"so kzqa cannot check that the index matches it. {rebuild}")
-    changes = stale_files(corpus, recorded, pending)
-    if changes:
-        shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
-        raise IndexStale(f"the corpus changed since the index was built ({shown}). {rebuild}")
-
-
 def entry(name: str, data: bytes | memoryview) -> dict[str, Any]:
     """A data file's line in the manifest: name, size and sha256."""
     return {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def read_checked(index: Path, item: dict[str, Any], rebuild: str) -> bytes:
-    """The bytes of a data file, checked against its manifest entry (a name that would
-    lead outside the index folder is refused: nothing outside it is read)."""
-    if not safe_name(str(item["name"])):
-        raise IndexCorrupt(f"the manifest of the index at {index} names a file outside the index "
-                           f"folder ({item['name']!r}). {rebuild}")
-    path = index / item["name"]
-    try:
-        data: bytes = path.read_bytes()
-    except FileNotFoundError:
-        raise IndexCorrupt(f"index file {path} is missing. {rebuild}") from None
-    if len(data) != item["bytes"] or hashlib.sha256(data).hexdigest() != item["sha256"]:
-        raise IndexCorrupt(f"index file {path} is truncated or altered (its size or sha256 differs "
-                           f"from the manifest). {rebuild}")
-    return data
 
 
 def atomic_write(path: Path, data: bytes | memoryview) -> None:
@@ -451,16 +400,5 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = [
-    "MANIFEST",
-    "DocumentRecord",
-    "ExtractedText",
-    "Generation",
-    "StoredIndex",
-    "load",
-    "read_manifest",
-    "stale_files",
-    "update_settings",
-    "write",
-    "writing",
-]
+__all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
+           "read_manifest", "update_settings", "write", "writing"]

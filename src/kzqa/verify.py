@@ -1,4 +1,6 @@
-"""Checking, on load, that every passage an index would quote is its source's text.
+"""Checking, on load, that an index is whole and is its corpus's: every data file as the
+manifest lists it (size, sha256, a name inside the index folder), the corpus files
+unchanged (else the index is stale), and every passage it would quote its source's text.
 
 A consistent manifest is not enough: a passages file edited with its size and sha256
 updated in the manifest would otherwise be quoted as if it were the source. So each passage
@@ -13,12 +15,16 @@ is compared with its source slice, ``source[start:end]``:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from .errors import IndexCorrupt
-from .journal import Journal, locate
+from .corpus import corpus_hashes
+from .errors import IndexCorrupt, IndexStale
+from .index_folder import safe_name
+from .journal import Journal, explained, locate
 from .results import Passage
 
 
@@ -59,4 +65,61 @@ def check_passages(passages: tuple[Passage, ...], files: Mapping[str, str],
     return tuple(sorted(d for d in files if d not in sources))
 
 
-__all__ = ["check_passages", "source_texts"]
+def stale_files(corpus: Path, recorded: dict[str, str], pending: Journal | None = None) -> list[str]:
+    """What changed in ``corpus`` since the index recorded its files, one line each; a
+    change ``pending`` (an add or remove in progress) explains is not one."""
+    now = corpus_hashes(corpus)
+
+    def changed(f: str) -> bool:
+        return now.get(f) != recorded.get(f) and not explained(pending, corpus, f, recorded.get(f),
+                                                                       now.get(f))
+
+    out = [f"changed: {f}" for f in sorted(recorded) if f in now and changed(f)]
+    out += [f"added: {f}" for f in sorted(set(now) - set(recorded)) if changed(f)]
+    out += [f"removed: {f}" for f in sorted(set(recorded) - set(now)) if changed(f)]
+    return out
+
+
+def check_fresh(index: Path, corpus: Path, recorded: dict[str, str],
+                 pending: Journal | None, rebuild: str) -> None:
+    if not corpus.is_dir():
+        raise IndexStale(f"the corpus the index at {index} was built from ({corpus}) is not there, "
+                         f"so kzqa cannot check that the index matches it. {rebuild}")
+    changes = stale_files(corpus, recorded, pending)
+    if changes:
+        shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+        raise IndexStale(f"the corpus changed since the index was built ({shown}). {rebuild}")
+
+
+def read_files(index: Path, files: dict[str, Any], rebuild: str) -> dict[str, bytes]:
+    """Every data file the manifest lists, checked against its size and sha256."""
+    data = {key: read_checked(index, files[key], rebuild) for key in ("passages", "vectors", "sentences")}
+    if "texts" in files:
+        data["texts"] = read_checked(index, files["texts"], rebuild)
+    folders = {str(item["name"]).split("/")[0] for item in files["bm25"]}
+    if len(folders) != 1 or not all(str(item["name"]).count("/") == 1 for item in files["bm25"]):
+        raise IndexCorrupt(f"the index at {index} lists no BM25 folder, or more than one. {rebuild}")
+    for item in files["bm25"]:
+        read_checked(index, item, rebuild)
+    return data
+
+
+def read_checked(index: Path, item: dict[str, Any], rebuild: str) -> bytes:
+    """The bytes of a data file, checked against its manifest entry (a name that would
+    lead outside the index folder is refused: nothing outside it is read)."""
+    if not safe_name(str(item["name"])):
+        raise IndexCorrupt(f"the manifest of the index at {index} names a file outside the index "
+                           f"folder ({item['name']!r}). {rebuild}")
+    path = index / item["name"]
+    try:
+        data: bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise IndexCorrupt(f"index file {path} is missing. {rebuild}") from None
+    if len(data) != item["bytes"] or hashlib.sha256(data).hexdigest() != item["sha256"]:
+        raise IndexCorrupt(f"index file {path} is truncated or altered (its size or sha256 differs "
+                           f"from the manifest). {rebuild}")
+    return data
+
+
+__all__ = ["check_fresh", "check_passages", "read_checked", "read_files", "source_texts",
+           "stale_files"]
