@@ -11,7 +11,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import ROOT, FakeEmbedder, write
+from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 from fixtures_docs import ARTICLE_HTML
 
 import kzqa
@@ -130,6 +130,23 @@ def test_a_second_writer_waits_for_the_first_and_says_so(built):
         assert proc.poll() is None  # still waiting
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "Indexed 19 passages" in err
+
+
+def test_a_reader_whose_generation_goes_while_it_reads_reads_the_new_one(built, monkeypatch):
+    from kzqa import store
+
+    corpus, index = built
+    real, raced = store.read_files, []
+
+    def racing(*args):
+        if not raced:  # two writes after this reader read the manifest: its files are gone
+            raced.append(True)
+            for weight in (0.4, 0.6):
+                kzqa.build(corpus, index, FAKE_SETTINGS.with_(dense_weight=weight), embedder=FakeEmbedder())
+        return real(*args)
+
+    monkeypatch.setattr(store, "read_files", racing)
+    assert kzqa.load(index).settings.dense_weight == 0.6
 
 
 ADDER = """

@@ -106,7 +106,7 @@ def sweep(index: Path, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    write_record(index, keep)
+    write_record(index, keep | {n for n in owned if (index / n).exists()})  # what could not go, next time
 
 
 def safe_name(name: str) -> bool:
