@@ -11,11 +11,11 @@ import textwrap
 import time
 
 import pytest
+from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 
 import kzqa
-from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
-from kzqa.store import MANIFEST
 from kzqa.passage_vectors import SENTENCE_VECTORS
+from kzqa.store import MANIFEST
 
 
 def _files(index):
@@ -24,9 +24,11 @@ def _files(index):
 
 def test_the_index_is_plain_inspectable_files(built):
     corpus, index = built
-    names = sorted(p.name for p in index.iterdir())
+    names = sorted(p.name for p in index.iterdir() if not p.name.startswith("."))
     assert [n.split("-")[0] for n in names] == ["bm25", MANIFEST, "passages", "sentences", "texts",
                                                 "vectors"]
+    assert sorted(p.name for p in index.iterdir() if p.name.startswith(".")) == [
+        ".kzqa-index", ".kzqa-lock"]  # the store's record of its files, and the writer lock
     assert all(f.suffix in (".npy", ".json") for f in next(index.glob("bm25-*")).iterdir())
     manifest = json.loads((index / MANIFEST).read_text())
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 256,
@@ -116,10 +118,43 @@ def test_a_missing_index_says_how_to_build_one(tmp_path):
         kzqa.load(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("damage", ["truncate-vectors", "flip-passage", "delete-passages",
-                                    "garbage-manifest", "old-format"])
-def test_a_damaged_index_is_refused_with_the_fix(built, damage):
-    _, index = built
+def _reseal(index, manifest, key, data):
+    """Replace a data file and update its size and sha256 in the manifest, as a forger would."""
+    import hashlib
+
+    (index / manifest["files"][key]["name"]).write_bytes(data)
+    manifest["files"][key].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _edit_first_row(index, manifest, edit):
+    path = index / manifest["files"]["passages"]["name"]
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    edit(rows[0])
+    _reseal(index, manifest, "passages", "".join(json.dumps(r) + "\n" for r in rows).encode())
+
+
+DAMAGE = {  # each leaves a manifest whose sizes and sha256 all match (but the first five)
+    "truncate-vectors": None, "flip-passage": None, "delete-passages": None,
+    "garbage-manifest": None, "old-format": None,
+    "no-bm25-files": lambda ix, m: m["files"].update(bm25=[]),
+    "garbage-vectors": lambda ix, m: _reseal(ix, m, "vectors", b"not a faiss index " * 64),
+    "document-missing": lambda ix, m: m.update(documents=m["documents"][1:]),
+    "passage-without-text": lambda ix, m: _edit_first_row(ix, m, lambda r: r.pop("text")),
+    "negative-offset": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(start=-5)),
+    "offset-out-of-range": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(end=10**9)),
+    "sentence-out-of-range": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(sentences=[[0, 10**6]])),
+    "forged-passage": lambda ix, m: _reseal(ix, m, "passages", (ix / m["files"]["passages"]["name"])
+                                            .read_bytes().replace(b"rarely granted", b"always granted")),
+    "name-outside-the-folder": lambda ix, m: _reseal(
+        ix, m, "texts", b"") or m["files"]["texts"].update(name="../corpus/../index/" + m["files"]["texts"]["name"]),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_index_is_refused_with_the_fix(built, damage, capsys):
+    from kzqa.cli import main
+
+    corpus, index = built
     manifest = json.loads((index / MANIFEST).read_text())
     vectors = index / manifest["files"]["vectors"]["name"]
     passages = index / manifest["files"]["passages"]["name"]
@@ -131,12 +166,21 @@ def test_a_damaged_index_is_refused_with_the_fix(built, damage):
         passages.unlink()
     elif damage == "garbage-manifest":
         (index / MANIFEST).write_text("{not json")
-    else:
+    elif damage == "old-format":
         manifest["format_version"] = 99
+    else:
+        DAMAGE[damage](index, manifest)
+    if damage != "garbage-manifest":
         (index / MANIFEST).write_text(json.dumps(manifest))
     expected = kzqa.IndexMismatch if damage == "old-format" else kzqa.IndexCorrupt
     with pytest.raises(expected, match="kzqa build"):
         kzqa.load(index)
+    capsys.readouterr()
+    assert main(["ask", "Can people protest?", "--index", str(index)]) == 2  # one line, no traceback
+    err = capsys.readouterr().err
+    assert err.startswith("kzqa: error: ") and err.count("\n") == 1 and "Rebuild it with: kzqa build" in err
+    assert main(["build", "--corpus", str(corpus), "--index", str(index)]) == 0  # the fix works
+    assert kzqa.load(index).search("Can people protest?").passages
 
 
 def test_a_bad_corpus_file_stops_the_build_and_leaves_the_old_index(built):
@@ -204,18 +248,21 @@ def test_a_build_killed_mid_write_leaves_the_previous_index_loadable(built, pref
     write(corpus / "extra.txt", "Another paragraph about the press in Kazakhstan.\n")
     script = KILL_SCRIPT.format(tests=str(ROOT / "tests"), prefix=prefix, corpus=str(corpus),
                                 index=str(index))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert proc.returncode == -9, proc.stderr
     assert json.loads((index / MANIFEST).read_text()) == before
     qa = kzqa.load(index, check_corpus=False, embedder=FakeEmbedder())
     assert len(qa.passages) == 19
     kzqa.build(corpus, index, embedder=FakeEmbedder())  # the next build cleans up
     assert len(kzqa.load(index).passages) == 20
-    assert len(os.listdir(index)) == 6
+    manifests = [before, json.loads((index / MANIFEST).read_text())]  # this one and the one before
+    kept = {m["files"][k]["name"] for m in manifests for k in ("passages", "vectors", "sentences", "texts")}
+    kept |= {m["files"]["bm25"][0]["name"].split("/")[0] for m in manifests}
+    assert set(os.listdir(index)) == kept | {MANIFEST, ".kzqa-index", ".kzqa-lock"}
 
 
 def test_an_index_without_its_corpus_is_refused_unless_told(built, tmp_path):
-    corpus, index = built
+    _, index = built
     moved = tmp_path / "elsewhere"
     shutil.copytree(index, moved / "index")
     with pytest.raises(kzqa.IndexStale, match="not there"):
@@ -275,7 +322,7 @@ def test_builds_killed_at_random_moments_never_break_the_previous_index(built):
 def test_loading_and_answering_never_write(built, monkeypatch):
     import builtins
 
-    corpus, index = built
+    _, index = built
     real_open = builtins.open
 
     def read_only_open(file, mode="r", *args, **kwargs):

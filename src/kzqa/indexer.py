@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +18,17 @@ import numpy as np
 
 from . import dense, embedding, store
 from .cache import EmbeddingCache, model_key, text_key
-from .corpus import Document, scan_corpus
+from .corpus import CorpusScan, Document, corpus_hashes, scan_corpus
 from .embedding import Embedder
 from .errors import CorpusError, CorpusProblem, KzqaError
-from .passage_vectors import SENTENCE_VECTORS, Progress, Reuse, encode_passages, span_key
+from .index_folder import check_apart
+from .passage_vectors import (
+    SENTENCE_VECTORS,
+    Progress,
+    Reuse,
+    encode_passages,
+    span_key,
+)
 from .passages import make_passages
 from .results import Passage
 from .search_text import embed_text_spans, lexical_text, paragraph_texts
@@ -47,15 +55,29 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
     settings and fitted abstention rule of the index being replaced are kept."""
     started = time.perf_counter()
     corpus, index = Path(corpus), Path(index)
-    settings = settings or previous_settings(index)
     if not corpus.is_dir():
         raise KzqaError(f"corpus folder not found: {corpus}")
+    check_apart(index, corpus)
+    scan = _scan(corpus, skip_invalid)  # before the lock: a bad corpus creates no index folder
+    with store.writing(index, corpus):  # one writer at a time; the folder must be the store's
+        if corpus_hashes(corpus) != scan.hashes:  # changed while this build waited for its turn
+            scan = _scan(corpus, skip_invalid)
+        return _build(corpus, index, scan, settings or previous_settings(index), embedder,
+                      progress, skip_invalid, started)
+
+
+def _scan(corpus: Path, skip_invalid: bool) -> CorpusScan:
     scan = scan_corpus(corpus)
     if scan.problems and not skip_invalid:
         raise CorpusError(scan.problems, hint="Nothing was written; the previous index is unchanged. "
                           "Fix or remove these files, or pass --skip-invalid to index the others.")
     if not scan.documents:
         raise KzqaError(f"no documents to index in {corpus} (kzqa reads .txt, .md, .pdf and .html files)")
+    return scan
+
+
+def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, embedder: Embedder | None,
+           progress: Progress | None, skip_invalid: bool, started: float) -> BuildReport:
     passages, records = cut_passages(scan.documents, settings)
     embedder = embedder or embedding.make_embedder(settings.model)
     texts, spans = [], []
@@ -75,13 +97,13 @@ def build_index(corpus: Path, index: Path, settings: Settings | None = None,
         documents=list(records.values()), passages=passages, vectors=vectors,
         vector_index=vector_kind, sentence_vectors=made.sentences,
         centroid=made.passages.mean(axis=0),
-        texts=[ExtractedText(d.doc_id, d.extractor, d.pages, d.text) for d in scan.documents if d.extractor],
+        texts=[ExtractedText(d.doc_id, d.extractor, list(d.pages), d.text) for d in scan.documents if d.extractor],
         bm25=_bm25_files(lexical, settings)))
     return BuildReport(index, len(records), len(passages), scan.problems if skip_invalid else (),
                        scan.ignored, time.perf_counter() - started, made.embedded, made.reused)
 
 
-def cut_passages(documents: list[Document], settings: Settings
+def cut_passages(documents: Sequence[Document], settings: Settings
                  ) -> tuple[list[Passage], dict[str, DocumentRecord]]:
     """Every document's passages, in corpus order, and a record of each document."""
     passages: list[Passage] = []
@@ -103,7 +125,7 @@ def _dense_index(vectors: np.ndarray, settings: Settings) -> tuple[memoryview, d
 
     index = dense.build(vectors, dense.choose(len(vectors), settings.vector_index))
     kind = dense.describe(index)
-    return memoryview(faiss.serialize_index(index)), kind
+    return faiss.serialize_index(index).data, kind
 
 
 def _bm25_files(texts: list[str], settings: Settings) -> dict[str, bytes]:

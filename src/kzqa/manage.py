@@ -1,15 +1,18 @@
 """Adding documents to the corpus and taking them out, with the index kept in step.
 
 Every file is checked (read, extracted) before it is copied in: one that cannot be read is
-refused with its reason and the others are added. When the index cannot be rebuilt
-afterwards, the corpus is put back as it was. A removed
-document is moved to ``<corpus>/.removed/<time>/`` (hidden from the corpus), never deleted.
-The rebuild reuses the vectors of every unchanged passage (``kzqa.indexer.previous_vectors``),
+refused with its reason and the others are added. Each command is one writer's turn
+(``kzqa.lock``): the check that a name is free and the copy happen together. Its corpus
+moves are journaled first (``kzqa.journal``): when the index cannot be rebuilt afterwards
+the corpus is put back as it was, and when the command is killed the next writer finishes
+or undoes the change. A removed document is moved to a new ``<corpus>/.removed/<time>/``
+(hidden from the corpus), never deleted. The rebuild reuses the vectors of every unchanged passage (``kzqa.indexer.previous_vectors``),
 so only the new document is embedded.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,8 +20,19 @@ from pathlib import Path
 
 import yaml
 
-from .corpus import (DOCUMENT_SUFFIXES, METADATA_KEYS, SIDECAR_SUFFIX, Document, _Problem,
-                     _parse_metadata, doc_id_for, read_document, scan_corpus, sidecar_name)
+from . import journal, store
+from .corpus import (
+    DOCUMENT_SUFFIXES,
+    METADATA_KEYS,
+    SIDECAR_SUFFIX,
+    Document,
+    _parse_metadata,
+    _Problem,
+    doc_id_for,
+    read_document,
+    scan_corpus,
+    sidecar_name,
+)
 from .embedding import Embedder
 from .errors import CorpusProblem, KzqaError
 from .indexer import BuildReport, build_index
@@ -60,38 +74,28 @@ def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] |
             raise KzqaError(f"the metadata given: {p.reason}") from None
     if not corpus.is_dir():
         raise KzqaError(f"corpus folder not found: {corpus}")
-    staging = corpus / f".adding-{time.time_ns()}"
-    written: list[tuple[Path, bytes | None]] = []  # (file in the corpus, its bytes before)
-    added: list[str] = []
-    unchanged: list[str] = []
-    refused: list[CorpusProblem] = []
-    try:
-        staging.mkdir()
-        for file in files:
-            try:
-                _stage(Path(file), corpus, staging, sidecar_text, added, unchanged)
-            except _Refused as r:
-                refused.append(r.problem)
-        if refused and not added and not unchanged:
-            raise KzqaError("nothing was added:\n" + "\n".join(f"  {p}" for p in refused))
-        if not added:
-            return Change((), tuple(unchanged), None, build_index(corpus, index, embedder=embedder,
-                                                                  progress=progress), tuple(refused))
-        for staged in sorted(staging.iterdir()):
-            target = corpus / staged.name
-            backup = target.read_bytes() if target.exists() else None
-            staged.replace(target)
-            written.append((target, backup))
-        report = build_index(corpus, index, embedder=embedder, progress=progress)
-    except BaseException:
-        for target, backup in reversed(written):  # put the corpus back as it was
-            if backup is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_bytes(backup)
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with store.writing(index, corpus):  # the name check and the move are one writer's turn
+        staging = corpus / f".adding-{time.time_ns()}"
+        added: list[str] = []
+        unchanged: list[str] = []
+        refused: list[CorpusProblem] = []
+        try:
+            staging.mkdir()
+            for file in files:
+                try:
+                    _stage(Path(file), corpus, staging, sidecar_text, added, unchanged)
+                except _Refused as r:
+                    refused.append(r.problem)
+            if refused and not added and not unchanged:
+                raise KzqaError("nothing was added:\n" + "\n".join(f"  {p}" for p in refused))
+            moves: list[tuple[str, str]] = []
+            for staged in sorted(staging.iterdir()):
+                if (corpus / staged.name).exists():  # a sidecar replaced: the old one kept aside
+                    moves.append((staged.name, f"{staging.name}/.before/{staged.name}"))
+                moves.append((f"{staging.name}/{staged.name}", staged.name))
+            report = _change(corpus, index, moves, staging.name, embedder, progress)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return Change(tuple(added), tuple(unchanged), None, report, tuple(refused))
 
 
@@ -99,37 +103,62 @@ def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | 
            progress: Progress | None = None) -> Change:
     """Take the documents ``names`` (document ids, or file names as in the corpus) out of
     ``corpus`` and update ``index``. The files (and their sidecars) are moved to
-    ``<corpus>/.removed/<time>/``; when the index cannot be rebuilt they are put back."""
+    ``<corpus>/.removed/<time>/`` (a new folder each time); when the index cannot be rebuilt
+    they are put back."""
     corpus, index = Path(corpus), Path(index)
-    scan = scan_corpus(corpus)
-    by_name = {d.doc_id: d for d in scan.documents} | {d.file: d for d in scan.documents}
-    missing = [n for n in names if n not in by_name and n.strip("/") not in by_name]
-    if missing:
-        known = ", ".join(sorted(d.doc_id for d in scan.documents)) or "none"
-        raise KzqaError(f"no document {', '.join(map(repr, missing))} in {corpus} (documents: {known})")
-    docs: dict[str, Document] = {}
-    for n in names:
-        doc = by_name.get(n) or by_name[n.strip("/")]
-        docs[doc.file] = doc
-    if len(docs) == len(scan.documents):
-        raise KzqaError("that would leave the corpus empty; an index needs at least one document")
-    where = corpus / REMOVED / time.strftime("%Y%m%d-%H%M%S")
-    moved: list[tuple[Path, Path]] = []
+    with store.writing(index, corpus):
+        scan = scan_corpus(corpus)
+        by_name = {d.doc_id: d for d in scan.documents} | {d.file: d for d in scan.documents}
+        missing = [n for n in names if n not in by_name and n.strip("/") not in by_name]
+        if missing:
+            known = ", ".join(sorted(d.doc_id for d in scan.documents)) or "none"
+            raise KzqaError(f"no document {', '.join(map(repr, missing))} in {corpus} (documents: {known})")
+        docs: dict[str, Document] = {}
+        for n in names:
+            doc = by_name.get(n) or by_name[n.strip("/")]
+            docs[doc.file] = doc
+        if len(docs) == len(scan.documents):
+            raise KzqaError("that would leave the corpus empty; an index needs at least one document")
+        where = _removed_folder(corpus)
+        moves = [(rel, f"{where.relative_to(corpus).as_posix()}/{rel}") for doc in docs.values()
+                 for rel in (doc.file, sidecar_name(doc.file)) if (corpus / rel).is_file()]
+        report = _change(corpus, index, moves, None, embedder, progress)
+    return Change(tuple(docs), (), where, report)
+
+
+def _removed_folder(corpus: Path) -> Path:
+    """A new folder ``.removed/<time>`` (``<time>-2``, ... when taken: nothing is overwritten)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (corpus / REMOVED).mkdir(exist_ok=True)
+    for n in range(1, 1000):
+        where = corpus / REMOVED / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            where.mkdir()
+            return where
+        except FileExistsError:
+            continue
+    raise KzqaError(f"cannot make a new folder in {corpus / REMOVED}: clear it out")
+
+
+def _change(corpus: Path, index: Path, moves: list[tuple[str, str]], scratch: str | None,
+            embedder: Embedder | None, progress: Progress | None) -> BuildReport:
+    """Make ``moves`` in the corpus and rebuild the index, journaled: if this fails, the
+    moves are undone; if it is killed, the next writer finishes or undoes it."""
+    if not moves:
+        return build_index(corpus, index, embedder=embedder, progress=progress)
+    plan = journal.plan(corpus, moves, (scratch,) if scratch else ())
+    journal.begin(index, plan)
     try:
-        for doc in docs.values():
-            for rel in (doc.file, sidecar_name(doc.file)):
-                source = corpus / rel
-                if source.is_file():
-                    target = where / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    source.replace(target)
-                    moved.append((target, source))
+        for src, dst in moves:
+            (corpus / dst).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(corpus / src, corpus / dst)
         report = build_index(corpus, index, embedder=embedder, progress=progress)
     except BaseException:
-        for target, source in reversed(moved):
-            target.replace(source)
+        journal.undo(plan)
+        journal.finish(index, plan)
         raise
-    return Change(tuple(docs), (), where, report)
+    journal.finish(index, plan)
+    return report
 
 
 def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,

@@ -20,7 +20,13 @@ An index folder holds plain files anyone can inspect (no pickle anywhere):
 
 ``<gen>`` is a hash of the content. A write puts the new data files beside the old ones
 and then replaces ``manifest.json`` in one atomic rename: a write killed at any point
-leaves the previous manifest pointing at the previous, complete files.
+leaves the previous manifest pointing at the previous, complete files. The files of the
+generation before stay until the next write, so a reader that read the previous manifest
+still finds them; a reader slower than two writes finds a file gone and reads again.
+
+Writers take turns (``kzqa.lock``) in a folder of the store's own files only
+(``kzqa.index_folder``); a killed ``add``/``remove`` is finished or undone by the next
+writer (``kzqa.journal``); loading checks every passage against its source (``kzqa.verify``).
 """
 
 from __future__ import annotations
@@ -30,23 +36,33 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import journal, lock
 from ._version import __version__
-from .corpus import corpus_hashes
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexStale, KzqaError
+from .index_folder import (
+    MANIFEST,
+    claim,
+    manifest_names,
+    recorded,
+    sweep,
+    write_record,
+)
 from .paths import build_command, default_corpus_dir
 from .results import Passage, Source
 from .settings import PASSAGE_RULES_VERSION, Settings
+from .verify import check_fresh, check_passages, read_files, source_texts
 
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
-MANIFEST = "manifest.json"
-DATA_PREFIXES = ("passages-", "vectors-", "sentences-", "texts-", "bm25-")
+READS = 5  # a reader whose generation a writer replaced mid-read reads the new one, up to this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +119,60 @@ class StoredIndex:
     sentence_rows: np.ndarray = field(repr=False)  # first sentence row of each passage
     centroid: np.ndarray = field(repr=False)
     model: dict[str, Any] = field(repr=False)  # as recorded at build time
+    unchecked: tuple[str, ...] = ()  # documents whose passages had no source to be compared with
+
+
+@contextmanager
+def writing(index: Path, corpus: Path) -> Iterator[None]:
+    """Be the one writer of ``index`` (waiting for another): the folder is claimed as the
+    store's (or refused), and a change a killed writer left journaled is finished or undone."""
+    index = Path(index)
+    claim(index, corpus, record=False)  # refuse a foreign folder before putting a lock file in it
+    with lock.writer(index) as first:
+        claim(index, corpus)
+        if first:
+            journal.recover(index, _recorded_corpus(index))
+        yield
+
+
+def _recorded_corpus(index: Path) -> dict[str, str] | None:
+    """The corpus files (and their sha256) the index in ``index`` records, if it can be read."""
+    try:
+        files = (read_manifest(index) or {})["corpus"]["files"]
+    except (KeyError, TypeError):
+        return None
+    return files if isinstance(files, dict) else None
 
 
 def write(index: Path, gen: Generation) -> None:
     """Write ``gen`` into ``index`` atomically: data files first, under content-hashed
-    names, then ``manifest.json`` by one rename; then the files of earlier generations go."""
+    names, then ``manifest.json`` by one rename; then the files of the generation before
+    the previous one go (and nothing the store did not write)."""
     index = Path(index)
-    try:
-        index.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise KzqaError(f"cannot create the index folder {index}: {e.strerror}") from None
-    data_files = _data_files(gen)
+    with writing(index, gen.corpus):
+        data_files = _data_files(gen)
+        tag = _tag(data_files, gen)
+        names = {"passages": f"passages-{tag}.jsonl", "vectors": f"vectors-{tag}.faiss",
+                 "sentences": f"sentences-{tag}.npy", "texts": f"texts-{tag}.jsonl"}
+        bm25_dir = f"bm25-{tag}"
+        new = set(names.values()) | {bm25_dir}
+        previous = _current_names(index)
+        try:
+            write_record(index, recorded(index) | new)  # recorded before written: a kill leaves them ours
+            for key, data in data_files.items():
+                atomic_write(index / names[key], data)
+            _write_folder(index / bm25_dir, gen.bm25)
+            manifest = _manifest(index, gen, {k: entry(names[k], d) for k, d in data_files.items()},
+                                 [entry(f"{bm25_dir}/{n}", gen.bm25[n]) for n in sorted(gen.bm25)])
+            atomic_write(index / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
+        except OSError as e:
+            raise KzqaError(f"cannot write the index to {index}: {e.strerror}. "
+                            "The previous index, if any, is unchanged.") from None
+        fsync_dir(index)
+        sweep(index, new | previous)
+
+
+def _tag(data_files: dict[str, bytes | memoryview], gen: Generation) -> str:
     digest = hashlib.sha256()
     for part in data_files.values():
         digest.update(part)
@@ -121,22 +180,16 @@ def write(index: Path, gen: Generation) -> None:
         digest.update(name.encode())
         digest.update(data)
     digest.update(json.dumps(gen.settings.to_dict(), sort_keys=True).encode())
-    tag = digest.hexdigest()[:12]
-    names = {"passages": f"passages-{tag}.jsonl", "vectors": f"vectors-{tag}.faiss",
-             "sentences": f"sentences-{tag}.npy", "texts": f"texts-{tag}.jsonl"}
-    bm25_dir = f"bm25-{tag}"
+    return digest.hexdigest()[:12]
+
+
+def _current_names(index: Path) -> set[str]:
+    """The data files the manifest in ``index`` lists (kept one write longer for readers)."""
+    manifest = read_manifest(index)
     try:
-        for key, data in data_files.items():
-            atomic_write(index / names[key], data)
-        _write_folder(index / bm25_dir, gen.bm25)
-        manifest = _manifest(index, gen, {key: entry(names[key], data) for key, data in data_files.items()},
-                             [entry(f"{bm25_dir}/{n}", gen.bm25[n]) for n in sorted(gen.bm25)])
-        atomic_write(index / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
-    except OSError as e:
-        raise KzqaError(f"cannot write the index to {index}: {e.strerror}. "
-                        "The previous index, if any, is unchanged.") from None
-    fsync_dir(index)
-    _remove_earlier(index, set(names.values()) | {bm25_dir})
+        return manifest_names(manifest) & recorded(index) if manifest else set()
+    except (KeyError, TypeError, AttributeError, IndexCorrupt):
+        return set()
 
 
 def _data_files(gen: Generation) -> dict[str, bytes | memoryview]:
@@ -184,17 +237,6 @@ def _manifest(index: Path, gen: Generation, files: dict[str, dict[str, Any]],
     }
 
 
-def _remove_earlier(index: Path, keep: set[str]) -> None:
-    """Delete the data files of earlier generations and leftovers of killed writes."""
-    for old in index.iterdir():
-        earlier = old.name.startswith(DATA_PREFIXES) and old.name not in keep
-        if earlier or ".tmp-" in old.name:
-            if old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.unlink(missing_ok=True)
-
-
 def read_manifest(index: Path) -> dict[str, Any] | None:
     """The manifest of the index at ``index``, or None when there is none or it cannot be read."""
     try:
@@ -206,8 +248,33 @@ def read_manifest(index: Path) -> dict[str, Any] | None:
 
 def load(index: Path, *, check_corpus: bool = True) -> StoredIndex:
     """Read and check an index. Raises a ``KzqaError`` that says how to fix what is wrong:
-    missing, corrupt, built another way, or stale against its corpus."""
+    missing, corrupt, built another way, or stale against its corpus. Every passage is
+    compared with its source (``kzqa.verify``); with ``check_corpus=False`` the passages of
+    .txt/.md documents cannot be, and ``unchecked`` names those documents."""
     index = Path(index)
+    for attempt in range(READS):
+        seen = _stamp(index)
+        try:
+            return _load_once(index, check_corpus)
+        except (IndexCorrupt, IndexStale):
+            if attempt == READS - 1 or _stamp(index) == seen:
+                raise  # not a writer replacing the generation while it was read: real damage
+    raise AssertionError("unreachable")
+
+
+def _stamp(index: Path) -> tuple[tuple[int, int, int] | None, ...]:
+    """What changes when a writer replaces the manifest or the journal."""
+    out: list[tuple[int, int, int] | None] = []
+    for path in (index / MANIFEST, index / journal.JOURNAL):
+        try:
+            st = path.stat()
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:  # none (yet, or any more)
+            out.append(None)
+    return tuple(out)
+
+
+def _load_once(index: Path, check_corpus: bool) -> StoredIndex:
     if not (index / MANIFEST).is_file():
         rebuild = f"Build it with: {build_command(default_corpus_dir(), index)}"
         raise IndexMissing(f"no index at {index} ({MANIFEST} not found). {rebuild}")
@@ -220,14 +287,12 @@ def load(index: Path, *, check_corpus: bool = True) -> StoredIndex:
     except KzqaError:
         raise
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, IndexError, AttributeError,
-            RuntimeError) as e:
+            RuntimeError, OSError) as e:
         raise IndexCorrupt(f"the index at {index} is damaged ({type(e).__name__}: {e}). {rebuild}") from None
 
 
 def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
           check_corpus: bool) -> StoredIndex:
-    import faiss
-
     from .retrieval import Lexical
 
     _check_format(index, manifest, rebuild)
@@ -236,45 +301,48 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
         raise IndexMismatch(f"the index at {index} was cut into passages by the rules of version "
                             f"{settings.rules_version}; this kzqa ({__version__}) cuts by version "
                             f"{PASSAGE_RULES_VERSION}. {rebuild}")
-    dimension = int(manifest["model"]["dimension"])
-    files = manifest["files"]
-    passages_bytes = read_checked(index, files["passages"], rebuild)
-    vector_bytes = read_checked(index, files["vectors"], rebuild)
-    sentence_bytes = read_checked(index, files["sentences"], rebuild)
-    if "texts" in files:  # checked, not parsed: searching never needs the extracted texts
-        read_checked(index, files["texts"], rebuild)
-    if not files["bm25"]:
-        raise IndexCorrupt(f"the index at {index} lists no BM25 files. {rebuild}")
-    for item in files["bm25"]:
-        read_checked(index, item, rebuild)
-    passages = tuple(_passage(json.loads(line)) for line in passages_bytes.decode("utf-8").splitlines())
-    sentence_vectors = np.load(io.BytesIO(sentence_bytes), allow_pickle=False)
-    centroid = np.asarray(manifest["centroid"], dtype=np.float32)
+    data = read_files(index, manifest["files"], rebuild)
+    passages = tuple(_passage(json.loads(line)) for line in data["passages"].decode("utf-8").splitlines())
     documents = {
         d["doc_id"]: DocumentRecord(d["doc_id"], d["file"], Source(**d["source"]), d["passages"],
                                     d.get("extractor"), int(d.get("pages", 0)))
         for d in manifest["documents"]
     }
-    unknown = {p.doc_id for p in passages} - documents.keys()
-    if unknown:
-        raise IndexCorrupt(f"the index at {index} has passages of documents it does not list "
-                           f"({', '.join(sorted(unknown)[:3])}). {rebuild}")
-    vectors = faiss.deserialize_index(np.frombuffer(vector_bytes, dtype=np.uint8))
+    pending = journal.read(index) if check_corpus else None
+    if check_corpus:
+        check_fresh(index, corpus, manifest["corpus"]["files"], pending, rebuild)
+    sources = source_texts({k: (r.file, bool(r.extractor)) for k, r in documents.items()},
+                           data.get("texts"), corpus, check_corpus, pending)
+    unchecked = check_passages(passages, {k: r.file for k, r in documents.items()}, sources,
+                               str(index), rebuild)
+    dimension = int(manifest["model"]["dimension"])
+    vectors, sentence_vectors, starts, centroid = _dense(index, data, passages, dimension,
+                                                         manifest["centroid"], rebuild)
+    lexical = Lexical.load(index / manifest["files"]["bm25"][0]["name"].split("/")[0])
+    if lexical.size != len(passages):
+        raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages. {rebuild}")
+    return StoredIndex(index, corpus, settings, dimension, documents, passages, vectors, lexical,
+                       sentence_vectors, starts, centroid, dict(manifest["model"]), unchecked)
+
+
+def _dense(index: Path, data: dict[str, bytes], passages: tuple[Passage, ...], dimension: int,
+           centroid_list: list[float], rebuild: str) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """The FAISS index, sentence vectors, first sentence row of each passage and centroid,
+    checked to fit the passages."""
+    import faiss
+
+    vectors = faiss.deserialize_index(np.frombuffer(data["vectors"], dtype=np.uint8))
     if vectors.ntotal != len(passages) or vectors.d != dimension:
         raise IndexCorrupt(f"the index at {index} has {vectors.ntotal} vectors of dimension "
                            f"{vectors.d} for {len(passages)} passages of dimension {dimension}. {rebuild}")
+    sentence_vectors = np.load(io.BytesIO(data["sentences"]), allow_pickle=False)
+    centroid = np.asarray(centroid_list, dtype=np.float32)
     counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
     if sentence_vectors.shape != (int(counts.sum()), dimension) or centroid.shape != (dimension,):
         raise IndexCorrupt(f"the sentence vectors or centroid of the index at {index} do not fit "
                            f"its passages. {rebuild}")
-    if check_corpus:
-        _check_fresh(index, corpus, manifest["corpus"]["files"], rebuild)
-    lexical = Lexical.load(index / files["bm25"][0]["name"].split("/")[0])
-    if lexical.size != len(passages):
-        raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages. {rebuild}")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return StoredIndex(index, corpus, settings, dimension, documents, passages, vectors, lexical,
-                       sentence_vectors, starts, centroid, dict(manifest["model"]))
+    return vectors, sentence_vectors, starts, centroid
 
 
 def _check_format(index: Path, manifest: dict[str, Any], rebuild: str) -> None:
@@ -285,16 +353,17 @@ def _check_format(index: Path, manifest: dict[str, Any], rebuild: str) -> None:
 
 
 def update_settings(index: Path, settings: Settings) -> None:
-    """Replace the settings in an index's manifest (atomically), e.g. a recalibrated
-    abstention rule. Settings that change what is stored need a rebuild instead."""
+    """Replace the settings in an index's manifest (atomically, as its one writer), e.g. a
+    recalibrated abstention rule. Settings that change what is stored need a rebuild instead."""
     manifest_path = Path(index) / MANIFEST
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    old = Settings.from_dict(manifest["settings"])
-    stored = ("model", "max_chars", "embed_context", "rules_version", "bm25_k1", "bm25_b")
-    if any(getattr(old, k) != getattr(settings, k) for k in stored):
-        raise KzqaError("these settings change what the index stores; rebuild it with kzqa build")
-    manifest["settings"] = settings.to_dict()
-    atomic_write(manifest_path, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
+    with lock.writer(Path(index)):
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        old = Settings.from_dict(manifest["settings"])
+        stored = ("model", "max_chars", "embed_context", "rules_version", "bm25_k1", "bm25_b")
+        if any(getattr(old, k) != getattr(settings, k) for k in stored):
+            raise KzqaError("these settings change what the index stores; rebuild it with kzqa build")
+        manifest["settings"] = settings.to_dict()
+        atomic_write(manifest_path, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
 
 
 def _passage(row: dict[str, Any]) -> Passage:
@@ -303,41 +372,9 @@ def _passage(row: dict[str, Any]) -> Passage:
     return Passage(**row)
 
 
-def stale_files(corpus: Path, recorded: dict[str, str]) -> list[str]:
-    """What changed in ``corpus`` since the index recorded its files, one line each."""
-    now = corpus_hashes(corpus)
-    out = [f"changed: {f}" for f in sorted(recorded) if f in now and now[f] != recorded[f]]
-    out += [f"added: {f}" for f in sorted(set(now) - set(recorded))]
-    out += [f"removed: {f}" for f in sorted(set(recorded) - set(now))]
-    return out
-
-
-def _check_fresh(index: Path, corpus: Path, recorded: dict[str, str], rebuild: str) -> None:
-    if not corpus.is_dir():
-        raise IndexStale(f"the corpus the index at {index} was built from ({corpus}) is not there, "
-                         f"so kzqa cannot check that the index matches it. {rebuild}")
-    changes = stale_files(corpus, recorded)
-    if changes:
-        shown = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
-        raise IndexStale(f"the corpus changed since the index was built ({shown}). {rebuild}")
-
-
 def entry(name: str, data: bytes | memoryview) -> dict[str, Any]:
     """A data file's line in the manifest: name, size and sha256."""
     return {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def read_checked(index: Path, item: dict[str, Any], rebuild: str) -> bytes:
-    """The bytes of a data file, checked against its manifest entry."""
-    path = index / item["name"]
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise IndexCorrupt(f"index file {path} is missing. {rebuild}") from None
-    if len(data) != item["bytes"] or hashlib.sha256(data).hexdigest() != item["sha256"]:
-        raise IndexCorrupt(f"index file {path} is truncated or altered (its size or sha256 differs "
-                           f"from the manifest). {rebuild}")
-    return data
 
 
 def atomic_write(path: Path, data: bytes | memoryview) -> None:
@@ -363,5 +400,5 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["DocumentRecord", "ExtractedText", "Generation", "MANIFEST", "StoredIndex", "load",
-           "read_manifest", "stale_files", "update_settings", "write"]
+__all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
+           "read_manifest", "update_settings", "write", "writing"]
