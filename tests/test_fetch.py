@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import LIBRARY
+from conftest import LIBRARY, write
 from kzqa.fetch import FetchError, fetch, file_name, is_address
 
 REPORT_2023 = "usdos-kazakhstan/usdos-hrr-2023-kazakhstan.html"
@@ -99,3 +99,48 @@ def test_file_names_come_from_the_address():
     assert file_name("https://example.org/a/B%20c.PDF", ".pdf") == "a-b-c.pdf"
     assert file_name("https://example.org/", ".html") == "example-org.html"
     assert is_address("https://x.org/a") and not is_address("reports/a.pdf") and not is_address("C:\\a.pdf")
+
+
+def _cli(*args: str) -> int:
+    from kzqa.cli import main
+
+    return main(list(args))
+
+
+def test_kzqa_add_by_address_keeps_the_bytes_the_address_and_the_date(server, built, capsys):
+    import kzqa
+
+    corpus, index = built
+    url = f"{server}/library/{REPORT_2023}"
+    assert _cli("add", url, f"{server}/missing", "--corpus", str(corpus), "--index", str(index)) == 1
+    err = capsys.readouterr().err
+    assert f"downloading {url}" in err and f"not added {server}/missing: the server answered HTTP 404" in err
+    name = "usdos-kazakhstan-usdos-hrr-2023-kazakhstan.html"
+    assert (corpus / name).read_bytes() == (LIBRARY / REPORT_2023).read_bytes()
+    record = kzqa.load(index).documents[name.removesuffix(".html")]
+    assert record.source.url == url and record.source.accessed and record.source.accessed[:2] == "20"
+    assert _cli("add", f"{server}/login", "--corpus", str(corpus), "--index", str(index)) == 2
+    assert "nothing was added" in capsys.readouterr().err and not list(corpus.glob("login*"))
+
+
+def test_a_collection_is_added_whole_with_its_facts_from_its_addresses(server, built, tmp_path, capsys):
+    import yaml
+
+    import kzqa
+    from kzqa.catalogue import CATALOGUE
+
+    corpus, index = built
+    shipped = yaml.safe_load((CATALOGUE / "usdos-kazakhstan.yaml").read_text(encoding="utf-8"))
+    for doc in shipped["documents"]:  # the same collection, its addresses pointed at the loopback copy
+        doc["url"] = f"{server}/library/usdos-kazakhstan/{doc['file']}"
+    mine = write(tmp_path / "usdos-local.yaml", yaml.safe_dump(shipped, allow_unicode=True))
+    assert _cli("add", "--collection", str(mine), "--corpus", str(corpus), "--index", str(index)) == 0
+    err = capsys.readouterr().err
+    assert "[9/9] downloading" in err and "Added usdos-hrr-2016-kazakhstan.html" in err
+    qa = kzqa.load(index)
+    record = qa.documents["usdos-hrr-2023-kazakhstan"]
+    assert record.source.title == "2023 Country Reports on Human Rights Practices: Kazakhstan"
+    assert (record.source.publisher, record.source.covers, record.source.country) == \
+        ("U.S. Department of State", "2023", "Kazakhstan")
+    assert _cli("add", "--collection", str(mine), "--corpus", str(corpus), "--index", str(index)) == 0
+    assert "usdos-hrr-2016-kazakhstan.html is already in the corpus, unchanged" in capsys.readouterr().err

@@ -12,6 +12,7 @@ with passages quoted verbatim from its corpus, each with its source.
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -74,17 +75,33 @@ def build(corpus: str | Path | None = None, index: str | Path | None = None,
 
 
 def add(files: list[str | Path], corpus: str | Path | None = None, index: str | Path | None = None,
-        *, metadata: dict[str, str] | None = None, embedder: Embedder | None = None,
-        progress: Progress | None = None) -> Change:
-    """Copy documents (.txt, .md, .pdf, .html) into the corpus and update the index; only
-    the new documents are embedded. ``metadata`` (title, author, publisher, date, url, ...)
-    overrides what the files say of themselves. All or nothing: raises ``KzqaError`` naming
-    the file that cannot be read, with the corpus and index unchanged."""
-    from .manage import add as add_documents
+        *, metadata: dict[str, str] | None = None, collection: str | None = None,
+        source: str | Path | None = None, embedder: Embedder | None = None,
+        progress: Progress | None = None, notify: Callable[[str], None] | None = None) -> Change:
+    """Copy documents into the corpus and update the index; only the new documents are
+    embedded. Each of ``files`` is a file (.txt, .md, .pdf, .html) or an http(s) address,
+    downloaded and kept with its address and the date fetched. ``collection`` adds the
+    documents of a known collection (``kzqa.catalogue``): downloaded, or read from the local
+    copy in the folder ``source``. ``metadata`` (title, author, publisher, date, url, ...)
+    overrides what the files say of themselves.
+
+    A document that cannot be read or downloaded is left out and listed in
+    ``Change.refused``, the others are added; when none can be, raises ``KzqaError`` with
+    the corpus and index unchanged. ``notify`` receives one line per download."""
+    from . import sources
+    from .manage import add_documents
 
     corpus, index = _folders(corpus, index)
-    return add_documents(corpus, index, [Path(f) for f in files], metadata, embedder=embedder,
-                         progress=progress)
+    metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
+    if "title" in metadata and len(files) + bool(collection) > 1:
+        raise KzqaError("a title names one document: add the files one at a time")
+    incoming, refused = sources.from_targets([str(f) for f in files], metadata, notify)
+    if collection:
+        more, refused_more = sources.from_collection(collection, Path(source) if source else None, notify)
+        incoming, refused = incoming + more, refused + refused_more
+    if not incoming and refused:
+        raise KzqaError("nothing was added:\n" + "\n".join(f"  {p}" for p in refused))
+    return add_documents(corpus, index, incoming, embedder=embedder, progress=progress, refused=refused)
 
 
 def remove(documents: list[str], corpus: str | Path | None = None, index: str | Path | None = None,

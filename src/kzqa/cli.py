@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._version import __version__
 from .errors import KzqaError
+from .catalogue import names as collection_names
 from .filters import Filter
 
 if TYPE_CHECKING:
@@ -77,15 +78,23 @@ def _parser() -> argparse.ArgumentParser:
 
     add = sub.add_parser("add", help="copy documents (.txt, .md, .pdf, .html) into the corpus "
                          "and update the index",
-                         description="Copy documents into the corpus and update the index. Each "
-                         "file is read first: one that cannot be (scanned PDF, encrypted, damaged...) "
-                         "is refused with its reason, the others are added (exit status 1). Only "
-                         "the new documents are "
-                         "embedded. Metadata comes from the file (PDF info, a page's meta tags); "
-                         "the flags override it, saved as NAME.meta.yaml beside the copy.")
-    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    for key in ("title", "subtitle", "author", "publisher", "date", "url", "language"):
-        add.add_argument(f"--{key}", help="date as YYYY, YYYY-MM or YYYY-MM-DD" if key == "date" else None)
+                         description="Copy documents into the corpus and update the index. A "
+                         "document is a file, or an http(s) address: the page or PDF is downloaded "
+                         "and kept byte for byte with its address and the date it was fetched. "
+                         "--collection adds every document of a known collection. Each document is "
+                         "read first: one that cannot be (scanned PDF, encrypted, damaged, a failed "
+                         "download...) is refused with its reason, the others are added (exit "
+                         "status 1). Only the new documents are embedded. Metadata comes from the "
+                         "file (PDF info, a page's meta tags); the flags override it, saved as "
+                         "NAME.meta.yaml beside the copy.")
+    add.add_argument("files", nargs="*", metavar="FILE_OR_URL",
+                     help="a document file, or an http(s) address to download it from")
+    add.add_argument("--collection", metavar="NAME", help="every document of a known collection "
+                     f"({', '.join(collection_names())}), or of a collection .yaml file")
+    add.add_argument("--from", dest="source", type=Path, metavar="FOLDER",
+                     help="read the collection's files from this local copy instead of downloading")
+    for key, text in METADATA_FLAGS.items():
+        add.add_argument(f"--{key}", help=text)
     remove = sub.add_parser("remove", help="take documents out of the corpus and update the index",
                             description="Take documents out of the corpus (by document id or file "
                             "name) and update the index. The files are moved to the corpus's "
@@ -155,6 +164,14 @@ def _parser() -> argparse.ArgumentParser:
     passages.add_argument("--json", action="store_true", help="one JSON object per block")
     passages.set_defaults(run=_passages)
     return parser
+
+
+METADATA_FLAGS = {
+    "title": None, "subtitle": None, "author": None, "publisher": None,
+    "date": "publication date: YYYY, YYYY-MM or YYYY-MM-DD", "url": "where it is published",
+    "language": None, "country": "the country it is about", "covers": "the year(s) it reports on: "
+    "YYYY or YYYY-YYYY",
+}
 
 
 def _filter_options(cmd: argparse.ArgumentParser) -> None:
@@ -299,10 +316,15 @@ def _build(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     import kzqa
 
-    meta = {k: getattr(args, k) for k in ("title", "subtitle", "author", "publisher", "date", "url",
-                                           "language")}
+    if not args.files and not args.collection:
+        raise KzqaError("name the documents to add (files or addresses), or a --collection")
+    if args.source and not args.collection:
+        raise KzqaError("--from names the local copy of a --collection")
+    meta = {k: getattr(args, k) for k in METADATA_FLAGS}
     with _ProgressBar("Embedding the new passages") as bar:
-        change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, progress=bar.update)
+        change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, collection=args.collection,
+                          source=args.source, progress=bar.update,
+                          notify=lambda line: print(line, file=sys.stderr, flush=True))
     for name in change.unchanged:
         print(f"kzqa: {name} is already in the corpus, unchanged", file=sys.stderr)
     for problem in change.refused:

@@ -52,6 +52,20 @@ class Change:
     refused: tuple[CorpusProblem, ...] = ()  # files that could not be added, with the reason
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A document to add: a file, or bytes downloaded from an address."""
+
+    origin: str  # what the user named: a file path or an address (for messages)
+    name: str  # its file name in the corpus
+    data: bytes | None = None  # downloaded bytes (None: read the file ``origin``)
+    metadata: tuple[tuple[str, str], ...] = ()  # over what the document says of itself
+
+    @classmethod
+    def file(cls, path: Path, metadata: dict[str, str] | None = None) -> Incoming:
+        return cls(str(path), Path(path).name, None, tuple((metadata or {}).items()))
+
+
 def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] | None = None,
         *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
     """Copy ``files`` into ``corpus`` and update ``index``. ``metadata`` (keys of
@@ -59,31 +73,32 @@ def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] |
     says of itself. A file that cannot be read, or clashes with a different file of the same
     name, is left out and listed in ``refused``; when no file can be added, or the build
     fails, raises ``KzqaError`` and changes nothing."""
-    corpus, index = Path(corpus), Path(index)
     metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
-    unknown = set(metadata) - set(METADATA_KEYS)
-    if unknown:
-        raise KzqaError(f"unknown metadata {', '.join(sorted(unknown))} (known: {', '.join(METADATA_KEYS)})")
     if "title" in metadata and len(files) > 1:
         raise KzqaError("--title names one document: add the files one at a time")
-    sidecar_text = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False) if metadata else None
-    if sidecar_text:
-        try:
-            _parse_metadata(sidecar_text, first_line=1, where="the metadata given")
-        except _Problem as p:
-            raise KzqaError(f"the metadata given: {p.reason}") from None
+    return add_documents(corpus, index, [Incoming.file(Path(f), metadata) for f in files],
+                         embedder=embedder, progress=progress)
+
+
+def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
+                  embedder: Embedder | None = None, progress: Progress | None = None,
+                  refused: list[CorpusProblem] | None = None) -> Change:
+    """``add`` for documents each with metadata of its own (downloaded ones included).
+    ``refused`` lists documents already found unusable (a failed download)."""
+    corpus, index = Path(corpus), Path(index)
+    sidecars = [_sidecar_text(dict(d.metadata)) for d in documents]
     if not corpus.is_dir():
         raise KzqaError(f"corpus folder not found: {corpus}")
     with store.writing(index, corpus):  # the name check and the move are one writer's turn
         staging = corpus / f".adding-{time.time_ns()}"
         added: list[str] = []
         unchanged: list[str] = []
-        refused: list[CorpusProblem] = []
+        refused = list(refused or ())
         try:
             staging.mkdir()
-            for file in files:
+            for document, sidecar_text in zip(documents, sidecars):
                 try:
-                    _stage(Path(file), corpus, staging, sidecar_text, added, unchanged)
+                    _stage(document, corpus, staging, sidecar_text, added, unchanged)
                 except _Refused as r:
                     refused.append(r.problem)
             if refused and not added and not unchanged:
@@ -161,41 +176,61 @@ def _change(corpus: Path, index: Path, moves: list[tuple[str, str]], scratch: st
     return report
 
 
-def _stage(file: Path, corpus: Path, staging: Path, sidecar_text: str | None,
+def _sidecar_text(metadata: dict[str, str]) -> str | None:
+    """The sidecar for ``metadata``, checked as the corpus will read it (None: no metadata)."""
+    metadata = {k: v for k, v in metadata.items() if v not in (None, "")}
+    unknown = set(metadata) - set(METADATA_KEYS)
+    if unknown:
+        raise KzqaError(f"unknown metadata {', '.join(sorted(unknown))} (known: {', '.join(METADATA_KEYS)})")
+    if not metadata:
+        return None
+    text = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)
+    try:
+        _parse_metadata(text, first_line=1, where="the metadata given")
+    except _Problem as p:
+        raise KzqaError(f"the metadata given: {p.reason}") from None
+    return text
+
+
+def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | None,
            added: list[str], unchanged: list[str]) -> None:
-    """Check ``file`` and copy it (and its sidecar) into ``staging``; ``_Refused`` if it
+    """Check ``document`` and copy it (and its sidecar) into ``staging``; ``_Refused`` if it
     cannot be added."""
     def refuse(reason: str, line: int | None = None) -> _Refused:
-        return _Refused(CorpusProblem(str(file), reason, line))
+        return _Refused(CorpusProblem(document.origin, reason, line))
 
-    if not file.is_file():
+    name, file = document.name, Path(document.origin)
+    if document.data is None and not file.is_file():
         raise refuse("no such file")
-    if not file.name.lower().endswith(DOCUMENT_SUFFIXES):
+    if not name.lower().endswith(DOCUMENT_SUFFIXES):
         raise refuse("kzqa reads .txt, .md, .pdf and .html files")
-    if file.name.endswith(SIDECAR_SUFFIX):
+    if name.endswith(SIDECAR_SUFFIX):
         raise refuse("a metadata file; add the document it describes instead")
-    data = file.read_bytes()
-    target = corpus / file.name
-    sidecar = sidecar_name(file.name)
+    data = document.data if document.data is not None else file.read_bytes()
+    target = corpus / name
+    sidecar = sidecar_name(name)
     if target.exists():
         if target.read_bytes() != data:
-            raise refuse(f"the corpus already has a different {file.name}; rename the new file, "
-                         f"or take the old one out first: kzqa remove {doc_id_for(file.name)}")
-        if sidecar_text is None:
-            unchanged.append(file.name)
+            raise refuse(f"the corpus already has a different {name}; rename the new file, "
+                         f"or take the old one out first: kzqa remove {doc_id_for(name)}")
+        old_sidecar = corpus / sidecar
+        same = (old_sidecar.read_text(encoding="utf-8") == sidecar_text if old_sidecar.is_file()
+                else sidecar_text is None)
+        if sidecar_text is None or same:
+            unchanged.append(name)
             return
-    shutil.copyfile(file, staging / file.name)
+    (staging / name).write_bytes(data)
     if sidecar_text is not None:
         (staging / sidecar).write_text(sidecar_text, encoding="utf-8")
-    elif (file.parent / sidecar).is_file():  # a sidecar beside the file travels with it
-        shutil.copyfile(file.parent / sidecar, staging / sidecar)
+    elif document.data is None and (file.parent / sidecar).is_file():  # a sidecar beside the file
+        shutil.copyfile(file.parent / sidecar, staging / sidecar)  # travels with it
     try:
-        read_document(staging / file.name, file.name, data)
+        read_document(staging / name, name, data)
     except _Problem as p:
-        for name in (file.name, sidecar):
-            (staging / name).unlink(missing_ok=True)
+        for stale in (name, sidecar):
+            (staging / stale).unlink(missing_ok=True)
         raise refuse(p.reason, p.line) from None
-    added.append(file.name)
+    added.append(name)
 
 
 class _Refused(Exception):
