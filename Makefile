@@ -12,7 +12,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kzqa-installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench install chromium clean-venv
+SHARED  ?= ../shared
+LIBRARY ?= build/library
+
+.PHONY: run test bench install chromium clean-venv library serve-library
 
 run: $(STAMP)
 	$(BIN)/kzqa serve --host $(HOST) --port $(PORT)
@@ -30,6 +33,22 @@ bench: $(STAMP)
 	$(BIN)/python bench/highlights.py
 	$(BIN)/python bench/load.py --seconds 10
 	$(BIN)/python bench/scale.py --sizes 10000 100000
+
+# The test library: the seeds, the nine state.gov Kazakhstan reports and four PDF reports,
+# read from $(SHARED)/library (never copied into the repository), indexed into
+# $(LIBRARY)/index (corpus in $(LIBRARY)/corpus; both ignored by git). ~10 min the first
+# time on 2 cores (embedding ~2,000 passages), seconds when nothing changed.
+library: $(STAMP)
+	@test -d $(SHARED)/library || { echo "No $(SHARED)/library: the library documents are read from there"; exit 1; }
+	mkdir -p $(LIBRARY)/corpus
+	cp -p corpus/*.txt corpus/*.meta.yaml $(LIBRARY)/corpus/
+	$(BIN)/kzqa add --collection usdos-kazakhstan --from $(SHARED)/library/usdos-kazakhstan \
+	  --corpus $(LIBRARY)/corpus --index $(LIBRARY)/index
+	$(BIN)/kzqa add --collection library-reports --from $(SHARED)/library/pdf \
+	  --corpus $(LIBRARY)/corpus --index $(LIBRARY)/index
+
+serve-library: library
+	$(BIN)/kzqa serve --index $(LIBRARY)/index --host $(HOST) --port $(PORT)
 
 install: $(STAMP)
 
