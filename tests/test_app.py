@@ -161,9 +161,13 @@ def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built):
     from kzqa.server import make_server
 
     app = make_server(kzqa.load(built[1], embedder=FakeEmbedder()), working=0, waiting=0)
-    response = TestClient(app).get("/api/ask", params={"question": "permits for demonstrations"})
+    client = TestClient(app)
+    response = client.get("/api/ask", params={"question": "permits for demonstrations"})
     assert response.status_code == 503 and response.json()["error"].startswith("busy:")
     assert response.headers["retry-after"] == "1"
+    response = client.post("/api/ask", content=b"{not json")  # refused before it is even read
+    assert response.status_code == 503 and response.json()["error"].startswith("busy:")
+    assert client.get("/api/health").status_code == 200
 
 
 def request(live_server, method, path, body=None, headers=None, chunked=False):

@@ -16,7 +16,7 @@ import asyncio
 import json
 import re
 import resource
-from typing import Any
+from typing import Any, ClassVar
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -111,7 +111,7 @@ def guarded_h11(header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BO
     if soft != resource.RLIM_INFINITY:
         max_connections = max(1, min(max_connections, soft - RESERVED_FDS))
     limits = dict(header_timeout=header_timeout, body_timeout=body_timeout,
-                  max_connections=max_connections)
+                  max_connections=max_connections, _readers={})  # readers: this server's own
     return type("GuardedH11", (GuardedH11,), limits)
 
 
@@ -121,19 +121,18 @@ class GuardedH11(H11Protocol):
     ``header_timeout`` s of the connection opening (or of the previous response ending), its
     body within ``body_timeout`` s of the head; a connection too slow gets a 408 (or, mid-body,
     is closed: the application sees a disconnect). At most ``max_connections`` are open: a new
-    one past that pushes out the one that has been sending its request longest; when every
-    open one is being answered, it stays (one over) and its request gets uvicorn's 503."""
+    one past that pushes out the one that has been sending its request longest (when every
+    open one is being answered instead, it stays: one over, until the next pushes it out)."""
 
     header_timeout = HEADER_TIMEOUT
     body_timeout = BODY_TIMEOUT
     max_connections = MAX_CONNECTIONS
+    _readers: ClassVar[dict[GuardedH11, None]] = {}  # sending a request now, longest first
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
         self._reading: str | None = None  # "head", "body" or None (request in, or closed)
-        self._since = self.loop.time()
         super().connection_made(transport)
-        self.limit_concurrency = self.max_connections + 1  # uvicorn answers 503 from there
         if len(self.connections) > self.max_connections:
             self._push_out_slowest()
         self._watch()
@@ -163,17 +162,18 @@ class GuardedH11(H11Protocol):
         self._stop_clock()
         self._reading = reading
         if reading is not None and not self.transport.is_closing():
-            self._since = self.loop.time()
+            self._readers[self] = None  # the newest reader
             limit = self.header_timeout if reading == "head" else self.body_timeout
             self._deadline = self.loop.call_later(limit, self._too_slow)
 
     def _stop_clock(self) -> None:
+        self._readers.pop(self, None)
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
     def _too_slow(self) -> None:
-        self._deadline = None
+        self._stop_clock()
         if self.transport.is_closing():
             return
         if self._reading == "head" and self.conn.our_state is h11.IDLE:
@@ -181,10 +181,11 @@ class GuardedH11(H11Protocol):
         self.transport.close()
 
     def _push_out_slowest(self) -> None:
-        """Close the connection that has been sending its request longest (not this one)."""
-        reading = [c for c in self.connections if isinstance(c, GuardedH11) and c is not self
-                   and c._reading is not None and not c.transport.is_closing()]
-        if reading:
-            oldest = min(reading, key=lambda c: c._since)
+        """Close the connection that has been sending its request longest (in O(1): readers
+        are kept in the order they started)."""
+        while self._readers:
+            oldest = next(iter(self._readers))
             oldest._stop_clock()
-            oldest.transport.close()
+            if not oldest.transport.is_closing():
+                oldest.transport.close()
+                return

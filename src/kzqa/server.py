@@ -56,8 +56,12 @@ class AnswerSlots:
         self.taken = 0
         self._threads = anyio.CapacityLimiter(max(1, working))  # FIFO: no newcomer jumps the line
 
+    @property
+    def full(self) -> bool:
+        return self.taken >= self.limit
+
     async def run(self, fn: Callable[[], T]) -> T | None:
-        if self.taken >= self.limit:
+        if self.full:
             return None
         self.taken += 1
         try:
@@ -66,18 +70,38 @@ class AnswerSlots:
             self.taken -= 1
 
 
+def busy(slots: AnswerSlots) -> Response:
+    return JSONResponse({"error": f"busy: {slots.limit} requests are already being answered or "
+                         "waiting; try again shortly"}, status_code=503,
+                        headers={"Retry-After": "1", "Connection": "close"})
+
+
+class RefuseWhenFull:
+    """ASGI middleware: /api/ask answered 503 at once while every slot is taken, before its
+    body is read or validated: a flood of refused requests costs the event loop (and the
+    health check waiting in it) as little as it can. (The route checks again.)"""
+
+    def __init__(self, app: Any, slots: AnswerSlots):
+        self.app, self.slots = app, slots
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/api/ask" and self.slots.full:
+            await busy(self.slots)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def make_server(qa: QA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -> FastAPI:
     """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
     import gradio as gr
 
+    slots = AnswerSlots(working, waiting)
     app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RefuseWhenFull, slots=slots)
     app.add_middleware(RefuseRoutes)  # added last: runs first
     app.exception_handler(RequestValidationError)(invalid_request)
     app.exception_handler(HTTPException)(http_error)
-    slots = AnswerSlots(working, waiting)
-    busy = {"error": f"busy: {working + waiting} requests are already being answered or "
-                     "waiting; try again shortly"}
 
     async def answer(question: str, k: int, history: list[str]) -> Response:
         def work() -> Response:  # in a worker thread: the answer and its JSON encoding
@@ -86,8 +110,7 @@ def make_server(qa: QA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -
             except KzqaError as e:
                 return JSONResponse({"error": str(e)}, status_code=400)
 
-        response = await slots.run(work)
-        return response or JSONResponse(busy, status_code=503, headers={"Retry-After": "1"})
+        return await slots.run(work) or busy(slots)
 
     @app.get("/api/ask", summary="Answer a question with verbatim, cited passages")
     async def ask_get(question: str = Query(max_length=MAX_QUESTION_CHARS * 2),
