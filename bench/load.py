@@ -13,12 +13,13 @@ CPU seconds the clients themselves used (they share the server's 2 cores); then 
 server's peak RSS.
 
 With --hostile, for --seconds at once: --slow connections trickling a header line a second
-(each one the server cuts off is opened again, at most 5 x --slow in all), --askers clients
-each sending 1,900-character questions to POST /api/ask one after another, and 1 MB upload
-attempts to Gradio's upload route with file= fetches; meanwhile GET /api/health every 0.25 s
-on a fresh connection, against the same check on the idle server just before (the baseline).
-Prints the questions served, their p50/p95, every outcome by status, what became of the slow
-connections and the uploads, and the health-check latency (median, max, failures).
+(each one the server cuts off is opened again a second later, at most 10 x --slow in all),
+--askers clients each sending 1,900-character questions to POST /api/ask one after another
+(at most 100 each), and 1 MB upload attempts to Gradio's upload route with file= fetches;
+meanwhile GET /api/health every 0.25 s on a fresh connection, from a process of its own,
+against the same check on the idle server just before (the baseline). Prints the questions
+served, their p50/p95, every outcome by status, what became of the slow connections and the
+uploads, and the health-check latency (median, p95, max, how many over 1 s, failures).
 """
 
 from __future__ import annotations
@@ -208,14 +209,15 @@ def uploads(url: str, end: float, budget: int = 100) -> dict:
 
 def slow_clients(url: str, count: int, end: float) -> dict:
     """``count`` connections that send a request line, then one header line a second, never
-    finishing; each the server closes is replaced (at most ``5 * count`` opened in all)."""
+    finishing; each the server closes is opened again at the next second (at most
+    ``10 * count`` opened in all)."""
     address = loopback_only(url)
     sel = selectors.DefaultSelector()  # epoll: more sockets than select() takes
     opened, refused, answers, lifetimes = 0, 0, collections.Counter(), []
 
     def open_one() -> None:
         nonlocal opened, refused
-        if opened >= 5 * count:
+        if opened >= 10 * count:
             return
         opened += 1
         try:
@@ -231,25 +233,24 @@ def slow_clients(url: str, count: int, end: float) -> dict:
         lifetimes.append(time.monotonic() - key.data)
         sel.unregister(key.fileobj)
         key.fileobj.close()
-        open_one()
 
-    for _ in range(count):
-        open_one()
-    drip = time.monotonic() + 1.0
+    drip = time.monotonic()
     while time.monotonic() < end:
-        for key, _ in sel.select(timeout=0.1):
-            try:
-                data = key.fileobj.recv(4096)
-            except OSError:
-                data = b""
-            closed(key, data)  # an answer (the 408) or the end: either way, it is over
-        if time.monotonic() >= drip:
+        if time.monotonic() >= drip:  # once a second: a header line each, and the lost reopened
             drip += 1.0
             for key in list(sel.get_map().values()):
                 try:
                     key.fileobj.send(b"X-Slow: 1\r\n")
                 except OSError:
                     closed(key, b"")
+            for _ in range(count - len(sel.get_map())):
+                open_one()
+        for key, _ in sel.select(timeout=0.1):
+            try:
+                data = key.fileobj.recv(4096)
+            except OSError:
+                data = b""
+            closed(key, data)  # an answer (the 408) or the end: either way, it is over
     still_open = len(sel.get_map())
     for key in list(sel.get_map().values()):
         key.fileobj.close()
@@ -275,7 +276,7 @@ def hostile(url: str, seconds: float, slow: int, askers: int) -> dict:
         for t in threads:
             t.start()
         time.sleep(1.0)  # the slow connections are open before the questions start
-        parts["questions"] = long_questions(url, askers, end, budget=50 * askers)
+        parts["questions"] = long_questions(url, askers, end, budget=100 * askers)
         for t in threads:
             t.join()
         parts["health"] = health.result()
