@@ -21,12 +21,12 @@ PORT = int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860")))
 def create_app():
     """The ASGI app (chat page, Gradio API, REST routes) over the committed index."""
     import kzqa
-    from kzqa.app import make_server
+    from kzqa.server import make_server
 
     return make_server(kzqa.load(ROOT / "index"))
 
 
 if __name__ == "__main__":
-    from kzqa.app import serve
+    from kzqa.server import serve
 
     serve(host=HOST, port=PORT, index=str(ROOT / "index"))

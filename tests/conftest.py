@@ -124,13 +124,12 @@ def live_server():
     import uvicorn
 
     import kzqa
-    from kzqa.app import make_server
+    from kzqa.server import make_server, uvicorn_config
     qa = kzqa.load(INDEX).warm_up()  # the production query path (NumPy encoder)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(make_server(qa), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(make_server(qa), "127.0.0.1", port))  # as `kzqa serve`
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

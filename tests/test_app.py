@@ -124,37 +124,107 @@ def test_no_file_beyond_the_page_is_served(live_server, path):
     assert status in (200, 403, 404, 405)  # 200 only for the page itself (unknown paths)
 
 
-def test_a_freed_answer_slot_goes_to_the_request_that_waited_not_a_newcomer():
+def test_answer_slots_serve_in_arrival_order_and_refuse_past_the_bound_at_once():
     import threading
-    import time
 
-    from kzqa.app import FairSemaphore
+    import anyio
 
-    gate = FairSemaphore(1)
-    order: list[str] = []
+    from kzqa.server import AnswerSlots
 
-    def waiter():
-        with gate:
-            order.append("waited")
+    gate, order, results = threading.Event(), [], {}
 
-    gate.__enter__()  # the only slot is taken
-    t = threading.Thread(target=waiter)
-    t.start()
-    time.sleep(0.1)  # it is waiting now
-    gate.__exit__(None, None, None)
-    with gate:  # a newcomer right at the release (threading.Semaphore lets it in first)
-        order.append("newcomer")
-    t.join(5)
-    assert order == ["waited", "newcomer"]
+    def job(n):
+        gate.wait(10)
+        order.append(n)
+        return n
+
+    async def main():
+        slots = AnswerSlots(working=1, waiting=2)
+
+        async def one(n):
+            results[n] = await slots.run(lambda: job(n))
+
+        async with anyio.create_task_group() as tg:
+            for n in range(5):
+                tg.start_soon(one, n)
+                await anyio.sleep(0.05)  # arrive in this order
+            assert results == {3: None, 4: None}  # refused while 0 works and 1, 2 wait
+            gate.set()
+
+    anyio.run(main)
+    assert order == [0, 1, 2] and results == {0: 0, 1: 1, 2: 2, 3: None, 4: None}
 
 
-def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built, monkeypatch):
+def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built):
     from starlette.testclient import TestClient
 
-    import kzqa.app
+    from kzqa.server import make_server
 
-    monkeypatch.setattr(kzqa.app, "CONCURRENCY", 0)
-    monkeypatch.setattr(kzqa.app, "QUEUE_SIZE", 0)
-    client = TestClient(kzqa.app.make_server(kzqa.load(built[1], embedder=FakeEmbedder())))
+    app = make_server(kzqa.load(built[1], embedder=FakeEmbedder()), working=0, waiting=0)
+    client = TestClient(app)
     response = client.get("/api/ask", params={"question": "permits for demonstrations"})
     assert response.status_code == 503 and response.json()["error"].startswith("busy:")
+    assert response.headers["retry-after"] == "1"
+    response = client.post("/api/ask", content=b"{not json")  # refused before it is even read
+    assert response.status_code == 503 and response.json()["error"].startswith("busy:")
+    assert client.get("/api/health").status_code == 200
+
+
+def request(live_server, method, path, body=None, headers=None, chunked=False):
+    """(status, headers, body bytes) of one request on a fresh connection."""
+    import http.client
+
+    parts = urllib.parse.urlsplit(live_server)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+MULTIPART = {"Content-Type": "multipart/form-data; boundary=kzqa"}
+UPLOAD = (b'--kzqa\r\nContent-Disposition: form-data; name="files"; filename="x.html"\r\n'
+          b"Content-Type: text/html\r\n\r\n<script>alert(1)</script>\r\n--kzqa--\r\n")
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/upload", "/gradio_api/upload?upload_id=abc",
+                                  "/gradio_api/upload/", "//gradio_api//upload", "/upload",
+                                  "/gradio_api/Upload", "/gradio_api/process_recording"])
+def test_uploads_are_refused(live_server, path):
+    status, _, body = request(live_server, "POST", path, UPLOAD, MULTIPART)
+    assert status == 403 and b"no uploads" in body and b"x.html" not in body
+
+
+@pytest.mark.parametrize("path", ["/gradio_api/file=/etc/hostname", "/gradio_api/file/etc/hostname",
+                                  "/file=/etc/hostname", "/gradio_api/file%3D/etc/hostname",
+                                  "/gradio_api/file=" + str(INDEX / "manifest.json"),
+                                  "/gradio_api/file=/tmp/gradio/x/x.html",
+                                  "/gradio_api/file=http://127.0.0.1:9/", "/gradio_api/proxy=http://127.0.0.1:9/",
+                                  "/gradio_api/monitoring", "/monitoring", "/gradio_api/runs",
+                                  "/gradio_api/vibe-code/"])
+def test_gradio_file_proxy_and_tool_routes_are_refused(live_server, path):
+    for method in ("GET", "HEAD"):
+        status, _, body = request(live_server, method, path)
+        assert status == 403, (method, path, status)
+
+
+def test_the_page_and_its_own_assets_still_load(live_server):
+    import re
+
+    status, headers, page = request(live_server, "GET", "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assets = re.findall(r'(?:src|href)="\.?(/?assets/[^"]+\.(?:js|css))"', page.decode())
+    assert assets, "the page names no assets"
+    for path in [*assets[:4], "/theme.css", "/config", "/gradio_api/info"]:
+        status, _, _ = request(live_server, "GET", "/" + path.lstrip("/"))
+        assert status == 200, path
+
+
+def test_openapi_schema_describes_the_rest_routes(live_server):
+    status, data = http_get(f"{live_server}api/openapi.json")
+    assert status == 200 and data["openapi"].startswith("3.")
+    assert set(data["paths"]["/api/ask"]) == {"get", "post"} and "get" in data["paths"]["/api/health"]
+    body = data["components"]["schemas"]["AskRequest"]
+    assert body["required"] == ["question"] and body["properties"]["k"]["maximum"] == 100

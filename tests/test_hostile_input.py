@@ -89,3 +89,210 @@ def test_gradio_api_answers_or_refuses_clearly(live_server):
             assert reply.startswith("Q: ")
         except AppError as e:
             assert question in REFUSED and ("empty" in str(e) or "limit" in str(e))
+
+
+@pytest.mark.model
+def test_http_contract_of_the_limits_table(live_server):
+    """The README's "Limits and errors" rows for HTTP, one by one."""
+    from test_app import request
+
+    huge = (b" " * 65536 for _ in range(17))  # 1 MiB + 64 KiB, chunked: no Content-Length to refuse
+    status, headers, body = request(live_server, "POST", "/api/ask", huge,
+                                    {"Content-Type": "application/json"}, chunked=True)
+    assert status == 413 and "KiB" in json.loads(body)["error"] and headers["connection"] == "close"
+    deep = b'{"question": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, data = http_post(f"{live_server}api/ask", deep)
+    assert status == 422 and data["error"].startswith("invalid request: body:")
+    for wrong in ({"k": True}, {"k": "3"}, {"k": 3.0}, {"history": [1]}, {"history": ["a", None]}):
+        status, data = http_post(f"{live_server}api/ask", {"question": "protest", **wrong})
+        assert status == 422 and data["error"].startswith("invalid request: "), wrong
+    status, headers, body = request(live_server, "HEAD", "/api/ask?question=protest&k=1")
+    assert status == 200 and body == b"" and headers["content-type"] == "application/json"
+    status, headers, body = request(live_server, "HEAD", "/api/health")
+    assert status == 200 and body == b""
+    for method, path, allow in (("PUT", "/api/ask", "GET, HEAD, POST"), ("DELETE", "/api/health", "GET, HEAD"),
+                                ("POST", "/api/openapi.json", "GET, HEAD")):
+        status, headers, body = request(live_server, method, path)
+        assert status == 405 and headers["allow"] == allow and json.loads(body)["error"]
+    status, _, body = request(live_server, "GET", "/api/nothing-here")
+    assert status == 404 and json.loads(body)["error"]
+
+
+class GatedQA:
+    """A QA whose answers wait at a gate the test opens; counts answers running at once."""
+
+    def __init__(self, qa):
+        import threading
+
+        self.qa, self.gate, self.lock = qa, threading.Event(), threading.Lock()
+        self.gate.set()
+        self.running = self.most = 0
+
+    def __getattr__(self, name):
+        return getattr(self.qa, name)
+
+    def ask(self, *args, **kwargs):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            self.gate.wait(60)
+            return self.qa.ask(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+WORKING, WAITING = 2, 50  # more waiting than anyio's 40 threads: the old bound never triggered
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """A server over the fake model with short read deadlines (1 s), 100 connections at most
+    and 2 + 50 REST answer slots, on a free loopback port: (base URL, GatedQA, protocol)."""
+    import shutil
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    import kzqa
+    from conftest import CORPUS, FAKE_SETTINGS, FakeEmbedder
+    from kzqa.guards import guarded_h11
+    from kzqa.server import make_server, uvicorn_config
+
+    root = tmp_path_factory.mktemp("guarded")
+    shutil.copytree(CORPUS, root / "corpus")
+    kzqa.build(root / "corpus", root / "index", FAKE_SETTINGS, embedder=FakeEmbedder())
+    qa = GatedQA(kzqa.load(root / "index", embedder=FakeEmbedder()))
+    protocol = guarded_h11(header_timeout=1.0, body_timeout=1.0, max_connections=100)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_server(qa, working=WORKING, waiting=WAITING)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, protocol=protocol))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/", qa, protocol
+    qa.gate.set()
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def health_seconds(url: str) -> float:
+    """Seconds GET /api/health took (a fresh connection), asserting it answered."""
+    import time
+    import urllib.request
+
+    t = time.perf_counter()
+    with urllib.request.urlopen(f"{url}api/health", timeout=10) as r:
+        assert r.status == 200 and json.loads(r.read())["status"] == "ok"
+    return time.perf_counter() - t
+
+
+def trickle(url: str, count: int, head: bytes, drip: bytes, seconds: float,
+            opened=None) -> list[bytes | None]:
+    """Open ``count`` loopback connections that send ``head`` (then set the event ``opened``)
+    and then ``drip`` every 0.1 s for at most ``seconds``; return what each received before
+    the server closed it, or None for each the server left open."""
+    import select
+    import socket
+    import time
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        s.sendall(head)
+        socks.append(s)
+    if opened is not None:
+        opened.set()
+    got: dict[socket.socket, bytes] = {}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and len(got) < count:
+        for s in socks:
+            if s in got:
+                continue
+            if select.select([s], [], [], 0)[0]:
+                try:
+                    data = s.recv(4096)
+                except OSError:
+                    data = b""
+                if not data or data.endswith(b"\r\n\r\n") or b"}" in data:
+                    got[s] = data
+                    continue
+            try:
+                s.sendall(drip)
+            except OSError:
+                got[s] = b""
+        time.sleep(0.1)
+    for s in socks:
+        s.close()
+    return [got.get(s) for s in socks]
+
+
+def test_slow_clients_are_cut_off_and_health_answers_meanwhile(guarded):
+    import concurrent.futures
+
+    url, _, _ = guarded
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        heads = pool.submit(trickle, url, 20, b"GET /api/health HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n", 8.0)
+        bodies = pool.submit(trickle, url, 8, b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                             b"application/json\r\nContent-Length: 100000\r\n\r\n{", b" ", 8.0)
+        health = [health_seconds(url) for _ in range(10)]
+        heads, bodies = heads.result(), bodies.result()
+    assert all(r is not None and r.startswith(b"HTTP/1.1 408") for r in heads), heads  # header deadline
+    assert all(r is not None for r in bodies), bodies  # body deadline: closed
+    assert max(health) < 1.0, health
+
+
+def test_connections_past_the_cap_push_out_the_slowest_not_the_newest(guarded, monkeypatch):
+    import concurrent.futures
+    import threading
+
+    url, _, protocol = guarded
+    monkeypatch.setattr(protocol, "header_timeout", 30.0)  # only the cap closes connections here
+    monkeypatch.setattr(protocol, "max_connections", 40)
+    opened = threading.Event()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(trickle, url, 60, b"GET /api/health HTTP/1.1\r\n", b"X-a: b\r\n", 4.0, opened)
+        assert opened.wait(10)  # 60 slow clients on a server that keeps 40 connections
+        health = [health_seconds(url) for _ in range(10)]
+        slow = slow.result()
+    assert max(health) < 1.0, health
+    closed = [r is not None for r in slow]
+    assert 20 <= sum(closed) <= 30 and closed == sorted(closed, reverse=True), closed  # oldest first
+
+
+def test_rest_refuses_past_the_bound_at_once_and_health_never_waits(guarded):
+    import concurrent.futures
+    import time
+
+    url, qa, _ = guarded
+    total, admitted = 70, WORKING + WAITING
+    qa.gate.clear()  # no answer finishes until the checks below are done
+    try:
+        with concurrent.futures.ThreadPoolExecutor(total) as pool:
+            asks = [pool.submit(http_post, f"{url}api/ask", {"question": f"protest permits {n}"})
+                    for n in range(total)]
+            deadline = time.monotonic() + 20
+            while (sum(f.done() for f in asks) < total - admitted or qa.running < WORKING) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            refused = [f.result() for f in asks if f.done()]
+            health = [health_seconds(url) for _ in range(5)]
+            running = (qa.running, qa.most)
+            qa.gate.set()
+            statuses = sorted(f.result()[0] for f in asks)
+    finally:
+        qa.gate.set()
+    assert len(refused) == total - admitted, "past the bound, refused while every answer still waits"
+    assert all(status == 503 and data["error"].startswith("busy:") for status, data in refused)
+    assert running == (WORKING, WORKING) and max(health) < 1.0, (running, health)
+    assert statuses == [200] * admitted + [503] * (total - admitted)

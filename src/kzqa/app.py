@@ -1,23 +1,18 @@
-"""The web chat, its JSON API and a plain REST route: thin shells over ``QA.ask``.
+"""The web chat and its Gradio API: thin shells over ``QA.ask``.
 
 ``build_app(qa)`` returns the Gradio Blocks (chat page, ``/chat`` and ``/search`` API
-endpoints); ``make_server(qa)`` mounts it on FastAPI with the REST routes
-``GET/POST /api/ask`` and ``GET /api/health``; ``serve()`` runs that with uvicorn.
+endpoints); ``server.make_server(qa)`` mounts it on FastAPI with the REST routes and
+``server.serve()`` runs that with uvicorn.
 """
 
 from __future__ import annotations
 
-import collections
-import json
 import os
-import threading
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from .errors import KzqaError
 from .render import answer_markdown, answer_text, literal, safe_url
-from .search import MAX_K, MAX_QUESTION_CHARS, QA
+from .search import MAX_QUESTION_CHARS, QA
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
 
@@ -31,7 +26,6 @@ EXAMPLES = (
 DEFAULT_K = 3
 CONCURRENCY = 4  # answers computed at once; the model itself runs one batch at a time
 QUEUE_SIZE = 64  # requests waiting beyond that are refused ("queue full" / HTTP 503)
-MAX_BODY_BYTES = 1024 * 1024  # a request body larger than this gets HTTP 413
 
 INTRO = (
     "# kzqa — political freedoms in Kazakhstan, in the sources’ own words\n"
@@ -133,160 +127,12 @@ def build_app(qa: QA) -> Any:
     return demo
 
 
-class AskRequest(BaseModel):
-    """Body of POST /api/ask."""
-
-    question: str = Field(max_length=MAX_QUESTION_CHARS * 2)
-    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
-    history: list[str] = Field(default_factory=list, max_length=50)
-
-
-def make_server(qa: QA) -> Any:
-    """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
-    import gradio as gr
-    from fastapi import FastAPI, Query
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
-
-    app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    slots = threading.BoundedSemaphore(CONCURRENCY + QUEUE_SIZE)  # working + waiting
-    working = FairSemaphore(CONCURRENCY)  # first come, first served: no request waits behind later ones
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Any, exc: RequestValidationError) -> JSONResponse:
-        """422 with what is wrong, never echoing the input (which may not even encode)."""
-        problems = []
-        for e in exc.errors():
-            where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
-            problems.append(f"{where}: {e.get('msg', 'invalid')}")
-        text = "invalid request: " + "; ".join(problems)
-        return JSONResponse({"error": text.encode("utf-8", "replace").decode("utf-8")}, status_code=422)
-
-    def answer(question: str, k: int, history: list[str]) -> JSONResponse:
-        if not slots.acquire(blocking=False):
-            return JSONResponse({"error": f"busy: {CONCURRENCY + QUEUE_SIZE} requests are already "
-                                 "being answered or waiting; try again shortly"}, status_code=503)
-        try:
-            with working:
-                return JSONResponse(qa.ask(question, k=k, history=history).to_dict())
-        except KzqaError as e:
-            return JSONResponse({"error": str(e)}, status_code=400)
-        finally:
-            slots.release()
-
-    @app.get("/api/ask", summary="Answer a question with verbatim, cited passages")
-    def ask_get(question: str = Query(max_length=MAX_QUESTION_CHARS * 2),
-                k: int = Query(DEFAULT_K, ge=1, le=MAX_K)) -> JSONResponse:
-        return answer(question, k, [])
-
-    @app.post("/api/ask", summary="Answer a question, with the earlier questions as history")
-    def ask_post(body: AskRequest) -> JSONResponse:
-        return answer(body.question, body.k, body.history)
-
-    @app.get("/api/health", summary="Liveness and what is loaded")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages)}
-
-    return gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme())
-
-
-class FairSemaphore:
-    """A semaphore that hands a freed slot to the request that has waited longest.
-    ``threading.Semaphore`` lets a newcomer take it first, which under load leaves some
-    requests waiting for many turns (the tail of the latency)."""
-
-    def __init__(self, value: int):
-        self._lock = threading.Lock()
-        self._free = value
-        self._waiting: collections.deque[threading.Lock] = collections.deque()
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._free and not self._waiting:
-                self._free -= 1
-                return
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiting.append(turn)
-        turn.acquire()  # released by __exit__ of the request before: the slot is handed over
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            if self._waiting:
-                self._waiting.popleft().release()
-            else:
-                self._free += 1
-
-
 def theme() -> Any:
     """Gradio's default look with system fonts: the page loads nothing from other sites."""
     import gradio as gr
 
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                              font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
-
-
-class BodyLimit:
-    """ASGI middleware: refuse request bodies over ``limit`` bytes with HTTP 413, whether the
-    size is announced (Content-Length) or streamed (chunked)."""
-
-    def __init__(self, app: Any, limit: int):  # ASGI callables, untyped as in Starlette
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(send, self.limit)
-            return
-        seen = 0
-
-        async def counted() -> dict[str, Any]:
-            nonlocal seen
-            message: dict[str, Any] = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await _too_large(send, self.limit)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _too_large(send: Any, limit: int) -> None:
-    body = json.dumps({"error": f"request body over {limit // 1024} KiB"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
-def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -> None:
-    """Load the index and the model, then serve until interrupted."""
-    import uvicorn
-    from threadpoolctl import threadpool_limits
-
-    from . import load
-
-    # One BLAS thread per answer: up to CONCURRENCY answers already share the cores, and
-    # BLAS threads of their own only contend (measured, bench/load.py: 20 clients p95
-    # ~460 -> ~310 ms; one client alone 14 -> 19 ms median).
-    threadpool_limits(limits=1, user_api="blas")
-    qa = load(index).warm_up()
-    app = make_server(qa)
-    print(f"kzqa: serving {len(qa.passages)} passages from {len(qa.documents)} documents "
-          f"at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _plain_messages(chat: list[Any] | None) -> list[dict[str, str]]:

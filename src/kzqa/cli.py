@@ -399,7 +399,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .app import serve
+    from .server import serve
 
     serve(host=args.host, port=args.port, index=str(args.index) if args.index else None)
     return EXIT_OK

@@ -1,0 +1,198 @@
+"""The HTTP server: the chat page (``app.build_app``) mounted on FastAPI with the REST routes
+``GET/HEAD/POST /api/ask``, ``GET/HEAD /api/health`` and ``/api/openapi.json``, behind the
+guards of ``guards.py``; ``serve()`` runs it with uvicorn.
+
+REST answers are bounded before any thread is taken: ``AnswerSlots`` counts requests on the
+event loop, refuses past ``working + waiting`` at once (503), and computes at most
+``working`` answers at a time in threads of its own. The health check is a coroutine: it
+never waits behind answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+import uvicorn
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from .app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, build_app, theme
+from .errors import KzqaError
+from .guards import BodyLimit, RefuseRoutes, guarded_h11
+from .search import MAX_K, MAX_QUESTION_CHARS, QA
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
+
+MAX_BODY_BYTES = 1024 * 1024  # a request body larger than this gets HTTP 413
+MAX_HISTORY = 50  # earlier questions a POST /api/ask may carry
+T = TypeVar("T")
+
+
+class AskRequest(BaseModel):
+    """Body of POST /api/ask. Strict: `"k": "3"` or `"k": true` is an error, not a 3 or a 1."""
+
+    model_config = ConfigDict(strict=True)
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS * 2)
+    k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
+    history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY)
+
+
+class AnswerSlots:
+    """At most ``working`` answers computed at once, each in a thread of this pool, and at
+    most ``waiting`` more in line, served first come, first served; past that, ``run``
+    returns None at once. Counted on the event loop: a refused request takes no thread."""
+
+    def __init__(self, working: int, waiting: int):
+        self.limit = working + waiting
+        self.taken = 0
+        self._threads = anyio.CapacityLimiter(max(1, working))  # FIFO: no newcomer jumps the line
+
+    @property
+    def full(self) -> bool:
+        return self.taken >= self.limit
+
+    async def run(self, fn: Callable[[], T]) -> T | None:
+        if self.full:
+            return None
+        self.taken += 1
+        try:
+            return await anyio.to_thread.run_sync(fn, limiter=self._threads)
+        finally:
+            self.taken -= 1
+
+
+def busy(slots: AnswerSlots) -> Response:
+    return JSONResponse({"error": f"busy: {slots.limit} requests are already being answered or "
+                         "waiting; try again shortly"}, status_code=503,
+                        headers={"Retry-After": "1", "Connection": "close"})
+
+
+class RefuseWhenFull:
+    """ASGI middleware: /api/ask answered 503 at once while every slot is taken, before its
+    body is read or validated: a flood of refused requests costs the event loop (and the
+    health check waiting in it) as little as it can. (The route checks again.)"""
+
+    def __init__(self, app: Any, slots: AnswerSlots):
+        self.app, self.slots = app, slots
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/api/ask" and self.slots.full:
+            await busy(self.slots)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def make_server(qa: QA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -> FastAPI:
+    """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
+    import gradio as gr
+
+    slots = AnswerSlots(working, waiting)
+    app = FastAPI(title="kzqa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RefuseWhenFull, slots=slots)
+    app.add_middleware(RefuseRoutes)  # added last: runs first
+    app.exception_handler(RequestValidationError)(invalid_request)
+    app.exception_handler(HTTPException)(http_error)
+
+    async def answer(question: str, k: int, history: list[str]) -> Response:
+        def work() -> Response:  # in a worker thread: the answer and its JSON encoding
+            try:
+                return JSONResponse(qa.ask(question, k=k, history=history).to_dict())
+            except KzqaError as e:
+                return JSONResponse({"error": str(e)}, status_code=400)
+
+        return await slots.run(work) or busy(slots)
+
+    @app.get("/api/ask", summary="Answer a question with verbatim, cited passages")
+    async def ask_get(question: str = Query(max_length=MAX_QUESTION_CHARS * 2),
+                      k: int = Query(DEFAULT_K, ge=1, le=MAX_K)) -> Response:
+        return await answer(question, k, [])
+
+    @app.post("/api/ask", summary="Answer a question, with the earlier questions as history")
+    async def ask_post(body: AskRequest) -> Response:
+        return await answer(body.question, body.k, body.history)
+
+    @app.get("/api/health", summary="Liveness and what is loaded")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages)}
+
+    for path, endpoint in (("/api/ask", ask_get), ("/api/health", health)):  # HEAD: as GET, no body
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+
+    app.add_api_route("/api/{rest:path}", elsewhere, include_in_schema=False,
+                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme())
+    return mounted
+
+
+async def elsewhere(request: Request) -> Response:
+    """Under /api, a known path with another method is 405 (with Allow), anything else 404
+    (not the chat page, which the mount at / would answer)."""
+    path = request.url.path
+    allowed = sorted({m for r in request.app.routes if getattr(r, "path", None) == path
+                      for m in getattr(r, "methods", None) or ()})
+    if allowed:
+        return JSONResponse({"error": "method not allowed here"}, status_code=405,
+                            headers={"Allow": ", ".join(allowed)})
+    return JSONResponse({"error": "no such route"}, status_code=404)
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """422 with what is wrong, never echoing the input (which may not even encode)."""
+    problems = []
+    for e in exc.errors():
+        where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
+        problems.append(f"{where}: {e.get('msg', 'invalid')}")
+    text = "invalid request: " + "; ".join(problems)
+    return JSONResponse({"error": text.encode("utf-8", "replace").decode("utf-8")}, status_code=422)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """FastAPI's own HTTP errors as ``{"error": ...}``. A body it could not parse (it says
+    400 with the parser's exception as the cause: JSON nested too deeply, text that is not
+    UTF-8) is invalid input like any other: 422."""
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        return JSONResponse({"error": "invalid request: body: not JSON that can be read "
+                             "(malformed, or nested too deeply)"}, status_code=422)
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+def uvicorn_config(app: Any, host: str = "127.0.0.1", port: int = 7860,
+                   protocol: type[asyncio.Protocol] | None = None) -> uvicorn.Config:
+    """How kzqa runs under uvicorn: the guarded HTTP protocol (``guards.guarded_h11()``
+    unless ``protocol`` is given), idle keep-alive connections closed after 5 s, no access
+    log."""
+    return uvicorn.Config(app, host=host, port=port, http=protocol or guarded_h11(),
+                          timeout_keep_alive=5, log_level="warning", access_log=False)
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -> None:
+    """Load the index and the model, then serve until interrupted."""
+    from threadpoolctl import threadpool_limits
+
+    from . import load
+
+    # One BLAS thread per answer: up to CONCURRENCY answers already share the cores, and
+    # BLAS threads of their own only contend (measured, bench/load.py: 20 clients p95
+    # ~460 -> ~310 ms; one client alone 14 -> 19 ms median).
+    threadpool_limits(limits=1, user_api="blas")
+    qa = load(index).warm_up()
+    app = make_server(qa)
+    # What is loaded now (the model, the index, Gradio: ~200,000 objects) lives as long as
+    # the server: out of the collector's sight, a full collection takes ~0 instead of
+    # 130-190 ms, a pause every request would otherwise wait out under load.
+    gc.freeze()
+    print(f"kzqa: serving {len(qa.passages)} passages from {len(qa.documents)} documents "
+          f"at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    uvicorn.Server(uvicorn_config(app, host, port)).run()
