@@ -140,7 +140,7 @@ def test_the_article_is_kept_and_the_page_furniture_is_not(article):
     for furniture in BOILERPLATE:
         assert furniture not in article.text
     assert article.pages == ()
-    assert article.extractor.startswith("trafilatura ")
+    assert article.extractor.startswith("lxml ")
 
 
 def test_article_paragraphs_are_separated_by_blank_lines(article):

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .errors import CorpusProblem
+from .extract import Skipped, Span
 from .results import Source
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -47,6 +48,8 @@ class Document:
     source: Source
     pages: tuple[tuple[int, int], ...] = ()
     extractor: str | None = None  # set when ``text`` was extracted (PDF, HTML): by what
+    blocks: tuple[Span, ...] = ()  # extracted text: its paragraphs, headings and notes
+    skipped: tuple[Skipped, ...] = ()  # extracted text: what extraction left out, and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,8 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
         got = extract(path, data)
     except ExtractionError as e:
         raise _Problem(str(e)) from None
+    except Exception as e:  # a bug or a library failing on this file: one line, not a traceback
+        raise _Problem(f"could not be read ({type(e).__name__}: {e}); please report this file") from None
     if len(got.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise _Problem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
     meta: dict[str, object] = dict(got.metadata)
@@ -193,7 +198,7 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
         meta.update({k: v for k, v in _read_sidecar(sidecar, rel).items() if v not in (None, "")})
     title = meta.get("title") or _title_from_name(rel)
     return Document(doc_id_for(rel), rel, got.text, 0, _source(meta, str(title)), got.pages,
-                    got.extractor)
+                    got.extractor, got.blocks, got.skipped)
 
 
 def sidecar_name(name: str) -> str:
