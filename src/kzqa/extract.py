@@ -15,10 +15,25 @@ only changes are to whitespace between and around lines:
   not report consistently keeps its text as pypdf gave it;
 - ``\\r\\n`` and ``\\r`` become ``\\n``;
 - whitespace at the end of every line is removed;
-- blank lines at the start and end of each page are removed;
-- pages are joined with one blank line (``\\n\\n``), so no paragraph spans two pages, and
-  ``Extracted.pages`` records each page's ``(start, end)`` span in the text (a page
-  without text gets an empty span, so page numbers stay right).
+- lines that are not the report's text are left out of the text (listed in
+  ``Extracted.skipped`` with their page and reason): running headers and footers (a line
+  that recurs on ``RUNNING_SHARE`` of the pages, the page's own number aside: "Page 3 of 59",
+  "GE.24-19779 3", a document symbol, a series title, wherever pypdf puts them in reading
+  order), a line carrying a header's document number and no ordinary word (the job line
+  "GE.24-19779 (E) 061124"), page numbers, lines mostly of private-use glyphs (a barcode),
+  table-of-contents lines (dot leaders) and whole contents pages (3+ dot leaders, or entries
+  each followed by its page number), and notes: from a line that starts with the next note
+  number ("17 CAT/C/SVN/CO/4, para. 9.", counted from 1 through the document) after a blank
+  line, to the end of the page (and on over the page break while the note list runs on);
+- pages are joined with one blank line (``\\n\\n``), except where a paragraph runs on over
+  the page break (the page ends on a word, comma or hyphen, without a full stop, and the
+  next page does not open with a heading): there one line break joins them, so the
+  paragraph is one block whose slice cites both pages. ``Extracted.pages`` records each
+  page's ``(start, end)`` span in the text (a page without text gets an empty span, so page
+  numbers stay right);
+- ``Extracted.blocks`` are the paragraphs (runs of lines between blank lines; a labelled
+  heading line such as "f. Status and Treatment ..." right after a sentence's end is a block
+  of its own). Headings are told from paragraphs later (``kzqa.passages``).
 
 HTML (lxml). The bytes are decoded with the charset they declare (byte order mark,
 ``<meta charset>`` or the XML declaration), else as UTF-8. The article is the page's one
@@ -47,6 +62,7 @@ import logging
 import re
 import warnings
 from collections.abc import Iterator
+from itertools import pairwise
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,11 +224,188 @@ def _extract_pdf(data: bytes) -> Extracted:
             raise ExtractionError(DAMAGED) from err
     if not any(t.strip() for t in texts):
         raise ExtractionError(SCANNED if texts else DAMAGED)  # no pages at all: not a real PDF
-    spans, pos = [], 0
-    for t in texts:
-        spans.append((pos, pos + len(t)))
-        pos += len(t) + 2
-    return Extracted("\n\n".join(texts), tuple(spans), metadata, _extractor("pypdf", pypdf.__version__))
+    text, spans, blocks, skipped = _lay_out_pages(texts)
+    return Extracted(text, spans, metadata, _extractor("pypdf", pypdf.__version__), blocks, skipped)
+
+
+# A line that repeats on this share of the pages (digits aside) is a running header or footer.
+RUNNING_SHARE = 0.3
+RUNNING_MAX_CHARS = 150
+_DOT_LEADER = re.compile(r"(?:\.\s*){5,}\s*\d+(?:\s*[-–]\s*\d+)?\s*$|(?:\. ){4,}")
+_PAGE_REF = re.compile(r"(\d{1,4})(?:\s*[-–]\s*\d{1,4})?")
+_NOTE_START = re.compile(r"\s*(\d{1,3})\s+(?!\d)\S")
+_SYMBOL_TOKEN = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{6,}")
+_ORDINARY_WORD = re.compile(r"\b[a-z]{4,}\b")
+
+
+def _private_use(ch: str) -> bool:
+    o = ord(ch)
+    return 0xE000 <= o <= 0xF8FF or o >= 0xF0000 or ch == "\ufffd"
+
+
+def _lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], tuple[Span, ...],
+                                                tuple[Skipped, ...]]:
+    """The report's body text from its pages (see the module notes): running headers and
+    footers, page numbers, table-of-contents lines and junk glyphs are left out, notes are set
+    apart, and a paragraph that runs on over a page break is joined with a line break."""
+    pages = [t.split("\n") for t in texts]
+    n = len(pages)
+
+    def key(line: str, number: int) -> str:
+        """The line, its whitespace collapsed and the page's own number (or one up to two
+        less, for unnumbered front pages) as "#": "Page # of 59", "GE.24-19779 #"."""
+        flat = " ".join(line.split())
+        for printed in (number, number - 1, number - 2):
+            new = re.sub(rf"(?<![\w.,/-]){printed}(?![\w,/-]|\.\d)", "#", flat, count=1)
+            if new != flat:
+                return new
+        return flat
+
+    counts: dict[str, int] = {}
+    for number, lines in enumerate(pages, 1):
+        for k in {key(line, number) for line in lines if line.strip()}:
+            counts[k] = counts.get(k, 0) + 1
+    need = max(2, -(-int(RUNNING_SHARE * n * 10) // 10)) if n >= 2 else n + 1
+    running = {k for k, c in counts.items() if c >= need and len(k) <= RUNNING_MAX_CHARS
+               and any(ch.isalpha() for ch in k)}
+    symbols = {tok for k in running for tok in _SYMBOL_TOKEN.findall(k)}
+
+    def symbol_line(line: str) -> bool:  # "GE.24-19779 (E) 061124": the job number of the header
+        flat = " ".join(line.split())
+        return (len(flat) <= 80 and not _ORDINARY_WORD.search(flat)
+                and any(tok in symbols for tok in _SYMBOL_TOKEN.findall(flat)))
+
+    def page_number(line: str, number: int) -> bool:
+        return key(line, number) in ("#", "- # -", "– # –", "— # —") or bool(
+            re.fullmatch(r"(?i)page #(?: of \d+)?", key(line, number)))
+
+    skipped: list[Skipped] = []
+    bodies: list[list[tuple[str, bool]]] = []  # per page: (line, blank line before it)
+    expected_note, in_notes = 1, False
+    note: list[str] = []
+    note_page = 0
+
+    def end_note() -> None:
+        if note:
+            skipped.append(Skipped("note", "\n".join(note), note_page))
+            note.clear()
+
+    for number, lines in enumerate(pages, 1):
+        furniture = set()
+        for i, line in enumerate(lines):
+            flat = " ".join(line.split())
+            if not flat:
+                continue
+            reason = ""
+            if page_number(line, number):
+                reason = "page number"
+            elif key(line, number) in running or symbol_line(line):
+                reason = "running header or footer"
+            elif sum(map(_private_use, flat)) * 2 >= len(flat.replace(" ", "")):
+                reason = "junk glyphs"
+            elif _DOT_LEADER.search(flat):
+                reason = "table of contents"
+            if reason:
+                furniture.add(i)
+                skipped.append(Skipped(reason, flat, number))
+        content = [i for i, line in enumerate(lines) if line.strip() and i not in furniture]
+        leaders = sum(1 for s in skipped if s.page == number and s.reason == "table of contents")
+        refs = [int(m[1]) for i in content if (m := _PAGE_REF.fullmatch(lines[i].strip()))]
+        refs = [r for r in refs if r <= n]  # page numbers of this document (not a year)
+        if content and (leaders >= 3 or (len(refs) >= 3 and refs == sorted(refs)
+                                         and len(refs) >= 0.25 * len(content))):
+            # a page of contents (dot leaders, or entries each with its page number): all of it
+            for i in content:
+                furniture.add(i)
+                skipped.append(Skipped("table of contents", " ".join(lines[i].split()), number))
+        body: list[tuple[str, bool]] = []
+        gap = in_notes
+        for i, line in enumerate(lines):
+            if not line.strip():
+                gap = True
+                continue
+            if i in furniture:
+                continue
+            start = _NOTE_START.match(line)
+            if start and int(start[1]) == expected_note and (gap or not body):
+                end_note()
+                in_notes, note_page = True, number
+                expected_note += 1
+                note.append(line)
+            elif in_notes and start and int(start[1]) == expected_note:
+                end_note()
+                note_page = number
+                expected_note += 1
+                note.append(line)
+            elif in_notes and (note or not body):
+                note.append(line)
+            else:
+                body.append((line, gap and bool(body)))
+            gap = False
+        if in_notes:
+            # notes run on to the next page only when it carries on with the next note
+            following = pages[number] if number < n else []
+            carry = any((m := _NOTE_START.match(x)) and int(m[1]) == expected_note
+                        for x in [x for x in following if x.strip()][:4]) or (
+                bool(note) and not re.search(r"[.!?]\W{0,2}$", note[-1].rstrip()))
+            if not carry:
+                end_note()
+                in_notes = False
+        bodies.append(body)
+    end_note()
+
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    last = ""
+    for body in bodies:
+        if out and body:
+            first = " ".join(body[0][0].split())
+            # a paragraph runs on over the page break when the page ends inside a sentence
+            # (on a word, a comma or a hyphen) and the next page does not open with a heading
+            runs_on = (bool(re.search(r"[^\W\d]\W{0,2}$|[,;\-–—]$", last.rstrip()))
+                       and not re.search(r"[.!?:]\W{0,2}$", last.rstrip())
+                       and not (_HEADING_LINE.fullmatch(first) or first.upper() == first))
+            joint = "\n" if runs_on else "\n\n"
+            out.append(joint)
+            pos += len(joint)
+        page = "".join(("\n\n" if gap else "\n") + line if k else line
+                       for k, (line, gap) in enumerate(body))
+        spans.append((pos, pos + len(page)))
+        out.append(page)
+        pos += len(page)
+        if body:
+            last = body[-1][0]
+    text = "".join(out)
+    return text, tuple(spans), _pdf_blocks(text), tuple(skipped)
+
+
+# A line that starts a heading of its own although no wider gap sets it apart ("f. Status and
+# Treatment of Internally Displaced Persons (IDPs)" right under a paragraph's last line).
+_HEADING_LINE = re.compile(r"(?:(?:Section|Part|Chapter)\s+\d+\.|[a-z]\.|[IVX]{1,5}\.|[A-Z]\.)\s+[A-Z][^\n]*")
+
+
+def _pdf_blocks(text: str) -> tuple[Span, ...]:
+    """Paragraphs: runs of lines between blank lines; a labelled heading line after a line that
+    ends a sentence is a block of its own."""
+    blocks: list[Span] = []
+    for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
+        cuts = [m.start()]
+        lines = list(re.finditer(r"[^\n]+", m.group()))
+        for prev, line in pairwise(lines):
+            flat = line.group().strip()
+            if (_HEADING_LINE.fullmatch(flat) and len(flat) <= 100 and flat[-1] not in ".,;:!?"
+                    and re.search(r"[.!?:]\W*$", prev.group())):
+                cuts += [m.start() + line.start(), m.start() + line.end()]
+        cuts.append(m.end())
+        for s, e in pairwise(cuts):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if s < e:
+                blocks.append(Span(s, e, "body"))
+    return tuple(blocks)
 
 
 def _page_text(page: Any) -> str:

@@ -11,6 +11,15 @@ A document is cut into blocks (paragraphs and one-line headings). Each block is 
 - ``separator``  a block with no letter or digit ("* * *");
 - ``body``       everything else: these are the passages.
 
+A PDF or web page comes with its blocks from extraction (``Document.blocks``; what was left
+out is in ``Document.skipped``): a web page's headings are its ``<h1>``-``<h6>`` (the first
+``<h1>`` is the ``title``, not a section), a PDF's are guessed as above plus labelled ones of
+up to three lines ("a. Arbitrary Deprivation of Life ..."). Headings nest by
+``heading_rank``, so a passage's section is its path ("Section 2. Respect for Civil
+Liberties — a. Freedom of Expression ... — Internet Freedom"). A PDF block with no letter
+(a page reference, a figure alone) is a ``separator``. Pull quotes are not looked for there:
+a paragraph repeated in a report is the report's own.
+
 A body paragraph longer than ``max_chars`` is split at sentence boundaries into windows
 that do not overlap. Every passage is ``text[start:end]`` of the file, with leading and
 trailing whitespace left outside the span: whitespace inside is never touched.
@@ -157,7 +166,8 @@ def classify(text: str, spans: list[tuple[int, int]], guess_headings: bool = Tru
             kind, reason = "furniture", why
         elif len(chunk) <= NOISE_MAX_CHARS and "\n" not in chunk and (why := _match(_CAPTION, chunk)):
             kind, reason = "caption", why
-        elif guess_headings and (_looks_like_heading(chunk) or _labelled_heading(chunk)):
+        elif guess_headings and (_looks_like_heading(chunk) or _labelled_heading(chunk)) \
+                and sum(c.isdigit() for c in chunk) * 2 < sum(c.isalpha() for c in chunk):
             kind = "heading"
         blocks.append(Block(s, e, kind, level, reason))
     return _mark_pullquotes(text, blocks) if pullquotes else blocks
@@ -196,7 +206,14 @@ def _extracted_blocks(doc: Document) -> list[Block]:
             i += 2
             continue
         elif span.kind == "heading" or (block is not None and block.kind == "heading"):
-            out.append(Block(span.start, span.end, "heading", heading_rank(chunk, span.level)))
+            end = span.end
+            while (pdf and i + 1 < len(spans) and _RUNS_ON.search(doc.text[span.start:end])
+                   and (nxt := kinds.get((spans[i + 1].start, spans[i + 1].end))) is not None
+                   and nxt.kind == "heading"):  # a heading set on several lines, apart
+                i += 1
+                end = spans[i].end
+            name = doc.text[span.start:end]
+            out.append(Block(span.start, end, "heading", heading_rank(name, span.level)))
         elif span.kind == "note":
             out.append(Block(span.start, span.end, "note", 0, f"a note (p. {span.page})"))
         elif pdf and block is not None and block.kind == "body" and not any(c.isalpha() for c in chunk):
@@ -210,8 +227,13 @@ def _extracted_blocks(doc: Document) -> list[Block]:
 # "Section 2.", "Part II", "Chapter 3:": a division's label, alone or leading its title
 _DIVISION_LABEL = re.compile(r"(?i)(?:section|part|chapter|annex|appendix)\s+(?:\d+|[IVXLC]+|[A-Z])\s*[.:]?")
 _DIVISION = re.compile(r"(?i)(?:section|part|chapter|annex|appendix)\s+(?:\d+|[IVXLC]+|[A-Z])\b")
-_ENUMERATION = re.compile(r"\(?(?:(?P<roman>[IVXLC]{1,6})|(?P<upper>[A-Z])|(?P<digit>\d{1,2}(?:\.\d{1,2})*)"
+_ENUMERATION = re.compile(r"\(?(?:(?P<roman>[IVXLC]{2,6}|[IVX])|(?P<upper>[A-Z])|(?P<digit>\d{1,2}(?:\.\d{1,2})*)"
                           r"|(?P<lower>[a-z]))[.)]\s+\S")
+
+
+# a line of a title that ends on one of these words goes on in the next line
+_RUNS_ON = re.compile(r"(?i)\b(?:and|or|of|for|to|towards?|in|on|with|the|a|an|by|from|against|"
+                      r"including|regarding|at|into|under)\s*$")
 
 
 def heading_rank(name: str, tag_level: int = 0) -> int:
@@ -239,12 +261,17 @@ def _labelled_heading(chunk: str) -> bool:
     """A PDF heading of up to three lines that starts with its label ("a. Arbitrary Deprivation
     of Life and Other Unlawful or" / "Politically Motivated Killings"): no sentence inside, no
     full stop at the end."""
-    flat = " ".join(chunk.split())
+    flat = re.sub(r"(?<=[.!?”\")])\d{1,3}$", "", " ".join(chunk.split()))  # a note marker: "Families.3"
+    if sum(c.isdigit() for c in flat) * 2 >= sum(c.isalpha() for c in flat):
+        return False  # a row of figures
     if chunk.count("\n") > 2 or len(flat) > 2 * HEADING_MAX_CHARS or flat[-1:] in ".,;:!?…":
         return False
-    if not (_DIVISION.match(flat) or _ENUMERATION.match(flat)):
+    label = _DIVISION.match(flat) or _ENUMERATION.match(flat)
+    if not label:
         return False
-    return not _SENTENCE_INSIDE.search(flat) and len(flat.split()) <= 2 * HEADING_MAX_WORDS
+    rest = flat[label.end() - 1:] if label.re is _ENUMERATION else flat[label.end():].lstrip(".: ")
+    return (bool(rest) and rest[:1].isupper() and not _SENTENCE_INSIDE.search(rest)
+            and len(flat.split()) <= 2 * HEADING_MAX_WORDS)
 
 
 def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
