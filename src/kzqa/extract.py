@@ -309,6 +309,13 @@ def _lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], 
                 furniture.add(i)
                 skipped.append(Skipped(reason, flat, number))
         content = [i for i, line in enumerate(lines) if line.strip() and i not in furniture]
+        for i in content[:2] + content[-2:]:  # a print code alone at the top or foot ("GE.24-20424 (E)")
+            flat = " ".join(lines[i].split())
+            if (i not in furniture and len(flat) <= 40 and not re.search(r"[a-z]{3}", flat)
+                    and re.search(r"(?=\S*[A-Za-z])(?=\S*\d)\S*[.\-/]\S*\d", flat)):
+                furniture.add(i)
+                skipped.append(Skipped("running header or footer", flat, number))
+        content = [i for i in content if i not in furniture]
         leaders = sum(1 for s in skipped if s.page == number and s.reason == "table of contents")
         refs = [int(m[1]) for i in content if (m := _PAGE_REF.fullmatch(lines[i].strip()))]
         refs = [r for r in refs if r <= n]  # page numbers of this document (not a year)

@@ -238,18 +238,18 @@ _RUNS_ON = re.compile(r"(?i)\b(?:and|or|of|for|to|towards?|in|on|with|the|a|an|b
 
 def heading_rank(name: str, tag_level: int = 0) -> int:
     """A heading's place in the outline: smaller ranks contain larger ones, so a section path
-    is the run of open headings of increasing rank. A web page gives the tag level (h1-h6):
-    rank ``2 * level``, one less for a division ("Section 2. ...": two levels up, above the
-    page's h2 summary) and one more for a heading without a label of its own ("Internet
-    Freedom" under "a. Freedom of Expression" at the same tag level). A PDF (``tag_level``
+    is the run of open headings of increasing rank (always 1 or more). A web page gives the
+    tag level (h1-h6): rank ``2 * level + 4``, one more for a heading without a label of its
+    own ("Internet Freedom" under "a. Freedom of Expression" at the same tag level), and two
+    levels up for a division ("Section 2. ...": ``2 * level``, above the page's h2 summary). A PDF (``tag_level``
     0) ranks by label: Section/Part/Chapter, then I., A., 1., a., then headings in capitals,
     then other unlabelled headings."""
     name = " ".join(name.split())
     enum = _ENUMERATION.match(name)
     if tag_level:
         if _DIVISION.match(name):
-            return 2 * tag_level - 4
-        return 2 * tag_level + (0 if enum else 1)
+            return 2 * tag_level
+        return 2 * tag_level + (4 if enum else 5)
     if _DIVISION.match(name):
         return 2
     if enum:
