@@ -180,3 +180,23 @@ def test_a_real_50_mb_file_is_refused_quickly_and_the_rest_is_read(tmp_path):
     assert [p.path for p in scan.problems] == ["huge.txt"] and "too large (50 MB" in scan.problems[0].reason
     assert [d.file for d in scan.documents] == ["small.txt"]
     assert time.perf_counter() - started < 60  # refused on its size, not after embedding it
+
+
+def test_an_unexpected_failure_reading_one_file_is_a_one_line_problem_naming_it(tmp_path, monkeypatch, capsys):
+    import kzqa.extract
+    from kzqa.cli import main
+
+    def broken(data: bytes) -> None:
+        raise RuntimeError("something no one foresaw\nwith a second line")
+
+    monkeypatch.setattr(kzqa.extract, "_extract_html", broken)  # stands in for a library bug
+    write(tmp_path / "page.html", "<html><body><p>text</p></body></html>")
+    write(tmp_path / "note.txt", "A note that still reads.")
+    scan = scan_corpus(tmp_path)
+    assert [d.file for d in scan.documents] == ["note.txt"]
+    [problem] = scan.problems
+    assert problem.path == "page.html" and "RuntimeError" in problem.reason
+    code = main(["passages", str(tmp_path / "page.html")])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err and "page.html" in err
+    assert len(err.strip().splitlines()) == 1

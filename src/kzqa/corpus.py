@@ -189,7 +189,8 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
     except ExtractionError as e:
         raise _Problem(str(e)) from None
     except Exception as e:  # a bug or a library failing on this file: one line, not a traceback
-        raise _Problem(f"could not be read ({type(e).__name__}: {e}); please report this file") from None
+        first = " ".join(str(e).split("\n", 1)[0].split())[:200]
+        raise _Problem(f"could not be read ({type(e).__name__}: {first}); please report this file") from None
     if len(got.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise _Problem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
     meta: dict[str, object] = dict(got.metadata)
