@@ -233,6 +233,7 @@ RUNNING_SHARE = 0.3
 RUNNING_MAX_CHARS = 150
 _DOT_LEADER = re.compile(r"(?:\.\s*){5,}\s*\d+(?:\s*[-–]\s*\d+)?\s*$|(?:\. ){4,}")
 _PAGE_REF = re.compile(r"(\d{1,4})(?:\s*[-–]\s*\d{1,4})?")
+_SYMBOL_NOTE = re.compile(r"\s*[*†‡]\s+\S")
 _NOTE_START = re.compile(r"\s*(\d{1,3})\s+(?!\d)\S")
 _SYMBOL_TOKEN = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{6,}")
 _ORDINARY_WORD = re.compile(r"\b[a-z]{4,}\b")
@@ -334,7 +335,11 @@ def _lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], 
             if i in furniture:
                 continue
             start = _NOTE_START.match(line)
-            if start and int(start[1]) == expected_note and (gap or not body):
+            if _SYMBOL_NOTE.match(line) and gap and body:  # "* The present document is ..."
+                end_note()
+                in_notes, note_page = True, number
+                note.append(line)
+            elif start and int(start[1]) == expected_note and (gap or not body):
                 end_note()
                 in_notes, note_page = True, number
                 expected_note += 1
@@ -352,9 +357,14 @@ def _lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], 
         if in_notes:
             # notes run on to the next page only when it carries on with the next note
             following = pages[number] if number < n else []
-            carry = any((m := _NOTE_START.match(x)) and int(m[1]) == expected_note
-                        for x in [x for x in following if x.strip()][:4]) or (
-                bool(note) and not re.search(r"[.!?]\W{0,2}$", note[-1].rstrip()))
+            def has_next(lines: list[str]) -> bool:
+                return any((m := _NOTE_START.match(x)) and int(m[1]) == expected_note for x in lines)
+
+            later = [x for page in pages[number:number + 2] for x in page]
+            carry = has_next([x for x in following if x.strip()][:4]) or (
+                bool(note) and _NOTE_START.match(note[0]) is not None  # a numbered note ...
+                and not re.search(r"[.!?]\W{0,2}$", note[-1].rstrip())  # ... cut off mid-sentence
+                and has_next(later))  # ... in a list of notes that goes on
             if not carry:
                 end_note()
                 in_notes = False
@@ -370,7 +380,8 @@ def _lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], 
             first = " ".join(body[0][0].split())
             # a paragraph runs on over the page break when the page ends inside a sentence
             # (on a word, a comma or a hyphen) and the next page does not open with a heading
-            runs_on = (bool(re.search(r"[^\W\d]\W{0,2}$|[,;\-–—]$", last.rstrip()))
+            runs_on = (bool(re.search(r"[^\W\d]\W{0,2}$|[,;\-–—]$", last.rstrip())
+                            or (last.rstrip()[-1:].isdigit() and first[:1].islower()))
                        and not re.search(r"[.!?:]\W{0,2}$", last.rstrip())
                        and not (_HEADING_LINE.fullmatch(first) or first.upper() == first))
             joint = "\n" if runs_on else "\n\n"
