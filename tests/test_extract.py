@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pypdf
 import pytest
-
 from conftest import ROOT
 from fixtures_docs import (
     ARTICLE_HTML,
@@ -25,7 +24,15 @@ from fixtures_docs import (
     pdf_bytes,
     scanned_pdf_bytes,
 )
-from kzqa.extract import EXTRACTED_SUFFIXES, Extracted, ExtractionError, extract, page_label, pages_of
+
+from kzqa.extract import (
+    EXTRACTED_SUFFIXES,
+    Extracted,
+    ExtractionError,
+    extract,
+    page_label,
+    pages_of,
+)
 
 PDF = Path("report.pdf")
 HTML = Path("article.html")

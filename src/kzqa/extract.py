@@ -239,6 +239,11 @@ _SYMBOL_TOKEN = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{6,}")
 _ORDINARY_WORD = re.compile(r"\b[a-z]{4,}\b")
 
 
+def _has_note(number: int, lines: list[str]) -> bool:
+    """Whether one of ``lines`` starts note ``number``."""
+    return any((m := _NOTE_START.match(x)) is not None and int(m[1]) == number for x in lines)
+
+
 def _private_use(ch: str) -> bool:
     o = ord(ch)
     return 0xE000 <= o <= 0xF8FF or o >= 0xF0000 or ch == "\ufffd"
@@ -357,14 +362,11 @@ def _lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], 
         if in_notes:
             # notes run on to the next page only when it carries on with the next note
             following = pages[number] if number < n else []
-            def has_next(lines: list[str]) -> bool:
-                return any((m := _NOTE_START.match(x)) and int(m[1]) == expected_note for x in lines)
-
             later = [x for page in pages[number:number + 2] for x in page]
-            carry = has_next([x for x in following if x.strip()][:4]) or (
+            carry = _has_note(expected_note, [x for x in following if x.strip()][:4]) or (
                 bool(note) and _NOTE_START.match(note[0]) is not None  # a numbered note ...
                 and not re.search(r"[.!?]\W{0,2}$", note[-1].rstrip())  # ... cut off mid-sentence
-                and has_next(later))  # ... in a list of notes that goes on
+                and _has_note(expected_note, later))  # ... in a list of notes that goes on
             if not carry:
                 end_note()
                 in_notes = False
@@ -572,7 +574,7 @@ _FURNITURE_NAMES = re.compile(
     r"(?<![a-z])(?:cookie|consent|gdpr|breadcrumbs?|share|sharing|social|newsletter|subscribe|"
     r"related|comments?|sidebar|side|popup|modal|overlay|dialog|advert\w*|ads?|promo|sponsor\w*|"
     r"skip-?link|back-?to-?top|toc|table-?of-?contents|pagination|pager|tags?|menu|masthead)(?![a-z])"
-    r"|nav(?![a-z])|(?<![a-z])nav", re.I)
+    r"|nav(?![a-z])|(?<![a-z])nav", re.IGNORECASE)
 _OVERLAY_NAMES = re.compile(r"(?i)cookie|consent|gdpr|popup|modal|overlay|dialog|advert\w*|ads?|promo|"
                             r"sponsor\w*|newsletter|subscribe")
 _WS = re.compile(r"[ \t\n\r\f]+")
@@ -594,7 +596,7 @@ def _furniture_reason(el: Any, in_article: bool, total: int) -> str:
         return _ROLES[role]
     if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
         return "hidden"
-    if re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", el.get("style") or "", re.I):
+    if re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", el.get("style") or "", re.IGNORECASE):
         return "hidden"
     if tag in ("body", "main", "article"):
         return ""
