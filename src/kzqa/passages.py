@@ -241,9 +241,9 @@ def heading_rank(name: str, tag_level: int = 0) -> int:
     is the run of open headings of increasing rank (always 1 or more). A web page gives the
     tag level (h1-h6): rank ``2 * level + 4``, one more for a heading without a label of its
     own ("Internet Freedom" under "a. Freedom of Expression" at the same tag level), and two
-    levels up for a division ("Section 2. ...": ``2 * level``, above the page's h2 summary). A PDF (``tag_level``
-    0) ranks by label: Section/Part/Chapter, then I., A., 1., a., then headings in capitals,
-    then other unlabelled headings."""
+    levels up for a division ("Section 2. ...": ``2 * level``, above the page's h2 summary).
+    A PDF (``tag_level`` 0) ranks by label: Section/Part/Chapter, then I., A., 1., a., then
+    headings in capitals, then other unlabelled headings."""
     name = " ".join(name.split())
     enum = _ENUMERATION.match(name)
     if tag_level:
