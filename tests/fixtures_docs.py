@@ -146,3 +146,76 @@ BARE_HTML = (
 
 # Navigation, a cookie banner, a sidebar and a footer, but no article.
 NO_CONTENT_HTML = ARTICLE_HTML.split("<main>")[0] + ARTICLE_HTML.split("</main>")[1]
+
+# A report with a running title and "Page N of 3" on every page, a paragraph that runs on
+# over the first page break, labelled headings and an endnote list.
+_LONG = ("Observers from four regional monitoring groups attended the hearings in person, took notes "
+         "on every ruling and compared the court records with the statements of the defendants, their "
+         "lawyers and the prosecutors, and published their findings in three languages at the end of "
+         "each month. ")
+RUNNING_PAGES = [
+    [
+        "Civic Monitor Quarterly Briefing",
+        "Page 1 of 3",
+        "Section 1. Assembly",
+        "a. Notification rules",
+        _LONG,
+        "Organisers of a rally must notify the akimat ten working days in advance, and in the "
+        "capital the akimat approved only three remote parks for gatherings of more than fifty",
+    ],
+    [
+        "Civic Monitor Quarterly Briefing",
+        "Page 2 of 3",
+        "people, which observers said made spontaneous protest impossible.1 The notification rule "
+        "was applied to single pickets as well, although the law names only assemblies, marches "
+        "and rallies, and courts fined two residents of Almaty who stood alone with a poster.",
+        "b. Detentions",
+        "Police detained eleven activists before the March rally and released them without charge.2 "
+        "Their lawyers were not allowed to see them for the first six hours of detention, and the "
+        "police did not record the time of detention in two of the eleven cases.",
+    ],
+    [
+        "Civic Monitor Quarterly Briefing",
+        "Page 3 of 3",
+        "Section 2. Association",
+        "Registration of a public association took up to four months in the regions, where the "
+        "justice departments returned applications for missing documents that the law does not "
+        "require, and the applicants had to begin the procedure again from the start.",
+        "1 Interview with an observer, Almaty, 12 March 2023.",
+        "2 Statement of the Bureau for Human Rights, 14 March 2023.",
+    ],
+]
+
+# A report page of an imaginary NGO site: its furniture has the shapes of every site (a
+# header menu, share links, an in-page table of contents, a back-to-top link, a footer).
+REPORT_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Assembly in Central Asia - Rights Watchers</title>
+<meta property="og:title" content="Assembly in Central Asia - Rights Watchers">
+<meta property="og:site_name" content="Rights Watchers">
+<meta property="article:modified_time" content="2025-01-03T10:00:00+00:00">
+<script type="application/ld+json">{"@graph": [{"@type": "WebPage", "name": "Assembly in Central Asia - Rights Watchers",
+ "datePublished": "2024-02-01T09:00:00+00:00", "dateModified": "2025-01-03T10:00:00+00:00",
+ "publisher": {"@id": "#org"}}, {"@type": "Organization", "@id": "#org", "name": "Rights Watchers e.V."}]}</script>
+</head><body>
+<header><ul><li><a href="/">Home</a></li><li><a href="/reports">Reports</a></li><li><a href="/about">About us</a></li></ul></header>
+<article>
+<h1>Annual Report 2023: Assembly in Central Asia</h1>
+<div class="share-links"><a href="https://facebook.example/share">Facebook</a> <a href="mailto:?">Email this</a></div>
+<ol><li><a href="#p1">Part 1. Assembly</a></li><li><a href="#p1a">a. Notification</a></li><li><a href="#p2">Part 2. Association</a></li></ol>
+<section><h2 id="p1">Part 1.</h2><h2>Assembly</h2>
+<section><h3 id="p1a">a. Notification</h3>
+<p>Organisers must notify the authorities ten working days in advance,
+   and rallies are allowed only in places the authorities list.</p>
+<h3>Enforcement</h3>
+<p>Police fined organisers of unnotified pickets;<br>courts upheld every fine that was appealed in 2023.</p>
+<ul><li>Eleven activists were detained before the March rally.</li><li>Two journalists were fined for covering it.</li></ul>
+</section></section>
+<section><h2 id="p2">Part 2. Association</h2>
+<p>Registration of a public association took up to four months in the regions, and longer in the capital.</p>
+</section>
+<div class="back-to-top"><a href="#top">Back to top</a></div>
+</article>
+<footer><p>Rights Watchers e.V., Berlin. <a href="/privacy">Privacy</a></p></footer>
+</body></html>
+"""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import CORPUS, SEEDS, write
+
 from kzqa.corpus import scan_corpus
 
 
@@ -191,3 +191,23 @@ def test_country_period_and_access_date_are_metadata_a_citation_can_use(tmp_path
     assert doc.source.year == 2023
     write(tmp_path / "r.meta.yaml", "covers: last year\n")
     assert "must be a year" in _problems(tmp_path)["r.meta.yaml"].reason
+
+
+def test_an_unexpected_failure_reading_one_file_is_a_one_line_problem_naming_it(tmp_path, monkeypatch, capsys):
+    import kzqa.extract
+    from kzqa.cli import main
+
+    def broken(data: bytes) -> None:
+        raise RuntimeError("something no one foresaw\nwith a second line")
+
+    monkeypatch.setattr(kzqa.extract, "_extract_html", broken)  # stands in for a library bug
+    write(tmp_path / "page.html", "<html><body><p>text</p></body></html>")
+    write(tmp_path / "note.txt", "A note that still reads.")
+    scan = scan_corpus(tmp_path)
+    assert [d.file for d in scan.documents] == ["note.txt"]
+    [problem] = scan.problems
+    assert problem.path == "page.html" and "RuntimeError" in problem.reason
+    code = main(["passages", str(tmp_path / "page.html")])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err and "page.html" in err
+    assert len(err.strip().splitlines()) == 1

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pypdf
 import pytest
-
 from conftest import ROOT
 from fixtures_docs import (
     ARTICLE_HTML,
@@ -25,7 +24,15 @@ from fixtures_docs import (
     pdf_bytes,
     scanned_pdf_bytes,
 )
-from kzqa.extract import EXTRACTED_SUFFIXES, Extracted, ExtractionError, extract, page_label, pages_of
+
+from kzqa.extract import (
+    EXTRACTED_SUFFIXES,
+    Extracted,
+    ExtractionError,
+    extract,
+    page_label,
+    pages_of,
+)
 
 PDF = Path("report.pdf")
 HTML = Path("article.html")
@@ -140,7 +147,7 @@ def test_the_article_is_kept_and_the_page_furniture_is_not(article):
     for furniture in BOILERPLATE:
         assert furniture not in article.text
     assert article.pages == ()
-    assert article.extractor.startswith("trafilatura ")
+    assert article.extractor.startswith("lxml ")
 
 
 def test_article_paragraphs_are_separated_by_blank_lines(article):
@@ -268,3 +275,63 @@ def test_pages_of_edges():
     assert pages_of(pages, 15, 26) == (2, 3, 4)  # a blank page inside the slice: pp. 2–4
     assert pages_of(pages, 22, 26) == (4,) and pages_of(pages, 15, 22) == (2,)
     assert pages_of((), 0, 5) == ()
+
+
+# ---- structure: general rules on pages and PDFs of any site ---------------------------
+
+
+def test_a_web_page_is_its_paragraphs_list_items_and_headings_without_its_furniture():
+    from fixtures_docs import REPORT_HTML
+
+    got = extract(HTML, REPORT_HTML.encode())
+    blocks = [(b.kind, b.level, got.text[b.start:b.end]) for b in got.blocks]
+    assert blocks == [
+        ("title", 1, "Annual Report 2023: Assembly in Central Asia"),
+        ("heading", 2, "Part 1."),
+        ("heading", 2, "Assembly"),
+        ("heading", 3, "a. Notification"),
+        ("body", 0, "Organisers must notify the authorities ten working days in advance, and rallies are "
+                    "allowed only in places the authorities list."),
+        ("heading", 3, "Enforcement"),
+        ("body", 0, "Police fined organisers of unnotified pickets;\ncourts upheld every fine that was "
+                    "appealed in 2023."),
+        ("body", 0, "Eleven activists were detained before the March rally."),
+        ("body", 0, "Two journalists were fined for covering it."),
+        ("heading", 2, "Part 2. Association"),
+        ("body", 0, "Registration of a public association took up to four months in the regions, and "
+                    "longer in the capital."),
+    ]
+    assert got.text == "\n\n".join(text for _, _, text in blocks)
+    reasons = {s.reason for s in got.skipped}
+    assert {"table of contents", "furniture (share)", "furniture (back-to-top)"} <= reasons
+    for word in ("Facebook", "Back to top", "Home", "Privacy"):
+        assert word not in got.text
+
+
+def test_web_page_title_is_the_headline_date_the_publication_and_publisher_the_organisation():
+    from fixtures_docs import REPORT_HTML
+
+    meta = extract(HTML, REPORT_HTML.encode()).metadata
+    # <title> and og:title carry the site's name: the <h1> is the headline
+    assert meta["title"] == "Annual Report 2023: Assembly in Central Asia"
+    assert meta["date"] == "2024-02-01"  # datePublished, not dateModified or modified_time
+    assert meta["publisher"] == "Rights Watchers e.V."  # schema.org publisher, by its @id
+    no_date = REPORT_HTML.replace('"datePublished": "2024-02-01T09:00:00+00:00", ', "")
+    assert "date" not in extract(HTML, no_date.encode()).metadata  # none invented
+
+
+def test_pdf_running_heads_and_page_numbers_are_left_out_and_a_paragraph_runs_on_over_the_break():
+    from fixtures_docs import RUNNING_PAGES
+
+    got = extract(PDF, pdf_bytes(RUNNING_PAGES))
+    assert "Civic Monitor Quarterly" not in got.text and "Page 2 of 3" not in got.text
+    start = got.text.index("Organisers of a rally")
+    end = got.text.index("alone with a poster.") + len("alone with a poster.")
+    assert "\n\n" not in got.text[start:end]  # one paragraph over the page break
+    assert pages_of(got.pages, start, end) == (1, 2)
+    assert any(b.start == start and b.end == end for b in got.blocks)
+    notes = [s for s in got.skipped if s.reason == "note"]
+    assert [n.text.split()[0] for n in notes] == ["1", "2"] and notes[0].page == 3
+    assert "Interview with an observer" not in got.text
+    assert {(s.reason, s.page) for s in got.skipped if s.text.startswith("Page")} == {
+        ("page number", 1), ("page number", 2), ("page number", 3)}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
+from conftest import CORPUS, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS, write
 from kzqa.corpus import Document, scan_corpus
 from kzqa.passages import document_blocks, make_passages, sentence_windows
 from kzqa.results import Source
@@ -194,3 +195,41 @@ def test_passages_of_a_dropped_in_file_are_slices_of_it(tmp_path):
     for p in make_passages(doc):
         assert text[p.start:p.end] == p.text
     assert any("two spaces and a tab\there." in p.text for p in make_passages(doc))
+
+
+def test_web_page_passages_carry_their_section_path_and_list_items_are_their_own():
+    from pathlib import Path
+
+    from fixtures_docs import REPORT_HTML
+
+    from kzqa.corpus import read_document
+
+    page = Path(__import__("tempfile").mkdtemp()) / "report.html"
+    page.write_text(REPORT_HTML, encoding="utf-8")
+    doc = read_document(page, "report.html")
+    got = [(p.section, p.text[:30]) for p in make_passages(doc)]
+    assert got == [
+        ("Part 1. Assembly — a. Notification", "Organisers must notify the aut"),
+        ("Part 1. Assembly — a. Notification — Enforcement", "Police fined organisers of unn"),
+        ("Part 1. Assembly — a. Notification — Enforcement", "Eleven activists were detained"),
+        ("Part 1. Assembly — a. Notification — Enforcement", "Two journalists were fined for"),
+        ("Part 2. Association", "Registration of a public assoc"),
+    ]
+    assert doc.source.title == "Annual Report 2023: Assembly in Central Asia"
+
+
+def test_pdf_passages_take_labelled_headings_as_sections_and_cite_both_pages():
+    from fixtures_docs import RUNNING_PAGES, pdf_bytes
+
+    from kzqa.corpus import read_document
+
+    path = Path(__import__("tempfile").mkdtemp()) / "briefing.pdf"
+    path.write_bytes(pdf_bytes(RUNNING_PAGES))
+    passages = make_passages(read_document(path, "briefing.pdf"))
+    got = [(p.section, p.pages, p.text[:20]) for p in passages]
+    assert got == [
+        ("Section 1. Assembly — a. Notification rules", (1,), "Observers from four "),
+        ("Section 1. Assembly — a. Notification rules", (1, 2), "Organisers of a rall"),
+        ("Section 1. Assembly — b. Detentions", (2,), "Police detained elev"),
+        ("Section 2. Association", (3,), "Registration of a pu"),
+    ]

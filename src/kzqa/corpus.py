@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from .errors import CorpusProblem
+from .extract import Skipped, Span
 from .results import Source
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -48,6 +49,8 @@ class Document:
     source: Source
     pages: tuple[tuple[int, int], ...] = ()
     extractor: str | None = None  # set when ``text`` was extracted (PDF, HTML): by what
+    blocks: tuple[Span, ...] = ()  # extracted text: its paragraphs, headings and notes
+    skipped: tuple[Skipped, ...] = ()  # extracted text: what extraction left out, and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,9 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
         got = extract(path, data)
     except ExtractionError as e:
         raise _Problem(str(e)) from None
+    except Exception as e:  # a bug or a library failing on this file: one line, not a traceback
+        first = " ".join(str(e).split("\n", 1)[0].split())[:200]
+        raise _Problem(f"could not be read ({type(e).__name__}: {first}); please report this file") from None
     if len(got.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
         raise _Problem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
     meta: dict[str, object] = dict(got.metadata)
@@ -194,7 +200,7 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
         meta.update({k: v for k, v in _read_sidecar(sidecar, rel).items() if v not in (None, "")})
     title = meta.get("title") or _title_from_name(rel)
     return Document(doc_id_for(rel), rel, got.text, 0, _source(meta, str(title)), got.pages,
-                    got.extractor)
+                    got.extractor, got.blocks, got.skipped)
 
 
 def sidecar_name(name: str) -> str:

@@ -11,6 +11,15 @@ A document is cut into blocks (paragraphs and one-line headings). Each block is 
 - ``separator``  a block with no letter or digit ("* * *");
 - ``body``       everything else: these are the passages.
 
+A PDF or web page comes with its blocks from extraction (``Document.blocks``; what was left
+out is in ``Document.skipped``): a web page's headings are its ``<h1>``-``<h6>`` (the first
+``<h1>`` is the ``title``, not a section), a PDF's are guessed as above plus labelled ones of
+up to three lines ("a. Arbitrary Deprivation of Life ..."). Headings nest by
+``heading_rank``, so a passage's section is its path ("Section 2. Respect for Civil
+Liberties — a. Freedom of Expression ... — Internet Freedom"). A PDF block with no letter
+(a page reference, a figure alone) is a ``separator``. Pull quotes are not looked for there:
+a paragraph repeated in a report is the report's own.
+
 A body paragraph longer than ``max_chars`` is split at sentence boundaries into windows
 that do not overlap. Every passage is ``text[start:end]`` of the file, with leading and
 trailing whitespace left outside the span: whitespace inside is never touched.
@@ -137,7 +146,12 @@ def split_blocks(text: str, start: int = 0, line_paragraphs: bool = True) -> lis
     return [t for t in (_trim(text, s, e) for s, e in spans) if t[0] < t[1]]
 
 
-def classify(text: str, spans: list[tuple[int, int]]) -> list[Block]:
+def classify(text: str, spans: list[tuple[int, int]], guess_headings: bool = True,
+             pullquotes: bool = True) -> list[Block]:
+    """The kind of each block (see the module notes). ``guess_headings=False`` for a web page,
+    whose headings are its ``<h1>``-``<h6>``: a short list item there is not a heading.
+    ``pullquotes=False`` for extracted text, whose asides are already left out: a paragraph
+    repeated there is the report's own (the same sentence under two sections)."""
     blocks: list[Block] = []
     for s, e in spans:
         chunk = text[s:e]
@@ -151,15 +165,112 @@ def classify(text: str, spans: list[tuple[int, int]]) -> list[Block]:
             kind, reason = "furniture", why
         elif len(chunk) <= NOISE_MAX_CHARS and "\n" not in chunk and (why := _match(_CAPTION, chunk)):
             kind, reason = "caption", why
-        elif _looks_like_heading(chunk):
+        elif guess_headings and (_looks_like_heading(chunk) or _labelled_heading(chunk)) \
+                and sum(c.isdigit() for c in chunk) * 2 < sum(c.isalpha() for c in chunk):
             kind = "heading"
         blocks.append(Block(s, e, kind, level, reason))
-    return _mark_pullquotes(text, blocks)
+    return _mark_pullquotes(text, blocks) if pullquotes else blocks
 
 
 def document_blocks(doc: Document) -> list[Block]:
+    if doc.blocks:
+        return _extracted_blocks(doc)
     return classify(doc.text, split_blocks(doc.text, doc.body_start,
                                            line_paragraphs=doc.extractor is None))
+
+
+def _extracted_blocks(doc: Document) -> list[Block]:
+    """The blocks of a PDF or web page as its extraction found them. A web page's headings are
+    its ``<h1>``-``<h6>``; a PDF's are guessed from the text, as for plain text. A heading's
+    ``level`` is its rank in the outline (``heading_rank``); a label alone ("Section 2.")
+    followed by a heading is one heading with it ("Section 2. Liberty")."""
+    pdf = bool(doc.pages)
+    body = [(b.start, b.end) for b in doc.blocks if b.kind == "body"]
+    kinds = {(b.start, b.end): b for b in classify(doc.text, body, guess_headings=pdf, pullquotes=False)}
+    out: list[Block] = []
+    spans = list(doc.blocks)
+    i = 0
+    while i < len(spans):
+        span = spans[i]
+        chunk = doc.text[span.start:span.end]
+        block = kinds.get((span.start, span.end))
+        if span.kind == "title":
+            out.append(Block(span.start, span.end, "title", 0, "the document's title"))
+        elif span.kind in ("heading", "body") and _DIVISION_LABEL.fullmatch(chunk.strip()) \
+                and i + 1 < len(spans) and spans[i + 1].kind == "heading":
+            after = spans[i + 1]
+            level = min(span.level or after.level, after.level)
+            name = chunk + " " + doc.text[after.start:after.end]
+            out.append(Block(span.start, after.end, "heading", heading_rank(name, level)))
+            i += 2
+            continue
+        elif span.kind == "heading" or (block is not None and block.kind == "heading"):
+            end = span.end
+            while (pdf and i + 1 < len(spans) and _RUNS_ON.search(doc.text[span.start:end])
+                   and (nxt := kinds.get((spans[i + 1].start, spans[i + 1].end))) is not None
+                   and nxt.kind == "heading"):  # a heading set on several lines, apart
+                i += 1
+                end = spans[i].end
+            name = doc.text[span.start:end]
+            out.append(Block(span.start, end, "heading", heading_rank(name, span.level)))
+        elif span.kind == "note":
+            out.append(Block(span.start, span.end, "note", 0, f"a note (p. {span.page})"))
+        elif pdf and block is not None and block.kind == "body" and not any(c.isalpha() for c in chunk):
+            out.append(Block(span.start, span.end, "separator", 0, "no letters (a number alone)"))
+        elif block is not None:
+            out.append(block)
+        i += 1
+    return out
+
+
+# "Section 2.", "Part II", "Chapter 3:": a division's label, alone or leading its title
+_DIVISION_LABEL = re.compile(r"(?i)(?:section|part|chapter|annex|appendix)\s+(?:\d+|[IVXLC]+|[A-Z])\s*[.:]?")
+_DIVISION = re.compile(r"(?i)(?:section|part|chapter|annex|appendix)\s+(?:\d+|[IVXLC]+|[A-Z])\b")
+_ENUMERATION = re.compile(r"\(?(?:(?P<roman>[IVXLC]{2,6}|[IVX])|(?P<upper>[A-Z])|(?P<digit>\d{1,2}(?:\.\d{1,2})*)"
+                          r"|(?P<lower>[a-z]))[.)]\s+\S")
+
+
+# a line of a title that ends on one of these words goes on in the next line
+_RUNS_ON = re.compile(r"(?i)\b(?:and|or|of|for|to|towards?|in|on|with|the|a|an|by|from|against|"
+                      r"including|regarding|at|into|under)\s*$")
+
+
+def heading_rank(name: str, tag_level: int = 0) -> int:
+    """A heading's place in the outline: smaller ranks contain larger ones, so a section path
+    is the run of open headings of increasing rank (always 1 or more). A web page gives the
+    tag level (h1-h6): rank ``2 * level + 4``, one more for a heading without a label of its
+    own ("Internet Freedom" under "a. Freedom of Expression" at the same tag level), and two
+    levels up for a division ("Section 2. ...": ``2 * level``, above the page's h2 summary).
+    A PDF (``tag_level`` 0) ranks by label: Section/Part/Chapter, then I., A., 1., a., then
+    headings in capitals, then other unlabelled headings."""
+    name = " ".join(name.split())
+    enum = _ENUMERATION.match(name)
+    if tag_level:
+        if _DIVISION.match(name):
+            return 2 * tag_level
+        return 2 * tag_level + (4 if enum else 5)
+    if _DIVISION.match(name):
+        return 2
+    if enum:
+        return {"roman": 4, "upper": 6, "digit": 8, "lower": 10}[enum.lastgroup or "digit"]
+    return 11 if name.upper() == name else 12
+
+
+def _labelled_heading(chunk: str) -> bool:
+    """A PDF heading of up to three lines that starts with its label ("a. Arbitrary Deprivation
+    of Life and Other Unlawful or" / "Politically Motivated Killings"): no sentence inside, no
+    full stop at the end."""
+    flat = re.sub(r"(?<=[.!?”\")])\d{1,3}$", "", " ".join(chunk.split()))  # a note marker: "Families.3"
+    if sum(c.isdigit() for c in flat) * 2 >= sum(c.isalpha() for c in flat):
+        return False  # a row of figures
+    if chunk.count("\n") > 2 or len(flat) > 2 * HEADING_MAX_CHARS or flat[-1:] in ".,;:!?…":
+        return False
+    label = _DIVISION.match(flat) or _ENUMERATION.match(flat)
+    if not label:
+        return False
+    rest = flat[label.end() - 1:] if label.re is _ENUMERATION else flat[label.end():].lstrip(".: ")
+    return (bool(rest) and rest[:1].isupper() and not _SENTENCE_INSIDE.search(rest)
+            and len(flat.split()) <= 2 * HEADING_MAX_WORDS)
 
 
 def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Passage]:
@@ -173,6 +284,8 @@ def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Pas
         chunk = doc.text[block.start : block.end]
         if block.kind == "heading":
             name = chunk.strip("#").strip() if block.level else chunk
+            if doc.blocks:  # a heading of a PDF or web page: its words on one line
+                name = " ".join(chunk.split())
             if block.level:
                 md_stack = [(lv, t) for lv, t in md_stack if lv < block.level] + [(block.level, name)]
                 plain_run = []
