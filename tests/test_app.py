@@ -82,6 +82,21 @@ def test_rest_route_answers_get_and_post(live_server):
     assert data == {"status": "ok", "documents": 2, "passages": 19}
 
 
+def test_every_surface_takes_the_same_filters(client, live_server):
+    crackdown = "kazakhstans-human-rights-crackdown"
+    data = client.predict("Are elections free?", 5, [], [crackdown], None, None, None, None, api_name="/search")
+    assert data["passages"] and {p["doc_id"] for p in data["passages"]} == {crackdown}
+    status, data = http_get(f"{live_server}api/ask?question=elections&k=5&document={crackdown}")
+    assert status == 200 and {p["doc_id"] for p in data["passages"]} == {crackdown}
+    status, data = http_post(f"{live_server}api/ask", {"question": "elections", "k": 5,
+                                                       "filters": {"since": 2020}})
+    assert status == 200 and data["abstained"] and data["passages"] == []  # no document that recent
+    status, data = http_post(f"{live_server}api/ask", {"question": "elections", "filters": {"year": 2020}})
+    assert status == 422 and "filters.year" in data["error"]
+    status, data = http_get(f"{live_server}api/ask?question=elections&since=2021&until=2019")
+    assert status == 400 and "is after until" in data["error"]
+
+
 def test_a_short_bounded_load_run_has_no_errors(live_server):
     import sys
 

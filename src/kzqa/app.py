@@ -11,8 +11,12 @@ import os
 from typing import Any
 
 from .errors import KzqaError
+from .filters import Filter, countries_of
+from .live import LiveQA
 from .render import answer_markdown, answer_text, literal, safe_url
 from .search import MAX_QUESTION_CHARS, QA
+
+Answering = QA | LiveQA
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
 
@@ -36,7 +40,7 @@ INTRO = (
 )
 
 
-def _sources_markdown(qa: QA) -> str:
+def _sources_markdown(qa: Answering) -> str:
     lines = ["### Source documents"]
     for record in qa.documents.values():
         s = record.source
@@ -51,17 +55,45 @@ def _sources_markdown(qa: QA) -> str:
     return "\n".join(lines)
 
 
-def build_app(qa: QA) -> Any:
+def _filter(documents: list[str] | None, publishers: list[str] | None, countries: list[str] | None,
+            since: float | None, until: float | None) -> Filter | None:
+    """The chat's and the API's filter values as a ``Filter`` (None: no filter)."""
+    chosen = Filter.of(documents or (), publishers or (), countries or (),
+                       int(since) if since else None, int(until) if until else None)
+    return None if chosen.empty else chosen
+
+
+def _filter_controls(qa: Answering) -> list[Any]:
+    """Which documents to answer from: documents, publishers, countries, a range of years."""
+    import gradio as gr
+
+    records = list(qa.documents.values())
+    titled = [(f"{r.source.full_title} ({r.source.year or 'n.d.'})", r.doc_id) for r in records]
+    publishers = sorted({r.source.publisher for r in records if r.source.publisher})
+    countries = sorted({c for r in records for c in countries_of(r.source)})
+    with gr.Accordion("Which documents to answer from", open=False, elem_id="kzqa-filters"):
+        gr.Markdown("Empty: every document about Kazakhstan (or the country a question names).")
+        controls = [
+            gr.Dropdown(titled, multiselect=True, label="Documents", elem_id="kzqa-documents"),
+            gr.Dropdown(publishers, multiselect=True, label="Publishers", elem_id="kzqa-publishers"),
+            gr.Dropdown(countries, multiselect=True, label="Countries", elem_id="kzqa-countries"),
+            gr.Number(None, precision=0, label="From year", elem_id="kzqa-since"),
+            gr.Number(None, precision=0, label="To year", elem_id="kzqa-until"),
+        ]
+    return controls
+
+
+def build_app(qa: Answering) -> Any:
     """The Gradio Blocks of the chat page and its API endpoints (not launched)."""
     import gradio as gr
 
-    def respond(question: str, chat: list[Any] | None, asked: list[str], k: float
-                ) -> tuple[str, list[dict[str, str]], list[str]]:
+    def respond(question: str, chat: list[Any] | None, asked: list[str], k: float,
+                *chosen: Any) -> tuple[str, list[dict[str, str]], list[str]]:
         """One turn of the chat page: show the question literally, then the answer."""
         chat = _plain_messages(chat)
         question = question or ""
         try:
-            answer = qa.ask(question, k=int(k), history=list(asked))
+            answer = qa.ask(question, k=int(k), history=list(asked), filters=_filter(*chosen))
             reply = answer_markdown(answer, EXAMPLES)
             asked = [*asked, answer.question]
         except KzqaError as e:
@@ -78,12 +110,18 @@ def build_app(qa: QA) -> Any:
         except KzqaError as e:
             raise gr.Error(str(e)) from None
 
-    def search(question: str, k: int = DEFAULT_K, history: list[str] | None = None) -> dict[str, Any]:
+    def search(question: str, k: int = DEFAULT_K, history: list[str] | None = None,
+               documents: list[str] | None = None, publishers: list[str] | None = None,
+               countries: list[str] | None = None, since: int | None = None,
+               until: int | None = None) -> dict[str, Any]:
         """Answer one question as JSON: {question, abstained, passages: [{text, score,
         title, section, paragraph, start, end, url, publisher, author, date, citation,
-        ...}], notes}. `history` holds the earlier questions, oldest first."""
+        reference, also_in, ...}], notes}. `history` holds the earlier questions, oldest
+        first; `documents`, `publishers`, `countries`, `since`, `until` choose the documents
+        to answer from (default: those about Kazakhstan, or the country the question names)."""
         try:
-            return qa.ask(question, k=k, history=history or []).to_dict()
+            chosen = _filter(documents, publishers, countries, since, until)
+            return qa.ask(question, k=k, history=history or [], filters=chosen).to_dict()
         except KzqaError as e:
             raise gr.Error(str(e)) from None
 
@@ -108,16 +146,17 @@ def build_app(qa: QA) -> Any:
             with gr.Column(scale=1):
                 k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages per answer",
                               elem_id="kzqa-k")
+                chosen = _filter_controls(qa)
                 gr.Markdown(_sources_markdown(qa))
                 clear = gr.Button("New conversation", variant="secondary")
         asked = gr.State([])
-        turn: dict[str, Any] = dict(fn=respond, inputs=[box, chatbot, asked, k],
+        turn: dict[str, Any] = dict(fn=respond, inputs=[box, chatbot, asked, k, *chosen],
                                     outputs=[box, chatbot, asked], api_visibility="private",
                                     concurrency_limit=CONCURRENCY)
         box.submit(**turn)
         send.click(**turn)
-        examples.click(lambda sample, c, a, kk: respond(sample[0], c, a, kk),
-                       inputs=[examples, chatbot, asked, k], outputs=[box, chatbot, asked],
+        examples.click(lambda sample, c, a, kk, *f: respond(sample[0], c, a, kk, *f),
+                       inputs=[examples, chatbot, asked, k, *chosen], outputs=[box, chatbot, asked],
                        api_visibility="private", concurrency_limit=CONCURRENCY)
         clear.click(lambda: ("", [], []), outputs=[box, chatbot, asked], api_visibility="private")
         chatbot.clear(lambda: [], outputs=[asked], api_visibility="private")  # its trash button

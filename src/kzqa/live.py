@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .embedding import Embedder
 from .errors import KzqaError
+from .filters import Filter
 from .results import Answer, Passage
 from .search import QA
 from .store import MANIFEST, DocumentRecord
@@ -92,8 +93,9 @@ class LiveQA:
         self.qa.warm_up()
         return self
 
-    def ask(self, question: str, k: int = 3, history: Sequence[str] = ()) -> Answer:
-        return self.qa.ask(question, k, history)
+    def ask(self, question: str, k: int = 3, history: Sequence[str] = (),
+            filters: Filter | None = None) -> Answer:
+        return self.qa.ask(question, k, history, filters)
 
-    def search(self, query: str, k: int = 10) -> Answer:
-        return self.qa.search(query, k)
+    def search(self, query: str, k: int = 10, filters: Filter | None = None) -> Answer:
+        return self.qa.search(query, k, filters)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,13 +29,28 @@ from starlette.exceptions import HTTPException
 from .app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, build_app, theme
 from .errors import KzqaError
 from .guards import BodyLimit, RefuseRoutes, guarded_h11
+from .filters import Filter
+from .live import LiveQA
 from .search import MAX_K, MAX_QUESTION_CHARS, QA
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
 
 MAX_BODY_BYTES = 1024 * 1024  # a request body larger than this gets HTTP 413
 MAX_HISTORY = 50  # earlier questions a POST /api/ask may carry
+MAX_FILTER_VALUES = 50  # documents, publishers or countries one filter may name
 T = TypeVar("T")
+
+
+class FilterRequest(BaseModel):
+    """Which documents to answer from (``kzqa.Filter``); every field optional."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    documents: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    publishers: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    countries: list[str] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    since: int | None = Field(None, ge=1900, le=2100)
+    until: int | None = Field(None, ge=1900, le=2100)
 
 
 class AskRequest(BaseModel):
@@ -45,6 +61,7 @@ class AskRequest(BaseModel):
     question: str = Field(max_length=MAX_QUESTION_CHARS * 2)
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY)
+    filters: FilterRequest | None = None
 
 
 class AnswerSlots:
@@ -92,7 +109,7 @@ class RefuseWhenFull:
         await self.app(scope, receive, send)
 
 
-def make_server(qa: QA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -> FastAPI:
+def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -> FastAPI:
     """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
     import gradio as gr
 
@@ -104,10 +121,11 @@ def make_server(qa: QA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -
     app.exception_handler(RequestValidationError)(invalid_request)
     app.exception_handler(HTTPException)(http_error)
 
-    async def answer(question: str, k: int, history: list[str]) -> Response:
+    async def answer(question: str, k: int, history: list[str], chosen: FilterRequest | None) -> Response:
         def work() -> Response:  # in a worker thread: the answer and its JSON encoding
             try:
-                return JSONResponse(qa.ask(question, k=k, history=history).to_dict())
+                filters = Filter.from_dict(chosen.model_dump()) if chosen else None
+                return JSONResponse(qa.ask(question, k=k, history=history, filters=filters).to_dict())
             except KzqaError as e:
                 return JSONResponse({"error": str(e)}, status_code=400)
 
@@ -115,12 +133,19 @@ def make_server(qa: QA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -
 
     @app.get("/api/ask", summary="Answer a question with verbatim, cited passages")
     async def ask_get(question: str = Query(max_length=MAX_QUESTION_CHARS * 2),
-                      k: int = Query(DEFAULT_K, ge=1, le=MAX_K)) -> Response:
-        return await answer(question, k, [])
+                      k: int = Query(DEFAULT_K, ge=1, le=MAX_K),
+                      document: list[str] = Query([], max_length=MAX_FILTER_VALUES),
+                      publisher: list[str] = Query([], max_length=MAX_FILTER_VALUES),
+                      country: list[str] = Query([], max_length=MAX_FILTER_VALUES),
+                      since: int | None = Query(None, ge=1900, le=2100),
+                      until: int | None = Query(None, ge=1900, le=2100)) -> Response:
+        chosen = FilterRequest(documents=document, publishers=publisher, countries=country,
+                               since=since, until=until)
+        return await answer(question, k, [], chosen)
 
     @app.post("/api/ask", summary="Answer a question, with the earlier questions as history")
     async def ask_post(body: AskRequest) -> Response:
-        return await answer(body.question, body.k, body.history)
+        return await answer(body.question, body.k, body.history, body.filters)
 
     @app.get("/api/health", summary="Liveness and what is loaded")
     async def health() -> dict[str, Any]:
@@ -181,13 +206,13 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -
     """Load the index and the model, then serve until interrupted."""
     from threadpoolctl import threadpool_limits
 
-    from . import load
+    from .paths import default_index_dir
 
     # One BLAS thread per answer: up to CONCURRENCY answers already share the cores, and
     # BLAS threads of their own only contend (measured, bench/load.py: 20 clients p95
     # ~460 -> ~310 ms; one client alone 14 -> 19 ms median).
     threadpool_limits(limits=1, user_api="blas")
-    qa = load(index).warm_up()
+    qa = LiveQA(Path(index) if index else default_index_dir()).warm_up()  # follows rebuilds
     app = make_server(qa)
     # What is loaded now (the model, the index, Gradio: ~200,000 objects) lives as long as
     # the server: out of the collector's sight, a full collection takes ~0 instead of
