@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,29 +68,80 @@ def test_logistic_regression_separates_separable_data():
 
 @pytest.fixture
 def beir(tmp_path):
+    """Five documents (one kzqa cannot quote: left out; one whose id is not a kzqa document
+    id) and four judged queries whose rankings are plain from the words they share."""
     folder = tmp_path / "tiny"
     docs = [("d1", "Press freedom", "Journalists are jailed and newspapers closed."),
             ("d2", "Assembly", "Protests need permits that are rarely granted."),
-            ("d3", "Elections", "Votes are neither free nor fair, observers say.")]
+            ("d3", "Elections", "Votes are neither free nor fair, observers say."),
+            ("d4", "A book", "© Joanna Moncrieff 2013. All rights reserved."),
+            ("D5", "Courts", "Judges are not independent of the executive.")]
     write(folder / "corpus.jsonl", "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n"
                                            for i, t, x in docs))
     write(folder / "queries.jsonl", "".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in
-                                            [("q1", "jailed journalists"), ("q2", "protest permits"),
-                                             ("q3", "unjudged query")]))
-    write(folder / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+                                            [("q1", "jailed journalists"),
+                                             ("q2", "journalists jailed newspapers permits"),
+                                             ("q3", "jailed journalists"),
+                                             ("q4", "independent judges"),
+                                             ("q5", "unjudged query")]))
+    write(folder / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\n"
+          "q1\td1\t1\nq2\td2\t1\nq3\td1\t1\nq3\td4\t1\nq4\tD5\t1\n")
     return folder
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_beir_evaluation_runs_the_kzqa_pipeline(beir, mode, tmp_path):
-    from kzqa.cache import EmbeddingCache
+# By hand: q1 finds d1 first (1, 1, 1); q2 shares three words with d1 and one with d2, so its
+# relevant d2 is second (nDCG 1/log2(3), recall 1, MRR 1/2); q3 finds d1 first but its other
+# relevant document, d4, is not in the index (nDCG 1/(1 + 1/log2(3)), recall 1/2, MRR 1);
+# q4 finds D5 first (1, 1, 1).
+TINY = {"ndcg@10": (2 + 1 / math.log2(3) + 1 / (1 + 1 / math.log2(3))) / 4,
+        "recall@100": 3.5 / 4, "mrr@10": 3.5 / 4}
 
-    cache = EmbeddingCache(tmp_path / "cache")
-    report = ev.evaluate_beir(beir, kzqa.Settings(mode=mode), embedder=FakeEmbedder(), cache=cache)
-    assert report["queries"] == 2 and report["documents"] == 3
-    assert report["ndcg@10"] == 1.0 and report["mrr@10"] == 1.0 and report["recall@100"] == 1.0
-    again = ev.evaluate_beir(beir, kzqa.Settings(mode=mode), embedder=FakeEmbedder(), cache=cache)
-    assert again["from_cache"] == report["passages"] and again["embedded"] == 0
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_beir_evaluation_builds_a_real_index_and_searches_it(beir, mode, monkeypatch):
+    from kzqa.search import QA
+
+    searched = []
+    search = QA.search
+    monkeypatch.setattr(QA, "search", lambda self, q, k=10: searched.append(k) or search(self, q, k))
+    report = ev.evaluate_beir(beir, kzqa.Settings(mode=mode), embedder=FakeEmbedder())
+    assert searched == [100] * 4  # every judged query, through QA.search, k=100
+    assert {m: report[m] for m in TINY} == {m: round(v, 4) for m, v in TINY.items()}
+    assert report["queries"] == 4 and report["documents"] == 5 and report["indexed"] == 4
+    assert report["left_out"] == [{"file": "d4.txt", "reason": "no quotable paragraph (only "
+                                   "headings or page furniture)"}]
+    index = Path(report["index"])  # a kzqa index like any other, in the cache folder
+    assert index.parent.parent == Path(os.environ["KZQA_CACHE_DIR"]) / "beir"
+    assert json.loads((index / "manifest.json").read_text())["settings"]["max_chars"] == 900
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    assert sorted(qa.documents) == ["d1", "d2", "d3", "other/5"]
+    assert qa.documents["d1"].source.title == "Press freedom"
+    assert report["passages"] == len(qa.passages) == 4
+
+
+def test_beir_evaluation_reuses_its_index_unless_told_to_rebuild(beir):
+    first = ev.evaluate_beir(beir, kzqa.Settings(), embedder=FakeEmbedder())
+    assert not first["cached"] and first["build"]["embedded"] == 4
+    other_search = ev.evaluate_beir(beir, kzqa.Settings(mode="bm25", fusion="rrf"),
+                                    embedder=FakeEmbedder())
+    assert other_search["cached"] and other_search["index"] == first["index"]
+    assert other_search["settings"]["mode"] == "bm25"
+    rebuilt = ev.evaluate_beir(beir, kzqa.Settings(), embedder=FakeEmbedder(), rebuild=True)
+    assert not rebuilt["cached"] and rebuilt["build"]["embedded"] == 0  # vectors reused
+    other_build = ev.evaluate_beir(beir, kzqa.Settings(max_chars=400), embedder=FakeEmbedder())
+    assert not other_build["cached"] and other_build["index"] != first["index"]
+    assert {m: other_build[m] for m in TINY} == {m: first[m] for m in TINY}
+
+
+def test_beir_evaluation_from_the_command_line(beir, capsys):
+    from kzqa.cli import main
+
+    assert main(["eval", str(beir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ndcg@10"] == round(TINY["ndcg@10"], 4) and report["queries"] == 4
+    assert main(["eval", str(beir), "--mode", "dense"]) == 0
+    out = capsys.readouterr().out
+    assert "1 left out" in out and "built earlier" in out and "mode dense" in out
 
 
 def test_a_broken_benchmark_or_question_file_is_named(tmp_path):
@@ -113,3 +166,32 @@ def test_question_set_evaluation_reports_each_split(built, tmp_path):
     assert set(report) >= {"tune", "heldout", "all", "sweep", "misses"}
     assert report["tune"]["hit@1"] == 1.0 and report["heldout"]["answerable"] == 1
     assert [row["offset"] for row in report["sweep"]][3] == 0.0
+
+
+def test_a_calibrated_rule_survives_a_rebuild_from_python(built, tmp_path):
+    """calibrate -> the rule saved in the index -> kzqa.build() keeps it (as kzqa build does),
+    alongside any setting changed in the same call; a whole Settings replaces it."""
+    from kzqa.store import update_settings
+
+    corpus, index = built
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    answerable = [("permits for public demonstrations", "limited-political-freedoms-kazakhstan#6"),
+                  ("journalists censorship imprisonment", "limited-political-freedoms-kazakhstan#5"),
+                  ("protests dispersed with police violence", "limited-political-freedoms-kazakhstan#6"),
+                  ("journalists face imprisonment", "limited-political-freedoms-kazakhstan#5"),
+                  ("public demonstrations permits rarely granted", "limited-political-freedoms-kazakhstan#6")]
+    unanswerable = ["zorblat quux", "recipe for apple pie", "football world cup winners",
+                    "price of bitcoin", "quantum chromodynamics lattice"]
+    qs = write(tmp_path / "qs.jsonl", "".join(json.dumps(r) + "\n" for r in
+                                             [{"question": q, "answers": [a], "split": "tune"}
+                                              for q, a in answerable] +
+                                             [{"question": q, "answers": [], "split": "tune"}
+                                              for q in unanswerable]))
+    rule, _ = ev.calibrate(qa, qs)
+    assert rule != qa.settings.abstention
+    update_settings(index, qa.settings.with_(abstention=rule))
+    kzqa.build(corpus, index, embedder=FakeEmbedder(), dense_weight=0.6)
+    rebuilt = kzqa.load(index, embedder=FakeEmbedder()).settings
+    assert rebuilt.abstention == rule and rebuilt.dense_weight == 0.6
+    kzqa.build(corpus, index, kzqa.Settings(), embedder=FakeEmbedder())
+    assert kzqa.load(index, embedder=FakeEmbedder()).settings.abstention == kzqa.Settings().abstention

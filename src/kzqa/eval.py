@@ -1,8 +1,8 @@
 """Measuring retrieval quality: BEIR benchmarks and kzqa's own question sets.
 
-- ``evaluate_beir``: nDCG@10, Recall@100, MRR@10, indexing throughput and median query
-  latency on a BEIR folder, through the same passages, embeddings and fusion as an index
-  (a document scores as its best passage).
+- ``evaluate_beir``: nDCG@10, Recall@100, MRR@10, build time and median query latency on a
+  BEIR folder, through a real index built by ``kzqa.build`` (``kzqa.beir``) and searched by
+  ``QA.search``, the ranking ``ask()`` answers from (a document scores as its best passage).
 - ``evaluate_questions``: hit@1, hit@3, MRR, abstention precision/recall, wrongly-abstained
   rate, per split (tune / heldout) and per kind, with a sweep of the abstention rule.
 - ``calibrate``: fit the abstention rule on the tuning split.
@@ -14,15 +14,20 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import KzqaError
+from .errors import InvalidQuestion, KzqaError
 from .settings import Abstention, Settings
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
+    from .passage_vectors import Progress
+    from .search import QA
 
 # -- metrics (each checked by hand in tests/test_eval.py) ---------------------------------
 
@@ -53,68 +58,38 @@ def hit_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
 # -- BEIR ---------------------------------------------------------------------------------
 
 
-def evaluate_beir(folder: Path, settings: Settings, embedder=None, cache=None,
-                  progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
-    from . import embedding
-    from .beir import load_beir
-    from .search_text import embed_text, lexical_text, paragraph_texts
-    from .passages import make_passages
-    from .results import Passage
-    from .retrieval import Lexical
-    from .search import Scorer
-    from .dense import DenseSearch
-    from .passage_vectors import encode_passages
+def evaluate_beir(folder: Path, settings: Settings, embedder: Embedder | None = None, *,
+                  rebuild: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+    """nDCG@10, Recall@100 and MRR@10 of ``QA.search`` (k=100, as ``ask`` ranks) on the
+    BEIR folder ``folder``, over the index ``kzqa.build`` makes of its corpus
+    (``kzqa.beir.beir_index``). A document ranks where its best passage does."""
+    from .beir import beir_index, load_beir
+    from .search import MAX_K
 
     data = load_beir(folder)
-    query_embedder = embedder or embedding.make_query_embedder(settings.model)
-    embedder = embedder or embedding.make_embedder(settings.model)
-    passages: list[Passage] = []
-    owner: list[int] = []
-    for d, doc in enumerate(data.documents):
-        mine = make_passages(doc, settings.max_chars) if doc.text.strip() else []
-        if not mine:  # benchmark documents are all kept: whole text (or title) as one passage
-            text = doc.text.strip() or doc.source.title
-            mine = [Passage(f"{doc.doc_id}#1", doc.doc_id, text, 0, len(text), 1)]
-        passages += mine
-        owner += [d] * len(mine)
-    texts = [embed_text(p, data.documents[o].source, settings.embed_context)
-             for p, o in zip(passages, owner)]
-    from .cache import EmbeddingCache
-
-    cache = cache if cache is not None else EmbeddingCache()
-    started = time.perf_counter()
-    made = encode_passages(embedder, texts, None, progress, cache)
-    vectors, embedded = made.passages, made.embedded
-    embed_seconds = time.perf_counter() - started
-    paragraphs = paragraph_texts(passages, {d.doc_id: d.text for d in data.documents})
-    lexical = Lexical.build([lexical_text(p, data.documents[o].source, para)
-                             for p, o, para in zip(passages, owner, paragraphs)],
-                            settings.bm25_k1, settings.bm25_b)
-    scorer = Scorer(DenseSearch.exact(vectors), lexical, settings)
-    owner_arr = np.asarray(owner)
-    doc_ids = [d.doc_id for d in data.documents]
-    per_query: dict[str, dict[str, float]] = {}
-    latencies = []
+    built = beir_index(folder, data, settings, embedder, rebuild=rebuild, progress=progress)
+    qa = built.qa.warm_up()
+    per_query: list[tuple[float, float, float]] = []
+    latencies, refused = [], 0
     for qid, text in data.queries.items():
-        t = time.perf_counter()
-        qvec = np.asarray(query_embedder.encode([text]), dtype=np.float32)[0]
-        fused, _ = scorer.rank(qvec / (np.linalg.norm(qvec) or 1.0), lexical.terms(text))
-        best = np.zeros(len(doc_ids))  # a document none of whose passages is a candidate: 0
-        np.maximum.at(best, owner_arr[fused.rows], fused.scores)
-        top = np.argsort(-best, kind="stable")[:100]
-        latencies.append(time.perf_counter() - t)
-        ranked = [doc_ids[i] for i in top]
+        started = time.perf_counter()
+        try:
+            hits = qa.search(text, k=MAX_K).passages
+        except InvalidQuestion:  # empty or over-long: nothing found
+            hits, refused = (), refused + 1
+        latencies.append(time.perf_counter() - started)
+        ranked = list(dict.fromkeys(built.beir_ids[h.doc_id] for h in hits))  # best passage first
         rel = data.qrels[qid]
-        per_query[qid] = {"ndcg@10": ndcg_at(ranked, rel, 10), "recall@100": recall_at(ranked, rel, 100),
-                          "mrr@10": mrr_at(ranked, rel, 10)}
-    metrics = {m: statistics.fmean(q[m] for q in per_query.values()) for m in ("ndcg@10", "recall@100", "mrr@10")}
+        per_query.append((ndcg_at(ranked, rel, 10), recall_at(ranked, rel, 100), mrr_at(ranked, rel, 10)))
+    means = np.mean(np.array(per_query).reshape(-1, 3), axis=0) if per_query else np.zeros(3)
     return {
-        "benchmark": data.name, "documents": len(doc_ids), "passages": len(passages),
-        "queries": len(per_query), **{k: round(v, 4) for k, v in metrics.items()},
-        "embedded": embedded, "from_cache": len(texts) - embedded,
-        "index_passages_per_s": round(embedded / embed_seconds, 1) if embedded and embed_seconds else None,
-        "median_query_ms": round(1000 * statistics.median(latencies), 2),
-        "settings": _retrieval_settings(settings),
+        "benchmark": data.name, "documents": len(data.documents), "indexed": len(built.beir_ids),
+        "left_out": [{"file": p.path, "reason": p.reason} for p in built.left_out],
+        "passages": len(qa.passages), "queries": len(per_query), "refused_queries": refused,
+        **{m: round(float(v), 4) for m, v in zip(("ndcg@10", "recall@100", "mrr@10"), means)},
+        "index": str(built.folder / "index"), "cached": built.cached, "build": built.build,
+        "median_query_ms": round(1000 * statistics.median(latencies), 2) if latencies else None,
+        "settings": _retrieval_settings(qa.settings),
     }
 
 
@@ -155,7 +130,7 @@ def load_questions(path: Path) -> list[Question]:
     return out
 
 
-def run_questions(qa, questions: list[Question], k: int = 10) -> list[dict[str, Any]]:
+def run_questions(qa: QA, questions: list[Question], k: int = 10) -> list[dict[str, Any]]:
     rows = []
     for q in questions:
         d = qa.diagnose(q.question, k=k, history=list(q.history))
@@ -171,10 +146,10 @@ def question_metrics(rows: list[dict[str, Any]], offset: float = 0.0) -> dict[st
     answerable = [r for r in rows if r["answers"]]
     unanswerable = [r for r in rows if not r["answers"]]
 
-    def abstains(r):
-        return r["margin"] + offset < 0
+    def abstains(r: dict[str, Any]) -> bool:
+        return bool(r["margin"] + offset < 0)
 
-    def good(r):
+    def good(r: dict[str, Any]) -> bool:
         return bool(r["ranked"]) and r["ranked"][0] in r["answers"]
 
     answered = [r for r in rows if not abstains(r)]
@@ -196,7 +171,7 @@ def question_metrics(rows: list[dict[str, Any]], offset: float = 0.0) -> dict[st
     return out
 
 
-def evaluate_questions(qa, path: Path) -> dict[str, Any]:
+def evaluate_questions(qa: QA, path: Path) -> dict[str, Any]:
     rows = run_questions(qa, load_questions(path))
     splits = sorted({r["split"] for r in rows})
     report: dict[str, Any] = {"questions": str(path), "settings": _retrieval_settings(qa.settings),
@@ -229,7 +204,7 @@ def evaluate_questions(qa, path: Path) -> dict[str, Any]:
 CALIBRATION_SIGNALS = ("focus", "coverage")
 
 
-def calibrate(qa, path: Path, split: str = "tune") -> tuple[Abstention, dict[str, Any]]:
+def calibrate(qa: QA, path: Path, split: str = "tune") -> tuple[Abstention, dict[str, Any]]:
     """Fit the abstention rule on ``split``: logistic regression of "the corpus answers this
     question" on the signals, then the cut-off that makes the fewest mistakes on that split,
     answering an unanswerable question counting twice an abstention (silence beats a wrong
@@ -247,14 +222,17 @@ def calibrate(qa, path: Path, split: str = "tune") -> tuple[Abstention, dict[str
     weights = w[:-1] / std
     bias = w[-1] - float(weights @ mean)
     z = x @ weights + bias
-    cost = lambda t: 2 * np.sum((z >= t) & (y == 0)) + np.sum((z < t) & (y == 1))  # noqa: E731
+
+    def cost(t: float) -> int:
+        return int(2 * np.sum((z >= t) & (y == 0)) + np.sum((z < t) & (y == 1)))
+
     order = np.sort(z)
     cuts = np.concatenate([[order[0] - 1], (order[:-1] + order[1:]) / 2, [order[-1] + 1]])
     gaps = np.concatenate([[1.0], np.diff(order), [1.0]])
-    best = min(range(len(cuts)), key=lambda i: (cost(cuts[i]), -gaps[i]))
+    best = min(range(len(cuts)), key=lambda i: (cost(float(cuts[i])), -gaps[i]))
     rule = Abstention({s: round(float(v), 4) for s, v in zip(CALIBRATION_SIGNALS, weights)},
                       round(float(bias - cuts[best]), 4))
-    return rule, {"split": split, "questions": len(rows), "mistakes": int(cost(cuts[best]))}
+    return rule, {"split": split, "questions": len(rows), "mistakes": cost(float(cuts[best]))}
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> np.ndarray:
@@ -274,7 +252,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> np.nd
     return w
 
 
-def with_overrides(qa, **changes: Any):
+def with_overrides(qa: QA, **changes: Any) -> QA:
     """The same loaded index searched with other retrieval settings (no rebuild needed:
     every index holds both the dense and the BM25 side)."""
     from .search import QA
@@ -283,6 +261,6 @@ def with_overrides(qa, **changes: Any):
     return QA(store, qa._embedder)
 
 
-def _mean(values) -> float | None:
-    values = [float(v) for v in values]
-    return round(sum(values) / len(values), 4) if values else None
+def _mean(values: Iterable[float]) -> float | None:
+    numbers = [float(v) for v in values]
+    return round(sum(numbers) / len(numbers), 4) if numbers else None
