@@ -13,6 +13,8 @@ import pytest
 import kzqa
 from conftest import FakeEmbedder, write
 from kzqa import eval as ev
+from kzqa import eval_questions as evq
+from kzqa.question_set import load_questions
 
 
 def test_ndcg_recall_mrr_match_hand_computed_values():
@@ -34,7 +36,10 @@ def test_ndcg_recall_mrr_match_hand_computed_values():
 
 
 def _row(answers, ranked, margin, kind="paraphrase"):
-    return {"answers": answers, "ranked": ranked, "margin": margin, "kind": kind}
+    """A run's row as ``eval_questions.run_questions`` makes it, for ids judged right by ``answers``."""
+    return {"answerable": bool(answers), "right": [r in answers for r in ranked], "ranked": ranked,
+            "margin": margin, "kind": kind, "latest": False, "has_latest": False, "year": False,
+            "dated": False, "foreign": False, "duplicate": False}
 
 
 def test_question_metrics_count_what_a_user_sees():
@@ -46,7 +51,7 @@ def test_question_metrics_count_what_a_user_sees():
         _row([], ["p2"], 0.5, "uncovered"),  # answered a question it cannot answer
         _row(["p2"], ["p2"], 2.0, "follow-up"),
     ]
-    m = ev.question_metrics(rows)
+    m = evq.question_metrics(rows)
     assert m["hit@1"] == 0.75 and m["hit@3"] == 1.0
     assert m["mrr"] == pytest.approx((1 + 0.5 + 1 + 1) / 4)
     assert m["abstention_recall"] == 0.5  # 1 of 2 unanswerable
@@ -54,14 +59,14 @@ def test_question_metrics_count_what_a_user_sees():
     assert m["wrongly_abstained"] == 0.25  # 1 of 4 answerable
     assert m["answer_precision"] == 0.5  # of 4 answered: right, wrong, unanswerable, right
     assert m["coverage"] == 0.75 and m["follow_ups_correct"] == 1.0
-    shifted = ev.question_metrics(rows, offset=-0.75)  # a stricter rule
+    shifted = evq.question_metrics(rows, offset=-0.75)  # a stricter rule
     assert shifted["abstention_recall"] == 1.0 and shifted["wrongly_abstained"] == 0.25
 
 
 def test_logistic_regression_separates_separable_data():
     x = np.array([[0.1], [0.2], [0.3], [0.7], [0.8], [0.9]])
     y = np.array([0, 0, 0, 1, 1, 1], dtype=float)
-    w = ev._logistic((x - x.mean()) / x.std(), y, l2=1.0)
+    w = evq._logistic((x - x.mean()) / x.std(), y, l2=1.0)
     z = ((x - x.mean()) / x.std()) @ w[:-1] + w[-1]
     assert (z[:3] < 0).all() and (z[3:] > 0).all()
 
@@ -149,7 +154,7 @@ def test_a_broken_benchmark_or_question_file_is_named(tmp_path):
         ev.evaluate_beir(tmp_path, kzqa.Settings(), embedder=FakeEmbedder())
     bad = write(tmp_path / "q.jsonl", '{"question": "ok", "answers": []}\n{oops\n')
     with pytest.raises(kzqa.KzqaError, match="q.jsonl:2"):
-        ev.load_questions(bad)
+        load_questions(bad)
 
 
 def test_question_set_evaluation_reports_each_split(built, tmp_path):
@@ -162,7 +167,7 @@ def test_question_set_evaluation_reports_each_split(built, tmp_path):
          "answers": ["limited-political-freedoms-kazakhstan#5"]},
         {"question": "zorblat quux", "split": "heldout", "answers": [], "kind": "off-topic"},
     ]))
-    report = ev.evaluate_questions(qa, qs)
+    report = evq.evaluate_questions(qa, qs)
     assert set(report) >= {"tune", "heldout", "all", "sweep", "misses"}
     assert report["tune"]["hit@1"] == 1.0 and report["heldout"]["answerable"] == 1
     assert [row["offset"] for row in report["sweep"]][3] == 0.0
@@ -187,7 +192,7 @@ def test_a_calibrated_rule_survives_a_rebuild_from_python(built, tmp_path):
                                               for q, a in answerable] +
                                              [{"question": q, "answers": [], "split": "tune"}
                                               for q in unanswerable]))
-    rule, _ = ev.calibrate(qa, qs)
+    rule, _ = evq.calibrate(qa, qs)
     assert rule != qa.settings.abstention
     update_settings(index, qa.settings.with_(abstention=rule))
     kzqa.build(corpus, index, embedder=FakeEmbedder(), dense_weight=0.6)

@@ -11,6 +11,8 @@ import pytest
 import kzqa
 from conftest import FakeEmbedder
 from kzqa import eval as ev
+from kzqa import eval_questions as evq
+from kzqa.question_set import load_questions
 from kzqa.cli import main
 from kzqa.retrieval import Ranked, fuse, mmr
 from kzqa.search import mask_ubiquitous
@@ -123,7 +125,7 @@ def test_calibrate_fits_on_the_tuning_split_and_saves_the_rule(built, tmp_path, 
     assert main(["calibrate", str(path), "--index", str(index)]) == 0
     assert "Saved in the index manifest" in capsys.readouterr().out
     qa = kzqa.load(index, embedder=FakeEmbedder())
-    report = ev.evaluate_questions(qa, path)
+    report = evq.evaluate_questions(qa, path)
     assert report["tune"]["abstention_recall"] == 1.0 and report["tune"]["wrongly_abstained"] == 0.0
     assert main(["eval", str(path), "--index", str(index)]) == 0
     assert "abstention_recall" in capsys.readouterr().out

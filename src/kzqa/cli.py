@@ -225,6 +225,7 @@ def _eval(args: argparse.Namespace) -> int:
     import kzqa
 
     from . import eval as ev
+    from . import eval_questions as evq
     from .beir import is_beir
 
     if is_beir(args.target):
@@ -241,8 +242,8 @@ def _eval(args: argparse.Namespace) -> int:
     qa = kzqa.load(args.index)
     changes = {k: v for k, v in _overrides(args).items() if v is not None}
     if changes:
-        qa = ev.with_overrides(qa, **changes)
-    report = ev.evaluate_questions(qa, args.target)
+        qa = evq.with_overrides(qa, **changes)
+    report = evq.evaluate_questions(qa, args.target)
     if args.json:
         _print_json(report)
     else:
@@ -253,12 +254,12 @@ def _eval(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     import kzqa
 
-    from . import eval as ev
-    from .store import update_settings
+    from . import eval_questions as evq
     from .paths import default_index_dir
+    from .store import update_settings
 
     qa = kzqa.load(args.index)
-    rule, info = ev.calibrate(qa, args.questions)
+    rule, info = evq.calibrate(qa, args.questions)
     print(f"Fitted on {info['questions']} questions of split '{info['split']}' "
           f"({info['mistakes']} weighted mistakes): weights {rule.weights}, bias {rule.bias}")
     if not args.dry_run:
