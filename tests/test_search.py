@@ -163,3 +163,15 @@ def test_hnsw_search_keeps_to_the_allowed_rows():
         top = search.top(vectors[1], 10, allowed)
         assert len(top.rows) == 10 and allowed[top.rows].all(), kind
         assert search.best(vectors[1], allowed) == pytest.approx(float((vectors[allowed] @ vectors[1]).max()), abs=0.02)
+
+
+def test_a_rule_fitted_on_a_corpus_of_another_size_is_reported(built, capsys):
+    from kzqa.settings import Abstention
+
+    _, index = built
+    rule = Abstention({"dense": 10.0}, -2.6, {"questions": "q.jsonl", "split": "tune", "passages": 2742})
+    assert "fitted on an index of 2,742 passages (q.jsonl); this one has 19" in rule.misfit(19)
+    assert rule.misfit(2000) is None and Abstention({"dense": 1.0}, 0.0, None).misfit(19) is None
+    kzqa.build(index=index, corpus=built[0], abstention=rule)
+    assert main(["ask", "--index", str(index), "permits for demonstrations"]) == 0
+    assert "kzqa: warning: the abstention rule was fitted on an index of 2,742" in capsys.readouterr().err

@@ -163,6 +163,9 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("questions", type=Path, help="a .jsonl question set with a 'tune' split")
     _folder_options(cal, corpus=False)
     cal.add_argument("--dry-run", action="store_true", help="print the rule, do not save it")
+    cal.add_argument("--signals", default="focus,coverage,lift",
+                     help="the signals the rule weighs, comma-separated (default %(default)s; "
+                     "of dense, focus, lift, coverage)")
     cal.set_defaults(run=_calibrate)
 
     passages = sub.add_parser("passages", help="show how a document is cut into passages",
@@ -195,6 +198,12 @@ def _filter_options(cmd: argparse.ArgumentParser) -> None:
     group.add_argument("--since", type=int, metavar="YEAR", help="documents of this year or later "
                        "(the year a report covers, else its date's)")
     group.add_argument("--until", type=int, metavar="YEAR", help="documents of this year or earlier")
+
+
+def _warn_misfit(qa: Any) -> None:
+    misfit = qa.settings.abstention.misfit(len(qa.passages))
+    if misfit:
+        print(f"kzqa: warning: {misfit}", file=sys.stderr)
 
 
 def _filters(args: argparse.Namespace) -> Filter | None:
@@ -243,6 +252,7 @@ def _eval(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in _overrides(args).items() if v is not None}
     if changes:
         qa = evq.with_overrides(qa, **changes)
+    _warn_misfit(qa)
     report = evq.evaluate_questions(qa, args.target)
     if args.json:
         _print_json(report)
@@ -259,7 +269,11 @@ def _calibrate(args: argparse.Namespace) -> int:
     from .store import update_settings
 
     qa = kzqa.load(args.index)
-    rule, info = evq.calibrate(qa, args.questions)
+    signals = tuple(s.strip() for s in args.signals.split(",") if s.strip())
+    unknown = set(signals) - {"dense", "focus", "lift", "coverage"}
+    if unknown or not signals:
+        raise KzqaError(f"--signals takes dense, focus, lift, coverage; not {', '.join(sorted(unknown)) or 'none'}")
+    rule, info = evq.calibrate(qa, args.questions, signals=signals)
     print(f"Fitted on {info['questions']} questions of split '{info['split']}' "
           f"({info['mistakes']} weighted mistakes): weights {rule.weights}, bias {rule.bias}")
     if not args.dry_run:
@@ -287,17 +301,24 @@ def _print_beir(r: dict[str, Any]) -> None:
 
 
 def _print_questions(r: dict[str, Any]) -> None:
-    splits: list[str] = [k for k in ("tune", "heldout", "all") if k in r] or [k for k in r if isinstance(r[k], dict)
-                                                                   and "hit@1" in r[k]]
-    metrics = ("hit@1", "hit@3", "mrr", "abstention_recall", "abstention_precision",
-               "wrongly_abstained", "answer_precision", "coverage", "follow_ups_correct")
+    splits = [k for k in ("tune", "heldout", "all") if k in r] or [
+        k for k in r if isinstance(r[k], dict) and "hit@1" in r[k]]
+    metrics = ("hit@1", "hit@3", "mrr", "latest@1", "year@1", "abstention_recall", "abstention_precision",
+               "wrongly_abstained", "answer_precision", "coverage", "follow_ups_correct",
+               "foreign_answers", "duplicate_answers")
     print(f"{r['questions']}: mode {r['settings']['mode']}, abstention {r['abstention']}")
     print(f"{'':22}" + "".join(f"{s:>10}" for s in splits))
     for m in metrics:
         vals = [r[s].get(m) for s in splits]
-        print(f"{m:22}" + "".join(f"{v:>10.3f}" if v is not None else f"{'-':>10}" for v in vals))
+        print(f"{m:22}" + "".join(f"{'-':>10}" if v is None else f"{v:>10}" if isinstance(v, int)
+                                  else f"{v:>10.3f}" for v in vals))
     print(f"{'questions (ans/none)':22}" + "".join(f"{str(r[s]['answerable']) + '/' + str(r[s]['unanswerable']):>10}"
                                                for s in splits))
+    print("by kind (questions, hit@1, abstained):")
+    for split in splits:
+        kinds = r[split].get("by_kind", {})
+        print(f"  {split}: " + "; ".join(f"{k} {v['n']}, {_num(v['hit@1'])}, {_num(v['abstained'])}"
+                                        for k, v in kinds.items()))
     print("sweep of the abstention rule (offset added to its score):")
     for row in r["sweep"]:
         print(f"  {row['offset']:+.2f}: answer precision {row['answer_precision']}, coverage "
@@ -306,8 +327,13 @@ def _print_questions(r: dict[str, Any]) -> None:
         print("misses:")
         for m in r["misses"]:
             got = "abstained" if m["margin"] < 0 else (m["ranked"][0] if m["ranked"] else "-")
+            expected = "; ".join(m["expected"]) or "no answer"
             print(f"  [{m['split']}/{m['kind']}] {m['question']!r}: got {got}, expected "
-                  f"{m['answers'] or 'no answer'} (margin {m['margin']:+.2f})")
+                  f"{expected} (margin {m['margin']:+.2f})")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -374,6 +400,7 @@ def _ask(args: argparse.Namespace) -> int:
     import kzqa
 
     qa = kzqa.load(args.index)
+    _warn_misfit(qa)
     filters = _filters(args)
     if args.question is not None:
         requests: Iterator[dict[str, Any]] = iter([{"question": args.question,

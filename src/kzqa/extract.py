@@ -61,7 +61,7 @@ import io
 import logging
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -439,7 +439,7 @@ def _page_text(page: Any) -> str:
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]  # y of the text matrix times the CTM
         pieces.append((text, y))
 
-    raw = page.extract_text(visitor_text=visit)
+    raw = str(page.extract_text(visitor_text=visit))
     if "".join(text for text, _ in pieces) != raw:
         return raw  # the positions do not line up with the text: keep pypdf's text as it is
     lines: list[tuple[str, float | None]] = [("", None)]  # each line and its first baseline
@@ -467,7 +467,9 @@ def _pdf_metadata(reader: Any) -> dict[str, str]:
     if info is None:
         return {}
     found: dict[str, str] = {}
-    for key, read in (("title", lambda: info.title), ("author", lambda: info.author)):
+    readers: tuple[tuple[str, Callable[[], Any]], ...] = (("title", lambda: info.title),
+                                                          ("author", lambda: info.author))
+    for key, read in readers:
         try:
             value = " ".join(str(read() or "").split())
         except Exception:  # a malformed entry is skipped, not fatal
@@ -517,8 +519,8 @@ def _decode(data: bytes) -> str:
 
 
 def _extract_html(data: bytes) -> Extracted:
-    import lxml  # type: ignore[import-untyped]
-    import lxml.html  # type: ignore[import-untyped]
+    import lxml
+    import lxml.html
 
     html = _decode(data)
     with _quiet():

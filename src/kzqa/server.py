@@ -213,6 +213,9 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -
     # ~460 -> ~310 ms; one client alone 14 -> 19 ms median).
     threadpool_limits(limits=1, user_api="blas")
     qa = LiveQA(Path(index) if index else default_index_dir()).warm_up()  # follows rebuilds
+    misfit = qa.qa.settings.abstention.misfit(len(qa.passages))
+    if misfit:
+        print(f"kzqa: warning: {misfit}", flush=True)
     app = make_server(qa)
     # What is loaded now (the model, the index, Gradio: ~200,000 objects) lives as long as
     # the server: out of the collector's sight, a full collection takes ~0 instead of
