@@ -120,10 +120,10 @@ def scan_corpus(folder: Path) -> CorpusScan:
         seen_text[hashes[rel]] = rel
         try:
             doc = read_document(path, rel, data)
-        except _SidecarProblem as p:
+        except SidecarProblem as p:
             problems.append(CorpusProblem(p.file, p.reason, p.line))
             continue
-        except _Problem as p:
+        except DocumentProblem as p:
             problems.append(CorpusProblem(rel, p.reason, p.line))
             continue
         if doc.doc_id in ids:
@@ -157,25 +157,25 @@ def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
     if rel.lower().endswith(EXTRACTED_SUFFIXES):
         return _read_extracted(path, rel, data)
     if b"\x00" in data:
-        raise _Problem("binary file (contains NUL bytes), not text")
+        raise DocumentProblem("binary file (contains NUL bytes), not text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise _Problem(f"not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded); "
+        raise DocumentProblem(f"not UTF-8 text (byte 0x{data[e.start]:02x} cannot be decoded); "
                        "re-save the file as UTF-8", line) from None
     body_start = 1 if text.startswith("\ufeff") else 0
     meta: dict[str, object] = {}
     fm = _FRONT_MATTER.match(text, body_start)
     if fm:
-        meta = _parse_metadata(fm.group(1) or "", first_line=2, where=None)
+        meta = parse_metadata(fm.group(1) or "", first_line=2, where=None)
         body_start = fm.end()
     if not text[body_start:].strip():
-        raise _Problem("empty file (no text to quote)" if not fm else "no text after the front matter")
+        raise DocumentProblem("empty file (no text to quote)" if not fm else "no text after the front matter")
     sidecar = path.with_name(sidecar_name(path.name))
     if sidecar.is_file():
         if fm:
-            raise _Problem(f"metadata given twice: front matter and {sidecar_name(rel)}; keep one")
+            raise DocumentProblem(f"metadata given twice: front matter and {sidecar_name(rel)}; keep one")
         meta = _read_sidecar(sidecar, rel)
     title = meta.get("title") or _title_from_text(text, body_start) or _title_from_name(rel)
     return Document(doc_id_for(rel), rel, text, body_start, _source(meta, str(title)))
@@ -188,12 +188,12 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
     try:
         got = extract(path, data)
     except ExtractionError as e:
-        raise _Problem(str(e)) from None
+        raise DocumentProblem(str(e)) from None
     except Exception as e:  # a bug or a library failing on this file: one line, not a traceback
         first = " ".join(str(e).split("\n", 1)[0].split())[:200]
-        raise _Problem(f"could not be read ({type(e).__name__}: {first}); please report this file") from None
+        raise DocumentProblem(f"could not be read ({type(e).__name__}: {first}); please report this file") from None
     if len(got.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-        raise _Problem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
+        raise DocumentProblem(f"its text is over {MAX_DOCUMENT_BYTES // 2**20} MB: split it into parts")
     meta: dict[str, object] = dict(got.metadata)
     sidecar = path.with_name(sidecar_name(path.name))
     if sidecar.is_file():
@@ -213,8 +213,8 @@ def _read_sidecar(sidecar: Path, rel: str) -> dict[str, object]:
     try:
         side_text = sidecar.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise _SidecarProblem(side_rel, "not UTF-8 text; re-save the file as UTF-8") from None
-    return _parse_metadata(side_text, first_line=1, where=side_rel)
+        raise SidecarProblem(side_rel, "not UTF-8 text; re-save the file as UTF-8") from None
+    return parse_metadata(side_text, first_line=1, where=side_rel)
 
 
 def _source(meta: dict[str, object], title: str) -> Source:
@@ -232,22 +232,27 @@ def _source(meta: dict[str, object], title: str) -> Source:
     )
 
 
-class _Problem(Exception):
+class DocumentProblem(Exception):
+    """A document that cannot be read, and why (with the line, when one is to blame): the
+    corpus scan turns it into a ``CorpusProblem`` naming the file."""
+
     def __init__(self, reason: str, line: int | None = None):
         self.reason, self.line = reason, line
 
 
-class _SidecarProblem(_Problem):
+class SidecarProblem(DocumentProblem):
+    """A problem in a document's metadata file (``file``), not in the document."""
+
     def __init__(self, file: str, reason: str, line: int | None = None):
         super().__init__(reason, line)
         self.file = file
 
 
-def _parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, object]:
+def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, object]:
     """Parse and check a metadata mapping. Line numbers count from ``first_line``."""
 
-    def fail(reason: str, line: int | None) -> _Problem:
-        return _SidecarProblem(where, reason, line) if where else _Problem(reason, line)
+    def fail(reason: str, line: int | None) -> DocumentProblem:
+        return SidecarProblem(where, reason, line) if where else DocumentProblem(reason, line)
 
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

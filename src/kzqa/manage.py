@@ -26,9 +26,9 @@ from .corpus import (
     METADATA_KEYS,
     SIDECAR_SUFFIX,
     Document,
-    _parse_metadata,
-    _Problem,
+    DocumentProblem,
     doc_id_for,
+    parse_metadata,
     read_document,
     scan_corpus,
     sidecar_name,
@@ -186,8 +186,8 @@ def _sidecar_text(metadata: dict[str, str]) -> str | None:
         return None
     text = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)
     try:
-        _parse_metadata(text, first_line=1, where="the metadata given")
-    except _Problem as p:
+        parse_metadata(text, first_line=1, where="the metadata given")
+    except DocumentProblem as p:
         raise KzqaError(f"the metadata given: {p.reason}") from None
     return text
 
@@ -226,7 +226,7 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
         shutil.copyfile(file.parent / sidecar, staging / sidecar)  # travels with it
     try:
         read_document(staging / name, name, data)
-    except _Problem as p:
+    except DocumentProblem as p:
         for stale in (name, sidecar):
             (staging / stale).unlink(missing_ok=True)
         raise refuse(p.reason, p.line) from None
