@@ -21,6 +21,8 @@ run: $(STAMP)
 	$(BIN)/kzqa serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) chromium
+	$(BIN)/python -m mypy
+	$(BIN)/python -m ruff check src tests bench app.py
 	$(BIN)/python -m pytest
 
 # Benchmarks, each against a bare baseline in the same run; loopback only; temporary files

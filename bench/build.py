@@ -34,15 +34,14 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from common import (KZQA, SCIFACT, machine, memory_mb, run_child, start_server, stop,
-                    write_scifact)
+from common import KZQA, SCIFACT, machine, memory_mb, run_child, start_server, stop, write_scifact
 
 
 def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """(passage texts, their sentences' spans), made the way kzqa.indexer.build_index makes them."""
     from kzqa.corpus import scan_corpus
-    from kzqa.search_text import embed_text_spans
     from kzqa.passages import make_passages
+    from kzqa.search_text import embed_text_spans
     from kzqa.settings import Settings
 
     settings, scan = Settings(), scan_corpus(corpus)

@@ -34,10 +34,10 @@ from common import SCIFACT, machine, write_scifact
 def main() -> None:
     from kzqa.corpus import scan_corpus
     from kzqa.embedding import SentenceTransformerEmbedder
-    from kzqa.search_text import embed_text_spans
-    from kzqa.passages import make_passages
-    from kzqa.settings import Settings
     from kzqa.passage_vectors import sentence_vectors
+    from kzqa.passages import make_passages
+    from kzqa.search_text import embed_text_spans
+    from kzqa.settings import Settings
 
     claims = [json.loads(line) for line in open(SCIFACT / "queries.jsonl", encoding="utf-8")]
     claims = [c for c in claims if c.get("metadata")]

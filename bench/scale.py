@@ -264,7 +264,6 @@ def ask_table(sizes: list[int], questions: int) -> None:
 
 def build_child(corpus: str, index: str) -> None:
     import kzqa
-    from kzqa import dense
 
     kzqa.build(corpus, index, embedder=HashEmbedder())
 
@@ -277,11 +276,11 @@ def core_child(n: int, saved: str, questions: int) -> dict:
     (title + abstract, as kzqa indexes a passage's whole paragraph), the NumPy encoder."""
     import faiss
 
+    from kzqa.dense import DenseSearch
     from kzqa.embedding import make_query_embedder
     from kzqa.retrieval import Lexical, fuse, mmr
     from kzqa.search import mask_ubiquitous
     from kzqa.settings import Settings
-    from kzqa.dense import DenseSearch
 
     s = Settings()
     search = DenseSearch(faiss.read_index(saved))

@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
-import socket
 import time
 import urllib.parse
 import urllib.request

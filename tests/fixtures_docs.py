@@ -11,7 +11,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
-CREATED = dt.datetime(2023, 11, 7, 14, 30, tzinfo=dt.timezone.utc)
+CREATED = dt.datetime(2023, 11, 7, 14, 30, tzinfo=dt.UTC)
 
 # One list of paragraphs per page; every sentence occurs once in the whole document.
 REPORT_PAGES = [

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS, SEEDS, write
 
+from conftest import CORPUS, SEEDS, write
 from kzqa.corpus import scan_corpus
 
 

@@ -10,8 +10,15 @@ import pytest
 
 import kzqa
 from conftest import FakeEmbedder, write
-from fixtures_docs import (ARTICLE_HTML, ARTICLE_PARAGRAPHS, BOILERPLATE, REPORT_PAGES,
-                           encrypted_pdf_bytes, pdf_bytes, scanned_pdf_bytes)
+from fixtures_docs import (
+    ARTICLE_HTML,
+    ARTICLE_PARAGRAPHS,
+    BOILERPLATE,
+    REPORT_PAGES,
+    encrypted_pdf_bytes,
+    pdf_bytes,
+    scanned_pdf_bytes,
+)
 from kzqa.cli import main
 from kzqa.extract import extract
 from kzqa.store import MANIFEST

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+
 from conftest import ROOT
 from fixtures_docs import (
     ARTICLE_HTML,
@@ -24,7 +25,6 @@ from fixtures_docs import (
     pdf_bytes,
     scanned_pdf_bytes,
 )
-
 from kzqa.extract import (
     EXTRACTED_SUFFIXES,
     Extracted,

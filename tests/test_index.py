@@ -11,9 +11,9 @@ import textwrap
 import time
 
 import pytest
-from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 
 import kzqa
+from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 from kzqa.passage_vectors import SENTENCE_VECTORS
 from kzqa.store import MANIFEST
 

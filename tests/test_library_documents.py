@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from kzqa.cli import main
 from kzqa.corpus import Document, read_document
 from kzqa.passages import document_blocks, make_passages

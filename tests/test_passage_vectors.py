@@ -14,11 +14,11 @@ from conftest import CORPUS, FAKE_SETTINGS, FakeEmbedder
 from fixtures_docs import ARTICLE_HTML, REPORT_PAGES, pdf_bytes
 from kzqa.corpus import scan_corpus
 from kzqa.embedding import pool_spans
-from kzqa.search_text import collapsed_spans, embed_text_spans
-from kzqa.store import MANIFEST
+from kzqa.passage_vectors import SENTENCE_VECTORS, sentence_vectors
 from kzqa.passages import make_passages
 from kzqa.results import Passage, Source
-from kzqa.passage_vectors import SENTENCE_VECTORS, sentence_vectors
+from kzqa.search_text import collapsed_spans, embed_text_spans
+from kzqa.store import MANIFEST
 
 
 def _passages(folder):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from conftest import CORPUS, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import CORPUS, write
 from kzqa.corpus import Document, scan_corpus
 from kzqa.passages import document_blocks, make_passages, sentence_windows
 from kzqa.results import Source
@@ -201,7 +201,6 @@ def test_web_page_passages_carry_their_section_path_and_list_items_are_their_own
     from pathlib import Path
 
     from fixtures_docs import REPORT_HTML
-
     from kzqa.corpus import read_document
 
     page = Path(__import__("tempfile").mkdtemp()) / "report.html"
@@ -220,7 +219,6 @@ def test_web_page_passages_carry_their_section_path_and_list_items_are_their_own
 
 def test_pdf_passages_take_labelled_headings_as_sections_and_cite_both_pages():
     from fixtures_docs import RUNNING_PAGES, pdf_bytes
-
     from kzqa.corpus import read_document
 
     path = Path(__import__("tempfile").mkdtemp()) / "briefing.pdf"

@@ -10,9 +10,7 @@ import pytest
 
 import kzqa
 from conftest import FakeEmbedder
-from kzqa import eval as ev
 from kzqa import eval_questions as evq
-from kzqa.question_set import load_questions
 from kzqa.cli import main
 from kzqa.retrieval import Ranked, fuse, mmr
 from kzqa.search import mask_ubiquitous

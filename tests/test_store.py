@@ -11,10 +11,10 @@ import textwrap
 import time
 
 import pytest
-from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
-from fixtures_docs import ARTICLE_HTML
 
 import kzqa
+from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
+from fixtures_docs import ARTICLE_HTML
 from kzqa.journal import JOURNAL
 from kzqa.store import MANIFEST
 

@@ -11,14 +11,22 @@ with passages quoted verbatim from its corpus, each with its source.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import (CorpusError, CorpusProblem, IndexCorrupt, IndexMismatch, IndexMissing,
-                     IndexStale, InvalidQuestion, KzqaError)
 from .citation import Citation
+from .errors import (
+    CorpusError,
+    CorpusProblem,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    IndexStale,
+    InvalidQuestion,
+    KzqaError,
+)
 from .filters import Filter
 from .results import Answer, Hit, Passage, Source
 from .settings import Settings

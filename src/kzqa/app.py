@@ -83,17 +83,19 @@ def _filter_controls(qa: Answering) -> list[Any]:
     return controls
 
 
-def build_app(qa: Answering) -> Any:
-    """The Gradio Blocks of the chat page and its API endpoints (not launched)."""
-    import gradio as gr
+class Handlers:
+    """What the page and its API endpoints do with a question: thin calls to ``ask``."""
 
-    def respond(question: str, chat: list[Any] | None, asked: list[str], k: float,
+    def __init__(self, qa: Answering):
+        self.qa = qa
+
+    def respond(self, question: str, chat: list[Any] | None, asked: list[str], k: float,
                 *chosen: Any) -> tuple[str, list[dict[str, str]], list[str]]:
         """One turn of the chat page: show the question literally, then the answer."""
         chat = _plain_messages(chat)
         question = question or ""
         try:
-            answer = qa.ask(question, k=int(k), history=list(asked), filters=_filter(*chosen))
+            answer = self.qa.ask(question, k=int(k), history=list(asked), filters=_filter(*chosen))
             reply = answer_markdown(answer, EXAMPLES)
             asked = [*asked, answer.question]
         except KzqaError as e:
@@ -102,15 +104,17 @@ def build_app(qa: Answering) -> Any:
                 {"role": "assistant", "content": reply}]
         return "", chat, asked
 
-    def chat(message: str, k: int = DEFAULT_K) -> str:
+    def chat(self, message: str, k: int = DEFAULT_K) -> str:
         """Answer one question: the passages verbatim with their citations, as plain text,
         or a statement that the documents do not cover it."""
+        import gradio as gr
+
         try:
-            return answer_text(qa.ask(message, k=k))
+            return answer_text(self.qa.ask(message, k=k))
         except KzqaError as e:
             raise gr.Error(str(e)) from None
 
-    def search(question: str, k: int = DEFAULT_K, history: list[str] | None = None,
+    def search(self, question: str, k: int = DEFAULT_K, history: list[str] | None = None,
                documents: list[str] | None = None, publishers: list[str] | None = None,
                countries: list[str] | None = None, since: int | None = None,
                until: int | None = None) -> dict[str, Any]:
@@ -119,49 +123,68 @@ def build_app(qa: Answering) -> Any:
         reference, also_in, ...}], notes}. `history` holds the earlier questions, oldest
         first; `documents`, `publishers`, `countries`, `since`, `until` choose the documents
         to answer from (default: those about Kazakhstan, or the country the question names)."""
+        import gradio as gr
+
         try:
             chosen = _filter(documents, publishers, countries, since, until)
-            return qa.ask(question, k=k, history=history or [], filters=chosen).to_dict()
+            return self.qa.ask(question, k=k, history=history or [], filters=chosen).to_dict()
         except KzqaError as e:
             raise gr.Error(str(e)) from None
 
+
+def _page(qa: Answering) -> dict[str, Any]:
+    """The page's components, laid out: the chat on the left, settings and sources right."""
+    import gradio as gr
+
+    parts: dict[str, Any] = {}
+    with gr.Row():
+        with gr.Column(scale=3):
+            gr.Markdown(INTRO)
+            parts["chatbot"] = gr.Chatbot(
+                label="kzqa", height=520, sanitize_html=True, render_markdown=True,
+                latex_delimiters=[], allow_tags=False, buttons=[], elem_id="kzqa-chat",
+                placeholder="Quotes from the documents appear here, each with its source.",
+            )
+            with gr.Row():
+                parts["box"] = gr.Textbox(show_label=False, scale=8, max_lines=4, autofocus=True,
+                                          max_length=MAX_QUESTION_CHARS, elem_id="kzqa-question",
+                                          placeholder="Ask about elections, protest, the press, NGOs…")
+                parts["send"] = gr.Button("Ask", variant="primary", scale=1, elem_id="kzqa-ask",
+                                          elem_classes=["submit-button"])
+            parts["examples"] = gr.Dataset(components=[parts["box"]], samples=[[q] for q in EXAMPLES],
+                                           label="Example questions (click to ask)", type="values",
+                                           elem_id="kzqa-examples")
+        with gr.Column(scale=1):
+            parts["k"] = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages per answer",
+                                   elem_id="kzqa-k")
+            parts["chosen"] = _filter_controls(qa)
+            gr.Markdown(_sources_markdown(qa))
+            parts["clear"] = gr.Button("New conversation", variant="secondary")
+    return parts
+
+
+def build_app(qa: Answering) -> Any:
+    """The Gradio Blocks of the chat page and its API endpoints (not launched)."""
+    import gradio as gr
+
+    on = Handlers(qa)
     with gr.Blocks(title="kzqa — political freedoms in Kazakhstan") as demo:
-        with gr.Row():
-            with gr.Column(scale=3):
-                gr.Markdown(INTRO)
-                chatbot = gr.Chatbot(
-                    label="kzqa", height=520, sanitize_html=True, render_markdown=True,
-                    latex_delimiters=[], allow_tags=False, buttons=[], elem_id="kzqa-chat",
-                    placeholder="Quotes from the documents appear here, each with its source.",
-                )
-                with gr.Row():
-                    box = gr.Textbox(show_label=False, scale=8, max_lines=4, autofocus=True,
-                                     max_length=MAX_QUESTION_CHARS, elem_id="kzqa-question",
-                                     placeholder="Ask about elections, protest, the press, NGOs…")
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="kzqa-ask",
-                                     elem_classes=["submit-button"])
-                examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
-                                      label="Example questions (click to ask)", type="values",
-                                      elem_id="kzqa-examples")
-            with gr.Column(scale=1):
-                k = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages per answer",
-                              elem_id="kzqa-k")
-                chosen = _filter_controls(qa)
-                gr.Markdown(_sources_markdown(qa))
-                clear = gr.Button("New conversation", variant="secondary")
+        p = _page(qa)
+        box, chatbot, k, chosen = p["box"], p["chatbot"], p["k"], p["chosen"]
         asked = gr.State([])
-        turn: dict[str, Any] = dict(fn=respond, inputs=[box, chatbot, asked, k, *chosen],
+        turn: dict[str, Any] = dict(fn=on.respond, inputs=[box, chatbot, asked, k, *chosen],
                                     outputs=[box, chatbot, asked], api_visibility="private",
                                     concurrency_limit=CONCURRENCY)
         box.submit(**turn)
-        send.click(**turn)
-        examples.click(lambda sample, c, a, kk, *f: respond(sample[0], c, a, kk, *f),
-                       inputs=[examples, chatbot, asked, k, *chosen], outputs=[box, chatbot, asked],
-                       api_visibility="private", concurrency_limit=CONCURRENCY)
-        clear.click(lambda: ("", [], []), outputs=[box, chatbot, asked], api_visibility="private")
+        p["send"].click(**turn)
+        p["examples"].click(lambda sample, c, a, kk, *f: on.respond(sample[0], c, a, kk, *f),
+                            inputs=[p["examples"], chatbot, asked, k, *chosen],
+                            outputs=[box, chatbot, asked], api_visibility="private",
+                            concurrency_limit=CONCURRENCY)
+        p["clear"].click(lambda: ("", [], []), outputs=[box, chatbot, asked], api_visibility="private")
         chatbot.clear(lambda: [], outputs=[asked], api_visibility="private")  # its trash button
-        gr.api(chat, api_name="chat", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
-        gr.api(search, api_name="search", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
+        gr.api(on.chat, api_name="chat", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
+        gr.api(on.search, api_name="search", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
 

@@ -62,9 +62,9 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from itertools import pairwise
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 

@@ -6,8 +6,8 @@ refused with its reason and the others are added. Each command is one writer's t
 moves are journaled first (``kzqa.journal``): when the index cannot be rebuilt afterwards
 the corpus is put back as it was, and when the command is killed the next writer finishes
 or undoes the change. A removed document is moved to a new ``<corpus>/.removed/<time>/``
-(hidden from the corpus), never deleted. The rebuild reuses the vectors of every unchanged passage (``kzqa.indexer.previous_vectors``),
-so only the new document is embedded.
+(hidden from the corpus), never deleted. The rebuild reuses the vectors of every unchanged
+passage (``kzqa.indexer.previous_vectors``), so only the new document is embedded.
 """
 
 from __future__ import annotations

@@ -78,13 +78,7 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
     out_p = np.zeros((len(texts), dim), dtype=np.float32)
     out_s = np.zeros((int(first[-1]), dim), dtype=np.float16)  # stored as float16: half the memory
 
-    found: dict[str, np.ndarray] = {}
-    for i, key in enumerate(pkeys):
-        if key in reuse.passages:
-            found[key] = reuse.passages[key]
-        for key_s in skeys[i]:
-            if key_s in reuse.sentences:
-                found[key_s] = reuse.sentences[key_s]
+    found = _known(pkeys, skeys, reuse)
     wanted = sorted({k for i, key in enumerate(pkeys) for k in (key, *skeys[i])} - found.keys())
     found.update(cache.get(model, wanted, dim))
     todo = []
@@ -125,6 +119,16 @@ def encode_passages(embedder: Embedder, texts: Sequence[str], spans: Sequence[Sp
             out_s[first[i] + j] = v
         cache.put(model, [skeys[i][j] for i, j in pairs], vecs)
     return Vectors(out_p, out_s, len(todo), len(texts) - len(todo))
+
+
+def _known(pkeys: list[str], skeys: list[list[str]], reuse: Reuse) -> dict[str, np.ndarray]:
+    """The vectors the index being replaced already holds, by key."""
+    found: dict[str, np.ndarray] = {}
+    for key, keys in zip(pkeys, skeys):
+        if key in reuse.passages:
+            found[key] = reuse.passages[key]
+        found.update((k, reuse.sentences[k]) for k in keys if k in reuse.sentences)
+    return found
 
 
 def sentence_vectors(passage: np.ndarray, pooled: np.ndarray) -> np.ndarray:

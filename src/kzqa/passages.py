@@ -37,7 +37,6 @@ from .extract import pages_of
 from .results import SECTION_SEPARATOR, Passage
 from .settings import DEFAULT_MAX_CHARS
 
-
 HEADING_MAX_CHARS = 100
 HEADING_MAX_WORDS = 14
 NOISE_MAX_CHARS = 300  # furniture and captions are short; longer blocks are never skipped

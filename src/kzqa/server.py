@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -28,8 +28,8 @@ from starlette.exceptions import HTTPException
 
 from .app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, build_app, theme
 from .errors import KzqaError
-from .guards import BodyLimit, RefuseRoutes, guarded_h11
 from .filters import Filter
+from .guards import BodyLimit, RefuseRoutes, guarded_h11
 from .live import LiveQA
 from .search import MAX_K, MAX_QUESTION_CHARS, QA
 
