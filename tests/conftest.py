@@ -113,23 +113,20 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """The real server (chat page, Gradio API, REST routes) over the committed index and
-    the real model, on a free loopback port, for the whole session."""
+def start_server(app):
+    """Serve ``app`` as `kzqa serve` does, on a free loopback port; yields its address."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    import kzqa
-    from kzqa.server import make_server, uvicorn_config
-    qa = kzqa.load(INDEX).warm_up()  # the production query path (NumPy encoder)
+    from kzqa.server import uvicorn_config
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(make_server(qa), "127.0.0.1", port))  # as `kzqa serve`
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -140,6 +137,17 @@ def live_server():
     yield f"http://127.0.0.1:{port}/"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The real server (chat page, Gradio API, REST routes) over the committed index and
+    the real model, on a free loopback port, for the whole session."""
+    import kzqa
+    from kzqa.server import make_server
+
+    qa = kzqa.load(INDEX).warm_up()  # the production query path (NumPy encoder)
+    yield from start_server(make_server(qa))
 
 
 PROTEST = ("Kazakhstan’s laws require government permits for public demonstrations, yet such permits "

@@ -71,14 +71,15 @@ def _filter_controls(qa: Answering) -> list[Any]:
     titled = [(f"{r.source.full_title} ({r.source.year or 'n.d.'})", r.doc_id) for r in records]
     publishers = sorted({r.source.publisher for r in records if r.source.publisher})
     countries = sorted({c for r in records for c in countries_of(r.source)})
+    years = sorted({r.source.year for r in records if r.source.year is not None})
     with gr.Accordion("Which documents to answer from", open=False, elem_id="kzqa-filters"):
         gr.Markdown("Empty: every document about Kazakhstan (or the country a question names).")
         controls = [
             gr.Dropdown(titled, multiselect=True, label="Documents", elem_id="kzqa-documents"),
             gr.Dropdown(publishers, multiselect=True, label="Publishers", elem_id="kzqa-publishers"),
             gr.Dropdown(countries, multiselect=True, label="Countries", elem_id="kzqa-countries"),
-            gr.Number(None, precision=0, label="From year", elem_id="kzqa-since"),
-            gr.Number(None, precision=0, label="To year", elem_id="kzqa-until"),
+            gr.Dropdown(years, value=None, label="From year", elem_id="kzqa-since"),
+            gr.Dropdown(years, value=None, label="To year", elem_id="kzqa-until"),
         ]
     return controls
 
