@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import LIBRARY, FakeEmbedder, start_server, write
-from test_browser import ARTIFACTS, ARGS, CHROMIUM, ask
+from test_browser import ARGS, ARTIFACTS, CHROMIUM, ask
 
 pytestmark = [pytest.mark.browser]
 
