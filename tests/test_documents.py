@@ -193,3 +193,14 @@ def test_the_chat_page_lists_the_documents_with_their_kind(indexed):
     listing = _sources_markdown(indexed[2])
     assert "Assembly and Association 2023" in listing and "PDF, 3 pages" in listing
     assert "Parliament tightens the law on peaceful assemblies" in listing and "web page" in listing
+
+
+def test_a_hidden_file_is_refused_not_added_and_ignored(built, tmp_path):
+    import kzqa
+
+    corpus, index = built
+    hidden = tmp_path / ".hidden-report.txt"
+    hidden.write_text("A report that would never be read.\n")
+    with pytest.raises(kzqa.KzqaError, match="hidden file"):
+        kzqa.add([hidden], corpus, index)
+    assert not (corpus / ".hidden-report.txt").exists()

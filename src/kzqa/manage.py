@@ -206,6 +206,8 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
         raise refuse("kzqa reads .txt, .md, .pdf and .html files")
     if name.endswith(SIDECAR_SUFFIX):
         raise refuse("a metadata file; add the document it describes instead")
+    if name.startswith("."):
+        raise refuse("a hidden file (its name starts with a dot), which kzqa never reads; rename it")
     data = document.data if document.data is not None else file.read_bytes()
     target = corpus / name
     sidecar = sidecar_name(name)
