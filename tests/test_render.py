@@ -136,3 +136,17 @@ def test_where_else_a_quote_stands_is_said_under_it_in_text_and_markdown():
     assert "<b>" not in markdown and "&#60;b&#62;Report" in markdown  # literal, not markup
     single = Hit(**{**{f: getattr(hit, f) for f in hit.__slots__}, "also_in": echoes[:1]})
     assert "Also in the 2020 edition (same" in answer_text(Answer("q", (single,), False))
+
+
+def test_the_chat_shows_a_pdf_paragraph_as_running_text_and_the_text_output_keeps_it_exact():
+    from kzqa.results import Answer, Hit
+
+    text = "Authorities  restricted\nfreedom of\u00a0assembly. Police\r\ndetained protesters."
+    hit = Hit(id="r#1", text=text, score=0.9, doc_id="r", file="r.pdf", title="R", section=None,
+              paragraph=1, part=0, start=0, end=len(text), pages=(2, 3), highlights=((0, 44),))
+    answer = Answer("q", (hit,), abstained=False)
+    markdown = answer_markdown(answer)
+    quote = markdown.split("\n\n— ")[0]
+    assert "&nbsp;" not in quote and "<br>" not in quote and "\u00a0" not in quote
+    assert quote == "> <strong>Authorities restricted freedom of assembly&#46;</strong> Police detained protesters&#46;"
+    assert text in answer_text(answer)  # the plain text (CLI, /chat, JSON) stays verbatim

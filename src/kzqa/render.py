@@ -9,6 +9,9 @@ Citations are formatted from their fields (``kzqa.citation.Citation``): the plai
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from urllib.parse import quote, urlsplit
 
 from .citation import Citation, citation_text
@@ -49,6 +52,17 @@ def literal(text: str) -> str:
         prev_space = ch == " "
         i += 1
     return "".join(out)
+
+
+_WHITESPACE = re.compile(r"\s+")  # str.split's whitespace: line breaks, tabs, NBSP, other spaces
+
+
+def flowing(text: str) -> str:
+    """``literal`` of ``text`` with every run of whitespace shown as one ordinary space: how
+    the chat shows a quote, so a PDF paragraph's layout line breaks and justified spacing
+    read (and copy) as running text. Display only: the quote, its offsets and every other
+    output keep the text exactly."""
+    return literal(_WHITESPACE.sub(" ", text))
 
 
 def answer_text(answer: Answer) -> str:
@@ -129,22 +143,23 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> str:
-    """``literal(text)`` with the ``spans`` (offsets into ``text``) in bold: the characters
-    shown are exactly ``text``; only emphasis is added around the answering sentences."""
+def highlighted(text: str, spans: tuple[tuple[int, int], ...] | list[tuple[int, int]],
+                show: Callable[[str], str] = literal) -> str:
+    """``show(text)`` with the ``spans`` (offsets into ``text``) in bold: the characters
+    shown are ``text``'s; only emphasis is added around the answering sentences."""
     out, pos = [], 0
     for start, end in sorted(spans):
         if start < pos or not 0 <= start < end <= len(text):
             continue
-        out += [literal(text[pos:start]), "<strong>", literal(text[start:end]), "</strong>"]
+        out += [show(text[pos:start]), "<strong>", show(text[start:end]), "</strong>"]
         pos = end
-    out.append(literal(text[pos:]))
+    out.append(show(text[pos:]))
     return "".join(out)
 
 
 def _quote(hit: Hit) -> str:
     spans = hit.highlights if len(hit.highlights) and hit.highlights != ((0, len(hit.text)),) else ()
-    text = f"> {highlighted(hit.text, spans)}\n\n— {citation_markdown(hit.cite())}\n"
+    text = f"> {highlighted(hit.text, spans, flowing)}\n\n— {citation_markdown(hit.cite())}\n"
     if hit.also_in:
         text += (f"\n<details><summary>{literal(also_in_label(hit))}</summary>\n\n"
                  + "\n".join(f"- {literal(e.citation)}" for e in hit.also_in) + "\n\n</details>\n")
