@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-
 from urllib.parse import quote, urlsplit
 
 from .citation import Citation, citation_text
