@@ -1,6 +1,7 @@
 """Index build speed and memory: `kzqa build` against bare sentence-transformers encode.
 
     .venv/bin/python bench/build.py [--docs 200] [--questions 20] [--compare-batching]
+    .venv/bin/python bench/build.py --library build/library/corpus   # the test library (make library)
 
 Corpus: the first --docs SciFact abstracts (../shared/bench/scifact/corpus.jsonl), each a
 .txt file with a NAME.meta.yaml sidecar (its title), in a temporary folder. Each row runs in
@@ -27,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -106,6 +108,8 @@ def main() -> None:
                         help="also time kzqa's own embedder (SentenceTransformerEmbedder."
                         "encode_spans, no cache, texts in corpus order) on the same texts, in "
                         "the bare process")
+    parser.add_argument("--library", type=Path, metavar="CORPUS",
+                        help="build this corpus folder (e.g. build/library/corpus) instead of SciFact abstracts")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
@@ -114,7 +118,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kzqa-bench-build-") as tmp:
         tmp = Path(tmp)
         corpus, index, cache = tmp / "corpus", tmp / "index", tmp / "cache"
-        write_scifact(corpus, docs=args.docs)
+        if args.library:
+            shutil.copytree(args.library, corpus, ignore=shutil.ignore_patterns(".*"))
+        else:
+            write_scifact(corpus, docs=args.docs)
         passages, spans = texts_kzqa_embeds(corpus)
         P, S = len(passages), sum(map(len, spans))
         (tmp / "texts.json").write_text(json.dumps({"passages": passages, "spans": spans}))
@@ -143,7 +150,8 @@ def main() -> None:
         ("kzqa build, new index, embedding cache warm", P, embedded(fresh[3]), fresh[0], fresh[1]),
     ]
     print(f"{machine()}; load average {load_before:.1f} at start, {load_after:.1f} at end")
-    print(f"corpus: {args.docs} SciFact abstracts -> {P} passages, {S} sentences (pooled)")
+    what = f"{args.library}" if args.library else f"{args.docs} SciFact abstracts"
+    print(f"corpus: {what} -> {P} passages, {S} sentences (pooled)")
     print(f"{'what':46} {'passages':>8} {'texts':>6} {'seconds':>8} {'passages/s':>10} "
           f"{'ratio':>6} {'peak RSS MB':>11}")
     for name, p, n, secs, rss in rows:
