@@ -83,7 +83,7 @@ def test_the_page_says_what_it_is_and_lists_its_sources(page):
     assert "only with passages quoted verbatim" in body and "never writes text of its own" in body
     link = page.locator("a", has_text="Kazakhstan’s Human Rights Crackdown")
     assert link.get_attribute("href").startswith("https://www.foreignaffairs.com/articles/asia/2016-12-21/")
-    assert page.locator("#kzqa-k").is_visible()
+    page.locator("#kzqa-k").wait_for(state="visible", timeout=15_000)  # the settings column renders last
 
 
 def test_clicking_an_example_question_asks_it(page):
