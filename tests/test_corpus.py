@@ -194,13 +194,13 @@ def test_country_period_and_access_date_are_metadata_a_citation_can_use(tmp_path
 
 
 def test_an_unexpected_failure_reading_one_file_is_a_one_line_problem_naming_it(tmp_path, monkeypatch, capsys):
-    import kzqa.extract
+    import kzqa.html_text
     from kzqa.cli import main
 
     def broken(data: bytes) -> None:
         raise RuntimeError("something no one foresaw\nwith a second line")
 
-    monkeypatch.setattr(kzqa.extract, "_extract_html", broken)  # stands in for a library bug
+    monkeypatch.setattr(kzqa.html_text, "extract_html", broken)  # stands in for a library bug
     write(tmp_path / "page.html", "<html><body><p>text</p></body></html>")
     write(tmp_path / "note.txt", "A note that still reads.")
     scan = scan_corpus(tmp_path)

@@ -1,0 +1,321 @@
+"""The text of a PDF laid out from its pages' texts (as :mod:`kzqa.pdf_text` reads them).
+
+- lines that are not the report's text are left out of the text (listed in
+  ``Extracted.skipped`` with their page and reason): running headers and footers (a line
+  that recurs on ``RUNNING_SHARE`` of the pages, the page's own number aside: "Page 3 of 59",
+  "GE.24-19779 3", a document symbol, a series title, wherever pypdf puts them in reading
+  order), a line carrying a header's document number and no ordinary word (the job line
+  "GE.24-19779 (E) 061124"), page numbers, lines mostly of private-use glyphs (a barcode),
+  table-of-contents lines (dot leaders) and whole contents pages (3+ dot leaders, or entries
+  each followed by its page number), and notes: from a line that starts with the next note
+  number ("17 CAT/C/SVN/CO/4, para. 9.", counted from 1 through the document) after a blank
+  line, to the end of the page (and on over the page break while the note list runs on);
+- pages are joined with one blank line (``\\n\\n``), except where a paragraph runs on over
+  the page break (the page ends on a word, comma or hyphen, without a full stop, and the
+  next page does not open with a heading): there one line break joins them, so the
+  paragraph is one block whose slice cites both pages. ``Extracted.pages`` records each
+  page's ``(start, end)`` span in the text (a page without text gets an empty span, so page
+  numbers stay right);
+- ``Extracted.blocks`` are the paragraphs (runs of lines between blank lines; a labelled
+  heading line such as "f. Status and Treatment ..." right after a sentence's end is a block
+  of its own). Headings are told from paragraphs later (``kzqa.passages``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from .extract import Skipped, Span
+
+# A line that repeats on this share of the pages (digits aside) is a running header or footer.
+RUNNING_SHARE = 0.3
+RUNNING_MAX_CHARS = 150
+_DOT_LEADER = re.compile(r"(?:\.\s*){5,}\s*\d+(?:\s*[-–]\s*\d+)?\s*$|(?:\. ){4,}")
+_PAGE_REF = re.compile(r"(\d{1,4})(?:\s*[-–]\s*\d{1,4})?")
+_SYMBOL_NOTE = re.compile(r"\s*[*†‡]\s+\S")
+_NOTE_START = re.compile(r"\s*(\d{1,3})\s+(?!\d)\S")
+_SYMBOL_TOKEN = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{6,}")
+_ORDINARY_WORD = re.compile(r"\b[a-z]{4,}\b")
+
+# A line that starts a heading of its own although no wider gap sets it apart ("f. Status and
+# Treatment of Internally Displaced Persons (IDPs)" right under a paragraph's last line).
+_HEADING_LINE = re.compile(r"(?:(?:Section|Part|Chapter)\s+\d+\.|[a-z]\.|[IVX]{1,5}\.|[A-Z]\.)\s+[A-Z][^\n]*")
+
+
+
+def lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], tuple[Span, ...],
+                                               tuple[Skipped, ...]]:
+    """The report's body text from its pages (see the module notes): running headers and
+    footers, page numbers, table-of-contents lines and junk glyphs are left out, notes are set
+    apart, and a paragraph that runs on over a page break is joined with a line break.
+
+    Each page in turn: its furniture lines are found (:func:`_page_furniture`) and recorded as
+    skipped, then its other lines are split into body and notes (:class:`_Notes`, whose state
+    runs on from page to page); last, the pages' bodies are joined (:func:`_join_pages`)."""
+    pages = [t.split("\n") for t in texts]
+    running = _Running.of(pages)
+    skipped: list[Skipped] = []
+    notes = _Notes(skipped)
+    bodies: list[list[tuple[str, bool]]] = []  # per page: (line, blank line before it)
+    for number, lines in enumerate(pages, 1):
+        furniture = _page_furniture(lines, number, len(pages), running)
+        skipped.extend(Skipped(reason, " ".join(lines[i].split()), number) for i, reason in furniture.items())
+        bodies.append(notes.body_of(lines, number, furniture))
+        notes.end_page(pages, number)
+    notes.end_note()
+    text, spans = _join_pages(bodies)
+    return text, spans, _pdf_blocks(text), tuple(skipped)
+
+
+def _page_key(line: str, number: int) -> str:
+    """The line, its whitespace collapsed and the page's own number (or one up to two
+    less, for unnumbered front pages) as "#": "Page # of 59", "GE.24-19779 #"."""
+    flat = " ".join(line.split())
+    for printed in (number, number - 1, number - 2):
+        new = re.sub(rf"(?<![\w.,/-]){printed}(?![\w,/-]|\.\d)", "#", flat, count=1)
+        if new != flat:
+            return new
+    return flat
+
+
+def _is_page_number(line: str, number: int) -> bool:
+    """Whether the line is page ``number``'s own number ("3", "- 3 -", "Page 3 of 59")."""
+    return _page_key(line, number) in ("#", "- # -", "– # –", "— # —") or bool(
+        re.fullmatch(r"(?i)page #(?: of \d+)?", _page_key(line, number)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """The running headers and footers of a document: ``keys``, the lines (as
+    :func:`_page_key` gives them) that recur on ``RUNNING_SHARE`` of the pages, and
+    ``symbols``, the document numbers they carry ("GE.24-19779")."""
+
+    keys: frozenset[str]
+    symbols: frozenset[str]
+
+    @classmethod
+    def of(cls, pages: list[list[str]]) -> _Running:
+        """Decides which lines recur: a line (page number aside) on at least ``RUNNING_SHARE``
+        of the pages, and on two at least, not too long and not without letters."""
+        n = len(pages)
+        counts: dict[str, int] = {}
+        for number, lines in enumerate(pages, 1):
+            for k in {_page_key(line, number) for line in lines if line.strip()}:
+                counts[k] = counts.get(k, 0) + 1
+        need = max(2, -(-int(RUNNING_SHARE * n * 10) // 10)) if n >= 2 else n + 1
+        running = {k for k, c in counts.items() if c >= need and len(k) <= RUNNING_MAX_CHARS
+                   and any(ch.isalpha() for ch in k)}
+        symbols = {tok for k in running for tok in _SYMBOL_TOKEN.findall(k)}
+        return cls(frozenset(running), frozenset(symbols))
+
+    def holds(self, line: str, number: int) -> bool:
+        """Whether the line of page ``number`` is a running header or footer: one of the
+        recurring lines, or a line carrying their document number and no ordinary word
+        ("GE.24-19779 (E) 061124": the job number of the header)."""
+        if _page_key(line, number) in self.keys:
+            return True
+        flat = " ".join(line.split())
+        return (len(flat) <= 80 and not _ORDINARY_WORD.search(flat)
+                and any(tok in self.symbols for tok in _SYMBOL_TOKEN.findall(flat)))
+
+
+def _private_use(ch: str) -> bool:
+    o = ord(ch)
+    return 0xE000 <= o <= 0xF8FF or o >= 0xF0000 or ch == "\ufffd"
+
+
+def _page_furniture(lines: list[str], number: int, n: int, running: _Running) -> dict[int, str]:
+    """The lines of page ``number`` (of ``n``) that are not the report's text, by index, each
+    with the reason it is skipped, in the order they are found: first line by line
+    (:func:`_line_reason`), then a print code alone at the top or foot of the page
+    (:func:`_print_codes`), then, on a contents page (:func:`_is_contents_page`), all the rest."""
+    furniture: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        if " ".join(line.split()):
+            reason = _line_reason(line, number, running)
+            if reason:
+                furniture[i] = reason
+    furniture.update(_print_codes(lines, furniture))
+    content = [i for i, line in enumerate(lines) if line.strip() and i not in furniture]
+    leaders = sum(1 for reason in furniture.values() if reason == "table of contents")
+    if _is_contents_page(lines, content, leaders, n):
+        # a page of contents (dot leaders, or entries each with its page number): all of it
+        furniture.update(dict.fromkeys(content, "table of contents"))
+    return furniture
+
+
+def _line_reason(line: str, number: int, running: _Running) -> str:
+    """Why a line of page ``number`` is left out on its own: "page number", "running header or
+    footer", "junk glyphs" (mostly private-use glyphs: a barcode) or "table of contents" (a
+    dot leader); ``""`` to keep it."""
+    flat = " ".join(line.split())
+    if _is_page_number(line, number):
+        return "page number"
+    if running.holds(line, number):
+        return "running header or footer"
+    if sum(map(_private_use, flat)) * 2 >= len(flat.replace(" ", "")):
+        return "junk glyphs"
+    if _DOT_LEADER.search(flat):
+        return "table of contents"
+    return ""
+
+
+def _print_codes(lines: list[str], furniture: dict[int, str]) -> dict[int, str]:
+    """Among the first two and the last two lines of the page not already ``furniture``, a
+    print code alone on its line ("GE.24-20424 (E)"): a running header or footer."""
+    content = [i for i, line in enumerate(lines) if line.strip() and i not in furniture]
+    codes: dict[int, str] = {}
+    for i in content[:2] + content[-2:]:
+        flat = " ".join(lines[i].split())
+        if (i not in codes and len(flat) <= 40 and not re.search(r"[a-z]{3}", flat)
+                and re.search(r"(?=\S*[A-Za-z])(?=\S*\d)\S*[.\-/]\S*\d", flat)):
+            codes[i] = "running header or footer"
+    return codes
+
+
+def _is_contents_page(lines: list[str], content: list[int], leaders: int, n: int) -> bool:
+    """Whether a page whose remaining lines are ``content`` is a table of contents: 3+ dot
+    leaders, or 3+ lines that are only a page number of this document (of ``n`` pages), in
+    order, making up a quarter of its lines at least."""
+    refs = [int(m[1]) for i in content if (m := _PAGE_REF.fullmatch(lines[i].strip()))]
+    refs = [r for r in refs if r <= n]  # page numbers of this document (not a year)
+    return bool(content) and (leaders >= 3 or (len(refs) >= 3 and refs == sorted(refs)
+                                               and len(refs) >= 0.25 * len(content)))
+
+
+def _has_note(number: int, lines: list[str]) -> bool:
+    """Whether one of ``lines`` starts note ``number``."""
+    return any((m := _NOTE_START.match(x)) is not None and int(m[1]) == number for x in lines)
+
+
+class _Notes:
+    """Sets the notes apart from the body, page after page. A note starts at a line that
+    starts the next note number (counted from 1 through the document) after a blank line, or
+    with a symbol ("* The present document is ..."), and runs to the end of the page, and on
+    over the page break while the list of notes goes on. Each note is recorded in ``skipped``
+    (its page: the page where it starts) when it ends."""
+
+    def __init__(self, skipped: list[Skipped]) -> None:
+        self.skipped = skipped
+        self.expected = 1  # the number the next note will have
+        self.in_notes = False  # whether the notes of the page (or the page before) have begun
+        self.note: list[str] = []  # the lines of the note being read
+        self.note_page = 0
+
+    def end_note(self) -> None:
+        """Records the note being read, if any."""
+        if self.note:
+            self.skipped.append(Skipped("note", "\n".join(self.note), self.note_page))
+            self.note.clear()
+
+    def body_of(self, lines: list[str], number: int, furniture: dict[int, str]) -> list[tuple[str, bool]]:
+        """The body lines of page ``number`` (each with whether a blank line comes before it),
+        its ``furniture`` left out and its notes set apart."""
+        body: list[tuple[str, bool]] = []
+        gap = self.in_notes
+        for i, line in enumerate(lines):
+            if not line.strip():
+                gap = True
+                continue
+            if i in furniture:
+                continue
+            if not self._takes(line, number, gap, bool(body)):
+                body.append((line, gap and bool(body)))
+            gap = False
+        return body
+
+    def _takes(self, line: str, number: int, gap: bool, body: bool) -> bool:
+        """Whether the line (of page ``number``, after a blank line if ``gap``, after body lines
+        of the page if ``body``) belongs to the notes: it starts a note, or carries one on."""
+        start = _NOTE_START.match(line)
+        if _SYMBOL_NOTE.match(line) and gap and body:  # "* The present document is ..."
+            self.end_note()
+            self.in_notes, self.note_page = True, number
+        elif start and int(start[1]) == self.expected and (gap or not body):
+            self.end_note()
+            self.in_notes, self.note_page = True, number
+            self.expected += 1
+        elif self.in_notes and start and int(start[1]) == self.expected:
+            self.end_note()
+            self.note_page = number
+            self.expected += 1
+        elif not (self.in_notes and (self.note or not body)):
+            return False
+        self.note.append(line)
+        return True
+
+    def end_page(self, pages: list[list[str]], number: int) -> None:
+        """At the end of page ``number``: the notes run on to the next page only when it
+        carries on with the next note (among its first four lines, or, for a numbered note cut
+        off mid-sentence, anywhere on the next two pages); else the note ends here."""
+        if not self.in_notes:
+            return
+        n = len(pages)
+        following = pages[number] if number < n else []
+        later = [x for page in pages[number:number + 2] for x in page]
+        note = self.note
+        carry = _has_note(self.expected, [x for x in following if x.strip()][:4]) or (
+            bool(note) and _NOTE_START.match(note[0]) is not None  # a numbered note ...
+            and not re.search(r"[.!?]\W{0,2}$", note[-1].rstrip())  # ... cut off mid-sentence
+            and _has_note(self.expected, later))  # ... in a list of notes that goes on
+        if not carry:
+            self.end_note()
+            self.in_notes = False
+
+
+def _join_pages(bodies: list[list[tuple[str, bool]]]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The pages' body lines joined into the text, and each page's span in it: lines with a
+    line break (two where a blank line comes before), pages with a blank line, or with one line
+    break where a paragraph runs on over the page break (:func:`_runs_on`)."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    last = ""
+    for body in bodies:
+        if out and body:
+            joint = "\n" if _runs_on(last, " ".join(body[0][0].split())) else "\n\n"
+            out.append(joint)
+            pos += len(joint)
+        page = "".join(("\n\n" if gap else "\n") + line if k else line
+                       for k, (line, gap) in enumerate(body))
+        spans.append((pos, pos + len(page)))
+        out.append(page)
+        pos += len(page)
+        if body:
+            last = body[-1][0]
+    return "".join(out), tuple(spans)
+
+
+def _runs_on(last: str, first: str) -> bool:
+    """Whether a paragraph runs on over the page break from the line ``last`` to the line
+    ``first``: the page ends inside a sentence (on a word, a comma or a hyphen) and the next
+    page does not open with a heading."""
+    return (bool(re.search(r"[^\W\d]\W{0,2}$|[,;\-–—]$", last.rstrip())
+                 or (last.rstrip()[-1:].isdigit() and first[:1].islower()))
+            and not re.search(r"[.!?:]\W{0,2}$", last.rstrip())
+            and not (_HEADING_LINE.fullmatch(first) or first.upper() == first))
+
+
+def _pdf_blocks(text: str) -> tuple[Span, ...]:
+    """Paragraphs: runs of lines between blank lines; a labelled heading line after a line that
+    ends a sentence is a block of its own."""
+    blocks: list[Span] = []
+    for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
+        cuts = [m.start()]
+        lines = list(re.finditer(r"[^\n]+", m.group()))
+        for prev, line in pairwise(lines):
+            flat = line.group().strip()
+            if (_HEADING_LINE.fullmatch(flat) and len(flat) <= 100 and flat[-1] not in ".,;:!?"
+                    and re.search(r"[.!?:]\W*$", prev.group())):
+                cuts += [m.start() + line.start(), m.start() + line.end()]
+        cuts.append(m.end())
+        for s, e in pairwise(cuts):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if s < e:
+                blocks.append(Span(s, e, "body"))
+    return tuple(blocks)
