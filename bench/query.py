@@ -1,6 +1,7 @@
 """In-process query latency of ask() on the shipped index, against two floors.
 
     .venv/bin/python bench/query.py [--repeat 3]
+    .venv/bin/python bench/query.py --index build/library/index --questions eval/library-questions.jsonl
 
 Each floor is one question embedded plus a FAISS search over the same vectors:
 - "model": the shipped model's own ``SentenceTransformer.encode`` (the issue's baseline),
@@ -30,23 +31,26 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def questions() -> list[tuple[str, list[str]]]:
-    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+
+
+def questions(path: Path = QUESTIONS) -> list[tuple[str, list[str]]]:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
     asks = [(r["question"], r.get("history", [])) for r in rows]
     return asks + [(h, []) for r in rows for h in r.get("history", [])]
 
 
-def model_floor(repeat: int) -> list[float]:
+def model_floor(repeat: int, index: str | None, path: Path) -> list[float]:
     """Seconds per question: sentence-transformers encode + FAISS search (child process)."""
     import kzqa
     from kzqa.embedding import SentenceTransformerEmbedder
 
-    qa = kzqa.load()
+    qa = kzqa.load(index)
     model = SentenceTransformerEmbedder(qa.settings.model)
     model.warm_up()
     times = []
     for _ in range(repeat):
-        for question, _history in questions():
+        for question, _history in questions(path):
             t = time.perf_counter()
             v = np.asarray(model.encode([question]), dtype=np.float32)
             qa.store.vectors.search(v, 3)
@@ -57,16 +61,19 @@ def model_floor(repeat: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--index", help="the index to ask (default: the shipped one)")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="a question set (.jsonl)")
     parser.add_argument("--model-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.model_floor:
-        print(json.dumps(model_floor(args.repeat)))
+        print(json.dumps(model_floor(args.repeat, args.index, args.questions)))
         return
     import kzqa
 
-    qa = kzqa.load().warm_up()
-    embedder = qa._get_embedder()
-    asks = questions()
+    qa = kzqa.load(args.index).warm_up()
+    embedder = qa.embedder
+    assert embedder is not None
+    asks = questions(args.questions)
     ours, floor = [], []
     for _ in range(args.repeat):
         for question, history in asks:
@@ -77,7 +84,9 @@ def main() -> None:
             v = np.asarray(embedder.encode([question]), dtype=np.float32)
             qa.store.vectors.search(v, 3)
             floor.append(time.perf_counter() - t)
-    child = subprocess.run([sys.executable, __file__, "--model-floor", "--repeat", str(args.repeat)],
+    extra = ["--index", args.index] if args.index else []
+    child = subprocess.run([sys.executable, __file__, "--model-floor", "--repeat", str(args.repeat),
+                            "--questions", str(args.questions), *extra],
                            capture_output=True, text=True, check=True)
     bare = json.loads(child.stdout.splitlines()[-1])
     pct = lambda xs, p: 1000 * sorted(xs)[int(p * (len(xs) - 1))]  # noqa: E731
