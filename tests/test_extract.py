@@ -25,12 +25,12 @@ from fixtures_docs import (
     pdf_bytes,
     scanned_pdf_bytes,
 )
+from kzqa.citation import page_label
 from kzqa.extract import (
     EXTRACTED_SUFFIXES,
     Extracted,
     ExtractionError,
     extract,
-    page_label,
     pages_of,
 )
 
@@ -257,14 +257,6 @@ def test_the_same_bytes_give_the_same_result_in_process_and_in_a_fresh_quiet_int
 
 
 # ---- page labels -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("numbers", "label"),
-    [((), ""), ((12,), "p. 12"), ((12, 13), "pp. 12\u201313"), ((3, 4, 5), "pp. 3\u20135"), ((3, 5), "pp. 3, 5")],
-)
-def test_page_label(numbers, label):
-    assert page_label(numbers) == label
 
 
 def test_pages_of_edges():

@@ -26,7 +26,6 @@ from pathlib import Path
 
 __all__ = [
     "EXTRACTED_SUFFIXES", "Extracted", "ExtractionError", "Skipped", "Span", "extract", "pages_of",
-    "page_label",
 ]
 
 EXTRACTED_SUFFIXES = (".pdf", ".html", ".htm")
@@ -113,19 +112,6 @@ def pages_of(pages: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[
     (a blank page strictly inside the slice counts, so a label reads "pp. 2–4"); ``()``
     when ``pages`` is empty (HTML) or the slice holds only the blank line between pages."""
     return tuple(n for n, (s, e) in enumerate(pages, 1) if s < end and start < e)
-
-
-def page_label(numbers: tuple[int, ...]) -> str:
-    """A citation's page label: ``""``, ``"p. 12"``, ``"pp. 12–13"`` for a run of
-    consecutive pages, ``"pp. 3, 5"`` otherwise."""
-    ns = sorted(set(numbers))
-    if not ns:
-        return ""
-    if len(ns) == 1:
-        return f"p. {ns[0]}"
-    if ns == list(range(ns[0], ns[-1] + 1)):
-        return f"pp. {ns[0]}\u2013{ns[-1]}"
-    return "pp. " + ", ".join(map(str, ns))
 
 
 @contextmanager
