@@ -73,3 +73,13 @@ def test_filters_keep_to_documents_publishers_and_years(library):
     assert library.ask("journalists jailed", filters=kzqa.Filter.of(documents=["none-such"])).abstained
     with pytest.raises(kzqa.KzqaError, match="since .* is after until"):
         kzqa.Filter.of(since=2021, until=2019)
+
+
+def test_a_follow_up_that_names_only_a_year_or_a_country_is_read_with_the_question_before(library):
+    earlier = ["Were independent journalists jailed for their reporting?"]
+    year = library.diagnose("And in 2019?", history=earlier)
+    assert year.follow_up and year.answer.passages[0].doc_id == "report-2019"
+    country = library.diagnose("And in Nicaragua?", history=earlier)
+    assert country.follow_up and {h.doc_id for h in country.answer.passages} == {"nicaragua"}
+    alone = library.diagnose("And in 2019?")  # no conversation: searched as it is
+    assert not alone.follow_up and alone.query == "And in 2019?"

@@ -21,7 +21,7 @@ from .dense import DenseSearch
 from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .filters import Filter
+from .filters import ALSO_CALLED, Filter, countries_named
 from .preference import Echoes, asked_years, prefer
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
@@ -36,6 +36,7 @@ MMR_POOL = 20  # the best fused candidates MMR chooses from
 SIGNALS = ("dense", "focus", "lift", "coverage")
 UBIQUITOUS_DF = 0.3  # words in more than this share of passages say nothing about the topic
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_YEARS = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,17 @@ class QA:
         k = _check_k(k)
         earlier = [h for h in map(_usable, history) if h]  # unusable entries are ignored
         query, follow_up = question, False
-        hits, signals, margin = self._attempt(query, k, filters)
-        if margin < 0 and earlier and looks_like_follow_up(question):
+        # the documents: those of the country this question names, else of the whole query
+        scope_of = question if countries_named(question, self._scope.countries) else None
+        if earlier and looks_like_follow_up(question) and not self._says_anything(question):
+            # "And in 2024?", "And in Kazakhstan?": nothing to search for alone
+            query, follow_up = f"{earlier[-1]} {question}", True
+        hits, signals, margin = self._attempt(query, k, filters, scope_of)
+        if margin < 0 and earlier and looks_like_follow_up(question) and not follow_up:
             # It leans on the conversation and says too little alone: read it with the
             # previous question. A question that stands on its own is never pulled back.
             query, follow_up = f"{earlier[-1]} {question}", True
-            hits, signals, margin = self._attempt(query, k, filters)
+            hits, signals, margin = self._attempt(query, k, filters, scope_of)
         answered = bool(hits) and margin >= 0
         notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
             if follow_up and answered else ()
@@ -166,9 +172,20 @@ class QA:
 
     # -- internals ------------------------------------------------------------------
 
-    def _attempt(self, query: str, k: int, filters: Filter | None
+    def _says_anything(self, question: str) -> bool:
+        """Whether a question names a topic of its own: a word that is not a year, not a
+        country the library knows and not one most passages share."""
+        named = countries_named(question, self._scope.countries)
+        words = _YEARS.sub(" ", question)
+        for country in named:
+            for word in (country, *ALSO_CALLED.get(country, ())):
+                words = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", words, flags=re.IGNORECASE)
+        lexical = self.store.lexical
+        return any(lexical.doc_freq(t) <= UBIQUITOUS_DF for t in lexical.all_terms(words))
+
+    def _attempt(self, query: str, k: int, filters: Filter | None, scope_of: str | None = None
                  ) -> tuple[list[Hit], dict[str, float], float]:
-        allowed = self._scope.allowed(query, filters)
+        allowed = self._scope.allowed(scope_of or query, filters)
         if allowed is not None and not allowed.any():
             return [], {name: 0.0 for name in SIGNALS}, -1.0  # no document in scope
         qvec, words, focus_vec = self._encode(query, with_focus=True)
