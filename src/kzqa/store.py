@@ -31,6 +31,7 @@ writer (``kzqa.journal``); loading checks every passage against its source (``kz
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -388,16 +389,13 @@ def atomic_write(path: Path, data: bytes | memoryview) -> None:
 
 
 def fsync_dir(path: Path) -> None:
-    try:
+    """Make a rename in ``path`` durable, where the system allows it."""
+    with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 __all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
