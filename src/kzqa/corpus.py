@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,9 @@ METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "lan
                  "country", "covers", "accessed")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~30,000 passages, ~3 h to embed here: split larger files
 MAX_EXTRACTED_FILE_BYTES = 200 * 1024 * 1024  # a PDF is mostly images and fonts; its text is checked too
+
+MAX_METADATA_DEPTH = 8  # a value is text or a list of text (depth 2); deeper is never metadata,
+#                        and 500 levels of '[' (1 KB) overflow PyYAML's recursive composer
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
@@ -254,9 +258,13 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
     def fail(reason: str, line: int | None) -> DocumentProblem:
         return SidecarProblem(where, reason, line) if where else DocumentProblem(reason, line)
 
+    too_deep = f"metadata nested too deeply (over {MAX_METADATA_DEPTH} levels of lists or mappings)"
     try:
+        _check_depth(text, too_deep, first_line, fail)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         value = yaml.safe_load(text)
+    except RecursionError:  # the depth check should make this unreachable; kept as the backstop
+        raise fail(too_deep, None) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = first_line + mark.line if mark is not None else None
@@ -290,6 +298,22 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
             raise fail(f"metadata 'url' must be an http(s) address, not '{val}'", line)
         meta[key] = val.strip() if isinstance(val, str) else val
     return meta
+
+
+def _check_depth(text: str, reason: str, first_line: int,
+                 fail: Callable[[str, int | None], DocumentProblem]) -> None:
+    """Refuse nesting deeper than ``MAX_METADATA_DEPTH`` before anything recursive runs:
+    PyYAML's parser is a loop over events (linear, no recursion); only its composer and
+    constructor recurse, once per level."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_METADATA_DEPTH:
+                mark = event.start_mark
+                raise fail(reason, first_line + mark.line if mark is not None else None)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _title_from_text(text: str, start: int) -> str | None:
