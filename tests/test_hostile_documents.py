@@ -84,3 +84,79 @@ def test_the_title_heading_rule_is_linear_on_a_line_of_spaces():
     assert _title_from_text("# a" + " " * 3000 + "b\nbody", 0) == "a" + " " * 3000 + "b"
     assert _title_from_text("# a" + " " * 2_000_000 + "b #" + " \t" * 1_000_000, 0) == "a" + " " * 2_000_000 + "b"
     assert time.perf_counter() - started < 2  # the regex took 69 s on the first line alone
+
+
+def _pullquotes_pairwise(text, blocks):
+    """The pairwise rule as it was (quadratic), the reference for the indexed one."""
+    from kzqa.passages import PULLQUOTE_CONTAINMENT, PULLQUOTE_MIN_WORDS, Block, _trigrams
+
+    grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks)
+             if b.kind == "body" or (b.kind == "heading" and not b.level)}
+    out = list(blocks)
+    for i, mine in grams.items():
+        b = blocks[i]
+        if len(mine) < PULLQUOTE_MIN_WORDS - 2:
+            continue
+        for j, theirs in grams.items():
+            if blocks[j].kind != "body":
+                continue
+            other = blocks[j]
+            longer = (other.end - other.start, -j) > (b.end - b.start, -i)
+            if j == i or not longer or out[j].kind != "body":
+                continue
+            shared = len(mine & theirs) / len(mine)
+            if shared >= PULLQUOTE_CONTAINMENT:
+                out[i] = Block(b.start, b.end, "pullquote", 0,
+                               f"repeats {shared:.0%} of paragraph at offset {other.start}")
+                break
+    return out
+
+
+def _texts_with_pullquotes():
+    import random
+
+    from conftest import CORPUS, SEEDS
+
+    files = sorted(CORPUS.glob("*.txt")) + (sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else [])
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    rng = random.Random(15)
+    words = "the right to vote election court police journalist was were arrested in of and".split()
+    for _ in range(60):
+        paragraphs = [" ".join(rng.choice(words) for _ in range(rng.randrange(3, 40))) + "."
+                      for _ in range(rng.randrange(2, 30))]
+        for _ in range(rng.randrange(8)):  # pull quotes: pieces of paragraphs, some altered
+            source = rng.choice(paragraphs).split()
+            a = rng.randrange(len(source))
+            piece = source[a : a + rng.randrange(4, 20)]
+            if rng.random() < 0.5:
+                piece.insert(rng.randrange(len(piece) + 1), rng.choice(words))
+            paragraphs.insert(rng.randrange(len(paragraphs) + 1), " ".join(piece))
+        texts.append("\n\n".join(paragraphs) + "\n")
+    return texts
+
+
+def test_indexed_pullquotes_mark_what_the_pairwise_rule_marked():
+    from kzqa.passages import _mark_pullquotes, classify, split_blocks
+
+    marked = 0
+    for text in _texts_with_pullquotes():
+        blocks = classify(text, split_blocks(text), pullquotes=False)
+        got = _mark_pullquotes(text, blocks)
+        assert got == _pullquotes_pairwise(text, blocks)
+        marked += sum(b.kind == "pullquote" for b in got)
+    assert marked > 50
+
+
+def test_pullquotes_on_10000_short_paragraphs_are_not_quadratic():
+    import random
+    import time
+
+    from kzqa.passages import classify, split_blocks
+
+    rng = random.Random(7)
+    vocabulary = [f"w{k}" for k in range(3000)] + ["the", "of", "and", "in"] * 200
+    text = "\n\n".join(" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(6, 14))) + "."
+                       for _ in range(10_000)) + "\n"
+    started = time.perf_counter()
+    classify(text, split_blocks(text))
+    assert time.perf_counter() - started < 10  # pairwise: 108 s

@@ -27,6 +27,7 @@ trailing whitespace left outside the span: whitespace inside is never touched.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -367,27 +368,45 @@ def _looks_like_heading(chunk: str) -> bool:
 
 def _mark_pullquotes(text: str, blocks: list[Block]) -> list[Block]:
     """A short block whose word trigrams mostly occur in a longer (or earlier, equal) body
-    block repeats it: a pull quote (with or without its full stop) or a duplicated paragraph."""
+    block repeats it: a pull quote (with or without its full stop) or a duplicated paragraph.
+
+    An inverted index (trigram -> body blocks holding it) replaces comparing every pair
+    (10,000 short paragraphs took 108 s): a block sharing the needed share of this block's
+    trigrams must hold one of its ``m - need + 1`` rarest ones, so only those postings are
+    candidates; candidates are tried in block order, so the marks are the pairwise ones."""
     grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks)
              if b.kind == "body" or (b.kind == "heading" and not b.level)}
+    postings: dict[tuple[str, ...], list[int]] = {}
+    for j, theirs in grams.items():
+        if blocks[j].kind == "body":
+            for gram in theirs:
+                postings.setdefault(gram, []).append(j)
     out = list(blocks)
     for i, mine in grams.items():
         b = blocks[i]
         if len(mine) < PULLQUOTE_MIN_WORDS - 2:
             continue
-        for j, theirs in grams.items():
-            if blocks[j].kind != "body":
-                continue
+        need = _least_shared(len(mine))
+        rare = sorted(mine, key=lambda gram: len(postings.get(gram, ())))[: len(mine) - need + 1]
+        for j in sorted({j for gram in rare for j in postings.get(gram, ())}):
             other = blocks[j]
             longer = (other.end - other.start, -j) > (b.end - b.start, -i)
             if j == i or not longer or out[j].kind != "body":
                 continue
-            shared = len(mine & theirs) / len(mine)
+            shared = len(mine & grams[j]) / len(mine)
             if shared >= PULLQUOTE_CONTAINMENT:
                 out[i] = Block(b.start, b.end, "pullquote", 0,
                                f"repeats {shared:.0%} of paragraph at offset {other.start}")
                 break
     return out
+
+
+def _least_shared(m: int) -> int:
+    """The fewest of ``m`` trigrams another block must share to reach the containment."""
+    need = max(1, math.ceil(PULLQUOTE_CONTAINMENT * m) - 1)
+    while need / m < PULLQUOTE_CONTAINMENT:  # the same float test as the marking itself
+        need += 1
+    return need
 
 
 def _trigrams(chunk: str) -> set[tuple[str, ...]]:
