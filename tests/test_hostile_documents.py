@@ -160,3 +160,28 @@ def test_pullquotes_on_10000_short_paragraphs_are_not_quadratic():
     started = time.perf_counter()
     classify(text, split_blocks(text))
     assert time.perf_counter() - started < 10  # pairwise: 108 s
+
+
+def test_a_metadata_value_over_500_characters_is_refused_naming_the_file_and_key(tmp_path, capsys):
+    import time
+
+    write(tmp_path / "huge.txt", "---\ntitle: " + "T" * 2_000_000 + "\n---\nSome text to quote.\n")
+    write(tmp_path / "author.txt", "Some other text to quote.\n")
+    write(tmp_path / "author.meta.yaml", "title: Fine\nauthor: " + "A" * 501 + "\n")
+    write(tmp_path / "heading.md", "# " + "H" * 600 + "\n\nThe body of the text.\n")
+    write(tmp_path / "page.html", "<html><head><title>" + "P" * 700 + "</title></head><body><main>"
+          + "<p>A paragraph of the page long enough to be its main text, about elections.</p>" * 6 +
+          "</main></body></html>")
+    write(tmp_path / "limit.txt", "---\ntitle: " + "L" * 500 + "\n---\nA title right at the limit.\n")
+    started = time.perf_counter()
+    scan = scan_corpus(tmp_path)
+    assert time.perf_counter() - started < 10  # the 2 MB title: 88 s and 2.5 GB to build
+    assert [d.file for d in scan.documents] == ["limit.txt"]
+    assert scan.documents[0].source.title == "L" * 500  # kept whole, never cut
+    got = {str(p) for p in scan.problems}
+    assert got == {
+        "huge.txt:2: metadata 'title' is 2,000,000 characters long; the limit is 500",
+        "author.meta.yaml:2: metadata 'author' is 501 characters long; the limit is 500",
+        "heading.md: metadata 'title' is 600 characters long; the limit is 500",
+        "page.html: metadata 'title' is 700 characters long; the limit is 500",
+    }

@@ -35,6 +35,8 @@ METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "lan
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~30,000 passages, ~3 h to embed here: split larger files
 MAX_EXTRACTED_FILE_BYTES = 200 * 1024 * 1024  # a PDF is mostly images and fonts; its text is checked too
 
+MAX_METADATA_CHARS = 500  # a title or author is a line, a few hundred characters at most; a 2 MB
+#                         title took 88 s and 2.5 GB to build and is copied into every hit's JSON
 MAX_METADATA_DEPTH = 8  # a value is text or a list of text (depth 2); deeper is never metadata,
 #                        and 500 levels of '[' (1 KB) overflow PyYAML's recursive composer
 
@@ -222,6 +224,9 @@ def _read_sidecar(sidecar: Path, rel: str) -> dict[str, object]:
 
 
 def _source(meta: dict[str, object], title: str) -> Source:
+    for key, value in [("title", title), *meta.items()]:
+        if too_long := _too_long(key, value):
+            raise DocumentProblem(too_long)
     return Source(
         title=title,
         subtitle=_opt(meta.get("subtitle")),
@@ -290,6 +295,8 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
             val = str(val)
         if val is not None and not isinstance(val, str):
             raise fail(f"metadata '{key}' must be text, not {type(val).__name__}", line)
+        if too_long := _too_long(str(key), val.strip() if isinstance(val, str) else val):
+            raise fail(too_long, line)
         if key in ("date", "accessed") and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
             raise fail(f"metadata '{key}' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
         if key == "covers" and val and not re.fullmatch(r"\d{4}(–\d{4}|-\d{4})?", val):
@@ -298,6 +305,13 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
             raise fail(f"metadata 'url' must be an http(s) address, not '{val}'", line)
         meta[key] = val.strip() if isinstance(val, str) else val
     return meta
+
+
+def _too_long(key: str, value: object) -> str | None:
+    """Why a metadata value over ``MAX_METADATA_CHARS`` is refused (never cut short silently)."""
+    if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
+        return f"metadata '{key}' is {len(value):,} characters long; the limit is {MAX_METADATA_CHARS}"
+    return None
 
 
 def _check_depth(text: str, reason: str, first_line: int,
