@@ -185,3 +185,37 @@ def test_a_metadata_value_over_500_characters_is_refused_naming_the_file_and_key
         "heading.md: metadata 'title' is 600 characters long; the limit is 500",
         "page.html: metadata 'title' is 700 characters long; the limit is 500",
     }
+
+
+BIDI_TITLE = "Elections \u202eedoc-lanigiro\u202c report"
+HIDDEN_TEXT = ("Observers from three missions said the count in the capital was \u200bfair.\u2066 "
+               "The \u202eworld\u202c watched the polling stations, and they reported no violence.\ufeff")
+
+
+def test_hidden_characters_are_shown_in_the_chat_flagged_in_json_and_kept_verbatim(tmp_path):
+    import json
+
+    from kzqa.passages import make_passages
+    from kzqa.render import answer_markdown, answer_text
+    from kzqa.results import Answer, Hit
+
+    write(tmp_path / "bidi.txt", f"---\ntitle: {BIDI_TITLE}\n---\n{HIDDEN_TEXT}\n")
+    (doc,) = scan_corpus(tmp_path).documents
+    assert doc.source.title == BIDI_TITLE
+    (passage,) = make_passages(doc)
+    assert passage.text == HIDDEN_TEXT
+    assert doc.text[passage.start : passage.end] == passage.text  # stored and offsets verbatim
+    hit = Hit.of(passage, doc.source, doc.file, 0.9)
+    data = json.loads(json.dumps(hit.to_dict()))
+    assert data["hidden_characters"] == ["U+200B", "U+202C", "U+202E", "U+2066", "U+FEFF"]
+    assert data["text"] == passage.text and data["title"] == BIDI_TITLE
+    assert Hit.from_dict(data) == hit  # the derived key is ignored
+    answer = Answer("Was the count fair?", (hit,), abstained=False)
+    assert passage.text in answer_text(answer) and BIDI_TITLE in answer_text(answer)
+    markdown = answer_markdown(answer)
+    assert not set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u2060\ufeff") & set(markdown)
+    assert "⟨U+202E⟩edoc&#45;lanigiro⟨U+202C⟩" in markdown and "⟨U+200B⟩fair" in markdown
+    plain = Hit.of(passage, doc.source.__class__(title="Plain"), doc.file, 0.9).to_dict()
+    assert plain["hidden_characters"] == ["U+200B", "U+202C", "U+202E", "U+2066", "U+FEFF"]
+    assert Hit.of(passage.__class__("p", "d", "Clean text.", 0, 11, 1), doc.source.__class__(title="Plain"),
+                  doc.file, 0.9).to_dict()["hidden_characters"] == []
