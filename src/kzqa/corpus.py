@@ -37,6 +37,8 @@ MAX_EXTRACTED_FILE_BYTES = 200 * 1024 * 1024  # a PDF is mostly images and fonts
 
 MAX_METADATA_CHARS = 500  # a title or author is a line, a few hundred characters at most; a 2 MB
 #                         title took 88 s and 2.5 GB to build and is copied into every hit's JSON
+MAX_METADATA_TEXT = 20_000  # ten keys of 500 characters with room to spare; PyYAML (pure Python
+#                           here) parses ~0.1 MB/s, so a MB of front matter is refused unparsed
 MAX_METADATA_DEPTH = 8  # a value is text or a list of text (depth 2); deeper is never metadata,
 #                        and 500 levels of '[' (1 KB) overflow PyYAML's recursive composer
 
@@ -263,6 +265,8 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
     def fail(reason: str, line: int | None) -> DocumentProblem:
         return SidecarProblem(where, reason, line) if where else DocumentProblem(reason, line)
 
+    if len(text) > MAX_METADATA_TEXT:
+        raise fail(f"metadata is {len(text):,} characters long; the limit is {MAX_METADATA_TEXT:,}", first_line)
     too_deep = f"metadata nested too deeply (over {MAX_METADATA_DEPTH} levels of lists or mappings)"
     try:
         _check_depth(text, too_deep, first_line, fail)

@@ -27,6 +27,7 @@ trailing whitespace left outside the span: whitespace inside is never touched.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from dataclasses import dataclass
@@ -373,7 +374,8 @@ def _mark_pullquotes(text: str, blocks: list[Block]) -> list[Block]:
     An inverted index (trigram -> body blocks holding it) replaces comparing every pair
     (10,000 short paragraphs took 108 s): a block sharing the needed share of this block's
     trigrams must hold one of its ``m - need + 1`` rarest ones, so only those postings are
-    candidates; candidates are tried in block order, so the marks are the pairwise ones."""
+    candidates; candidates are tried in block order, so the marks are the pairwise ones, and
+    lazily, so a paragraph repeated 30,000 times stops at its first copy."""
     grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks)
              if b.kind == "body" or (b.kind == "heading" and not b.level)}
     postings: dict[tuple[str, ...], list[int]] = {}
@@ -388,7 +390,11 @@ def _mark_pullquotes(text: str, blocks: list[Block]) -> list[Block]:
             continue
         need = _least_shared(len(mine))
         rare = sorted(mine, key=lambda gram: len(postings.get(gram, ())))[: len(mine) - need + 1]
-        for j in sorted({j for gram in rare for j in postings.get(gram, ())}):
+        last = -1
+        for j in heapq.merge(*(postings.get(gram, ()) for gram in rare)):  # in block order, lazily
+            if j == last:
+                continue
+            last = j
             other = blocks[j]
             longer = (other.end - other.start, -j) > (b.end - b.start, -i)
             if j == i or not longer or out[j].kind != "body":
