@@ -12,6 +12,8 @@ Rules and inputs (each built to make a backtracking or pairwise rule slow):
 - title heading: ``# a``, MB of spaces, ``b`` (the old regex: 69 s for 3,000 spaces)
 - pull quotes, distinct: short paragraphs sharing a small vocabulary (pairwise: 108 s at 0.7 MB)
 - pull quotes, repeated: one short paragraph over and over (every pair shares every trigram)
+- pull quotes, shorter first: a short paragraph repeated, then one a word longer repeated
+  (each longer one has every shorter one before it as a candidate: capped)
 - blocks: lines of dots and spaces, hash runs, one long line with no break (split_blocks + classify)
 - passages: ``make_passages`` over a long document of prose (every rule above, end to end)
 """
@@ -82,6 +84,8 @@ def inputs(mb: float) -> list[tuple[str, str, Callable[[str], object]]]:
         ("title heading", "# a" + " " * size + "b\nText.\n", lambda t: title_from_text(t, 0)),
         ("pull quotes, distinct", _paragraphs(rng, size, vocabulary, (6, 14)), blocks),
         ("pull quotes, repeated", "One two three four five six seven.\n\n" * (size // 36), blocks),
+        ("pull quotes, shorter first", "One two three four five six.\n\n" * (size // 66)
+         + "One two three four five six seven.\n\n" * (size // 66), blocks),
         ("blocks", (". . . . " * 20 + "\n") * (size // 322) + "#" * (size // 4) + "\n"
          + "x" * (size // 4) + "\n", blocks),
         ("passages", sentences, passages),
