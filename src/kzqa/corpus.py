@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,13 @@ METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "lan
                  "country", "covers", "accessed")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # ~30,000 passages, ~3 h to embed here: split larger files
 MAX_EXTRACTED_FILE_BYTES = 200 * 1024 * 1024  # a PDF is mostly images and fonts; its text is checked too
+
+MAX_METADATA_CHARS = 500  # a title or author is a line, a few hundred characters at most; a 2 MB
+#                         title took 88 s and 2.5 GB to build and is copied into every hit's JSON
+MAX_METADATA_TEXT = 20_000  # ten keys of 500 characters with room to spare; PyYAML (pure Python
+#                           here) parses ~0.1 MB/s, so a MB of front matter is refused unparsed
+MAX_METADATA_DEPTH = 8  # a value is text or a list of text (depth 2); deeper is never metadata,
+#                        and 500 levels of '[' (1 KB) overflow PyYAML's recursive composer
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
@@ -218,6 +226,9 @@ def _read_sidecar(sidecar: Path, rel: str) -> dict[str, object]:
 
 
 def _source(meta: dict[str, object], title: str) -> Source:
+    for key, value in [("title", title), *meta.items()]:
+        if too_long := _too_long(key, value):
+            raise DocumentProblem(too_long)
     return Source(
         title=title,
         subtitle=_opt(meta.get("subtitle")),
@@ -254,9 +265,15 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
     def fail(reason: str, line: int | None) -> DocumentProblem:
         return SidecarProblem(where, reason, line) if where else DocumentProblem(reason, line)
 
+    if len(text) > MAX_METADATA_TEXT:
+        raise fail(f"metadata is {len(text):,} characters long; the limit is {MAX_METADATA_TEXT:,}", first_line)
+    too_deep = f"metadata nested too deeply (over {MAX_METADATA_DEPTH} levels of lists or mappings)"
     try:
+        _check_depth(text, too_deep, first_line, fail)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         value = yaml.safe_load(text)
+    except RecursionError:  # the depth check should make this unreachable; kept as the backstop
+        raise fail(too_deep, None) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = first_line + mark.line if mark is not None else None
@@ -282,6 +299,8 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
             val = str(val)
         if val is not None and not isinstance(val, str):
             raise fail(f"metadata '{key}' must be text, not {type(val).__name__}", line)
+        if too_long := _too_long(str(key), val.strip() if isinstance(val, str) else val):
+            raise fail(too_long, line)
         if key in ("date", "accessed") and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
             raise fail(f"metadata '{key}' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
         if key == "covers" and val and not re.fullmatch(r"\d{4}(–\d{4}|-\d{4})?", val):
@@ -292,11 +311,44 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
     return meta
 
 
+def _too_long(key: str, value: object) -> str | None:
+    """Why a metadata value over ``MAX_METADATA_CHARS`` is refused (never cut short silently)."""
+    if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
+        return f"metadata '{key}' is {len(value):,} characters long; the limit is {MAX_METADATA_CHARS}"
+    return None
+
+
+def _check_depth(text: str, reason: str, first_line: int,
+                 fail: Callable[[str, int | None], DocumentProblem]) -> None:
+    """Refuse nesting deeper than ``MAX_METADATA_DEPTH`` before anything recursive runs:
+    PyYAML's parser is a loop over events (linear, no recursion); only its composer and
+    constructor recurse, once per level."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_METADATA_DEPTH:
+                mark = event.start_mark
+                raise fail(reason, first_line + mark.line if mark is not None else None)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def _title_from_text(text: str, start: int) -> str | None:
-    """A Markdown level-1 heading on the first line is the title."""
+    r"""A Markdown level-1 heading on the first line is the title: what
+    ``re.match(r"#\s+(.+?)\s*#*\s*$", first)`` gives, in linear time (that regex backtracks
+    cubically: '# a', 3,000 spaces, 'b' took 69 s)."""
     first = text[start:].lstrip("\r\n").split("\n", 1)[0]
-    m = re.match(r"#\s+(.+?)\s*#*\s*$", first)
-    return m.group(1) if m else None
+    if not first.startswith("#"):
+        return None
+    rest = first[1:]
+    lead = len(rest) - len(rest.lstrip())  # the '\s+' (str.isspace is re's Unicode '\s')
+    if lead == 0:
+        return None
+    if lead == len(rest):  # nothing but spaces: '\s+' gives its last one to '(.+?)'
+        return rest[-1] if lead >= 2 else None
+    end = len(rest.rstrip().rstrip("#").rstrip())  # where the closing '\s*#*\s*' begins
+    return rest[lead:max(lead + 1, end)]
 
 
 def _title_from_name(rel: str) -> str:

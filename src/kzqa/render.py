@@ -14,7 +14,7 @@ from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 from .citation import Citation, citation_text
-from .results import Answer, Hit
+from .results import HIDDEN_CHARACTERS, Answer, Hit
 
 __all__ = [
     "NO_ANSWER", "answer_markdown", "answer_text", "citation_markdown", "highlighted", "literal",
@@ -29,7 +29,8 @@ _SYNTAX = set("\\`*_{}[]()<>#+-.!|~$:&\"'=^@%/;")
 
 def literal(text: str) -> str:
     """``text`` as Markdown that renders as exactly ``text``: syntax characters become
-    numeric entities, line breaks become <br>, and runs of spaces keep their width."""
+    numeric entities, line breaks become <br>, and runs of spaces keep their width.
+    Bidirectional controls and zero-width characters are shown, not obeyed: '⟨U+202E⟩'."""
     out = []
     prev_space = False
     i = 0
@@ -44,6 +45,8 @@ def literal(text: str) -> str:
             out.append("&nbsp;" if prev_space else " ")
         elif ch == "\t":
             out.append("&#9;")
+        elif ch in HIDDEN_CHARACTERS:
+            out.append(f"⟨U+{ord(ch):04X}⟩")
         elif ch in _SYNTAX or ord(ch) < 32 or ch in "\u2028\u2029":
             out.append(f"&#{ord(ch)};")
         else:

@@ -8,12 +8,27 @@ frozen; ``to_dict``/``from_dict`` give the one JSON form. A hit's reference is a
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .citation import SECTION_SEPARATOR, Citation, citation_text, full_title
 
-__all__ = ["SECTION_SEPARATOR", "Answer", "Hit", "Passage", "Source"]
+__all__ = ["HIDDEN_CHARACTERS", "SECTION_SEPARATOR", "Answer", "Hit", "Passage", "Source",
+           "hidden_characters"]
+
+# Bidirectional controls and zero-width characters: they change how text reads (a quote
+# shown backwards, "edoc-lanigiro" as "original-code") or hide in it without showing.
+# Kept verbatim in the text and its offsets; flagged in the JSON and shown in the chat.
+HIDDEN_CHARACTERS = ("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                     "\u200b\u200c\u200d\u2060\ufeff")
+_HIDDEN = re.compile(f"[{HIDDEN_CHARACTERS}]")
+
+
+def hidden_characters(*texts: str | None) -> list[str]:
+    """The hidden characters in ``texts`` as code points ('U+202E'), each once, sorted."""
+    found = {ch for text in texts if text for ch in _HIDDEN.findall(text)}
+    return [f"U+{ord(ch):04X}" for ch in sorted(found)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +170,15 @@ class Hit:
         return citation_text(self.cite())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: every field, ``"citation"`` (the plain-style string) and
-        ``"reference"`` (the same citation as data, ``Citation.to_dict``)."""
+        """The JSON form: every field, ``"citation"`` (the plain-style string),
+        ``"reference"`` (the same citation as data, ``Citation.to_dict``) and
+        ``"hidden_characters"`` (bidirectional controls and zero-width characters in the
+        text, title or subtitle, as ``"U+202E"``; derived, so ``from_dict`` ignores it)."""
         data = asdict(self)
         reference = self.cite()
         data["citation"] = citation_text(reference)
         data["reference"] = reference.to_dict()
+        data["hidden_characters"] = hidden_characters(self.text, self.title, self.subtitle)
         return data
 
     @classmethod
