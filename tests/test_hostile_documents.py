@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import write
 from kzqa.cli import main
 from kzqa.corpus import scan_corpus
@@ -297,3 +299,16 @@ def test_random_documents_raise_nothing_but_kzqa_errors():
             shutil.rmtree(folder)
 
     check()
+
+
+def test_a_document_of_too_many_passages_is_refused_naming_it(tmp_path, monkeypatch):
+    import kzqa
+    import kzqa.indexer
+
+    monkeypatch.setattr(kzqa.indexer, "MAX_PASSAGES_PER_DOCUMENT", 50)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "many.txt").write_text("\n\n".join(f"Paragraph number {i} says something." for i in range(60)))
+    (corpus / "few.txt").write_text("One paragraph that says something.\n")
+    with pytest.raises(kzqa.CorpusError, match=r"many.txt: 60 passages; the limit is 50 a document"):
+        kzqa.build(corpus, tmp_path / "index")

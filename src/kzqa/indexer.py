@@ -35,6 +35,10 @@ from .search_text import embed_text_spans, lexical_text, paragraph_texts
 from .settings import Settings
 from .store import DocumentRecord, ExtractedText, Generation
 
+# The largest report in the library gives 328 passages; 20,000 (~2 h of embedding here) is
+# far beyond any real report and keeps one hostile file from stalling every build.
+MAX_PASSAGES_PER_DOCUMENT = 20_000
+
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
@@ -113,6 +117,9 @@ def cut_passages(documents: Sequence[Document], settings: Settings
         if not mine:
             raise CorpusError([CorpusProblem(doc.file, "no quotable paragraph (only headings or "
                                              "page furniture)")])
+        if len(mine) > MAX_PASSAGES_PER_DOCUMENT:
+            raise CorpusError([CorpusProblem(doc.file, f"{len(mine):,} passages; the limit is "
+                                             f"{MAX_PASSAGES_PER_DOCUMENT:,} a document: split it")])
         passages += mine
         records[doc.doc_id] = DocumentRecord(doc.doc_id, doc.file, doc.source, len(mine),
                                              doc.extractor, len(doc.pages))
