@@ -312,3 +312,19 @@ def test_a_document_of_too_many_passages_is_refused_naming_it(tmp_path, monkeypa
     (corpus / "few.txt").write_text("One paragraph that says something.\n")
     with pytest.raises(kzqa.CorpusError, match=r"many.txt: 60 passages; the limit is 50 a document"):
         kzqa.build(corpus, tmp_path / "index")
+
+
+def test_an_answer_of_100_passages_stays_small_when_a_document_carries_its_largest_fields(tmp_path):
+    import json
+
+    import kzqa
+    from conftest import FAKE_SETTINGS, FakeEmbedder
+
+    corpus = tmp_path / "corpus"
+    long = "T" * 500  # the most a metadata value may hold
+    write(corpus / "big.txt", "\n\n".join(f"Protesters were detained in case {i}, the court said." for i in range(150)))
+    write(corpus / "big.meta.yaml", f"title: {long}\nsubtitle: {long}\nauthor: {long}\npublisher: {long}\n")
+    kzqa.build(corpus, tmp_path / "index", FAKE_SETTINGS, embedder=FakeEmbedder())
+    answer = kzqa.load(tmp_path / "index", embedder=FakeEmbedder()).search("protesters detained court", k=100)
+    size = len(json.dumps(answer.to_dict(), ensure_ascii=False).encode())
+    assert len(answer.passages) == 100 and size < 1_000_000  # was 125 MB with a 2 MB title
