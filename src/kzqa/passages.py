@@ -27,8 +27,6 @@ trailing whitespace left outside the span: whitespace inside is never touched.
 
 from __future__ import annotations
 
-import heapq
-import math
 import re
 from dataclasses import dataclass
 
@@ -36,15 +34,13 @@ import sentencex
 
 from .corpus import Document
 from .extract import pages_of
+from .pull_quotes import find_pullquotes
 from .results import SECTION_SEPARATOR, Passage
 from .settings import DEFAULT_MAX_CHARS
 
 HEADING_MAX_CHARS = 100
 HEADING_MAX_WORDS = 14
 NOISE_MAX_CHARS = 300  # furniture and captions are short; longer blocks are never skipped
-PULLQUOTE_MIN_WORDS = 6
-PULLQUOTE_CONTAINMENT = 0.6  # share of the block's word trigrams found in a longer paragraph
-PULLQUOTE_MAX_CANDIDATES = 100  # paragraphs sharing a block's rarest trigrams that are compared with
 #   it, in block order: real documents need a handful; a document built to defeat the index
 #   (8,000 short paragraphs, then 8,000 a word longer: 51 s at 0.5 MB) stops here, unmarked
 
@@ -371,59 +367,11 @@ def _looks_like_heading(chunk: str) -> bool:
 
 
 def _mark_pullquotes(text: str, blocks: list[Block]) -> list[Block]:
-    """A short block whose word trigrams mostly occur in a longer (or earlier, equal) body
-    block repeats it: a pull quote (with or without its full stop) or a duplicated paragraph.
-
-    An inverted index (trigram -> body blocks holding it) replaces comparing every pair
-    (10,000 short paragraphs took 108 s): a block sharing the needed share of this block's
-    trigrams must hold one of its ``m - need + 1`` rarest ones, so only those postings are
-    candidates; candidates are tried in block order, so the marks are the pairwise ones, and
-    lazily, so a paragraph repeated 30,000 times stops at its first copy. At most
-    ``PULLQUOTE_MAX_CANDIDATES`` are tried per block, so no document makes this quadratic."""
-    grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks)
-             if b.kind == "body" or (b.kind == "heading" and not b.level)}
-    postings: dict[tuple[str, ...], list[int]] = {}
-    for j, theirs in grams.items():
-        if blocks[j].kind == "body":
-            for gram in theirs:
-                postings.setdefault(gram, []).append(j)
+    """``blocks`` with the pull quotes (and duplicated paragraphs) marked (``kzqa.pull_quotes``)."""
     out = list(blocks)
-    for i, mine in grams.items():
-        b = blocks[i]
-        if len(mine) < PULLQUOTE_MIN_WORDS - 2:
-            continue
-        need = _least_shared(len(mine))
-        rare = sorted(mine, key=lambda gram: len(postings.get(gram, ())))[: len(mine) - need + 1]
-        last, tried = -1, 0
-        for j in heapq.merge(*(postings.get(gram, ()) for gram in rare)):  # in block order, lazily
-            if j == last:
-                continue
-            last, tried = j, tried + 1
-            if tried > PULLQUOTE_MAX_CANDIDATES:
-                break
-            other = blocks[j]
-            longer = (other.end - other.start, -j) > (b.end - b.start, -i)
-            if j == i or not longer or out[j].kind != "body":
-                continue
-            shared = len(mine & grams[j]) / len(mine)
-            if shared >= PULLQUOTE_CONTAINMENT:
-                out[i] = Block(b.start, b.end, "pullquote", 0,
-                               f"repeats {shared:.0%} of paragraph at offset {other.start}")
-                break
+    for i, reason in find_pullquotes(text, blocks).items():
+        out[i] = Block(blocks[i].start, blocks[i].end, "pullquote", 0, reason)
     return out
-
-
-def _least_shared(m: int) -> int:
-    """The fewest of ``m`` trigrams another block must share to reach the containment."""
-    need = max(1, math.ceil(PULLQUOTE_CONTAINMENT * m) - 1)
-    while need / m < PULLQUOTE_CONTAINMENT:  # the same float test as the marking itself
-        need += 1
-    return need
-
-
-def _trigrams(chunk: str) -> set[tuple[str, ...]]:
-    words = _WORD.findall(chunk.replace("’", "'").casefold())
-    return {tuple(words[k : k + 3]) for k in range(len(words) - 2)}
 
 
 def _match(patterns: list[tuple[re.Pattern[str], str]], chunk: str) -> str:
