@@ -3,35 +3,16 @@ against the live server with the real model. Screenshots go to test-artifacts/."
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from conftest import PROTEST, ROOT
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("KZQA_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BOT = '[data-testid="bot"]'
 USER = '[data-testid="user"]'
 ELECTIONS_START = "Although Kazakhstan holds regular elections, they are widely criticised"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: `make test` installs it "
-                    "(apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import LIBRARY, FakeEmbedder, start_server, write
-from test_browser import ARGS, ARTIFACTS, CHROMIUM, ask
+from test_browser import ARTIFACTS, ask
 
 pytestmark = [pytest.mark.browser]
 
@@ -40,20 +40,15 @@ def library_server(tmp_path_factory):
 
 
 @pytest.fixture
-def page(library_server, request):
-    if not __import__("pathlib").Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1200})
-        page.goto(library_server)
-        page.wait_for_selector("#kzqa-question textarea", timeout=30_000)
-        yield page
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        browser.close()
+def page(browser, library_server, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 1200})
+    page = context.new_page()
+    page.goto(library_server)
+    page.wait_for_selector("#kzqa-question textarea", timeout=30_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
 
 
 def test_a_repeated_paragraph_shows_once_from_the_latest_edition_with_its_date_and_the_others(page):

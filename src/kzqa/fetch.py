@@ -13,9 +13,13 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from .errors import KzqaError
+
+if TYPE_CHECKING:
+    import httpx  # imported when a download starts, not with kzqa
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # the corpus limit for a PDF or web page file
 CONNECT_SECONDS = 10.0
@@ -74,20 +78,19 @@ def fetch(url: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Fetched:
     return Fetched(url, final, data, suffix, file_name(url, suffix), accessed)
 
 
-def _check_status(url: str, response: object) -> None:
-    status = int(getattr(response, "status_code", 0))
-    if status >= 400:
-        reason = getattr(response, "reason_phrase", "") or ""
-        raise FetchError(f"{url}: the server answered HTTP {status} {reason}".rstrip())
+def _check_status(url: str, response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        raise FetchError(f"{url}: the server answered HTTP {response.status_code} "
+                         f"{response.reason_phrase}".rstrip())
 
 
-def _read(url: str, response: object, max_bytes: int) -> bytes:
-    declared = getattr(response, "headers", {}).get("content-length", "")
+def _read(url: str, response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"{url}: {int(declared):,} bytes; kzqa takes documents up to {max_bytes:,} bytes")
     chunks, size = [], 0
     deadline = time.monotonic() + TOTAL_SECONDS
-    for chunk in response.iter_bytes():  # type: ignore[attr-defined]
+    for chunk in response.iter_bytes():
         if time.monotonic() > deadline:
             raise FetchError(f"{url}: the download took over {TOTAL_SECONDS:.0f} s")
         size += len(chunk)

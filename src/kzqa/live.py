@@ -62,13 +62,13 @@ class LiveQA:
         return self._qa
 
     def _reload(self, stamp: Stamp) -> None:
-        from . import load
+        from . import store
 
         old = self._qa
         try:
-            new = load(self.path, check_corpus=self._check_corpus)
-            if new.settings.model == old.settings.model and old.embedder is not None:
-                new = QA(new.store, old.embedder)  # the model already loaded, not a second copy
+            stored = store.load(self.path, check_corpus=self._check_corpus)
+            same_model = stored.settings.model == old.settings.model
+            new = QA(stored, old.embedder if same_model else None)  # the loaded model, not a copy
             new.warm_up()
         except KzqaError as e:
             self._refused = stamp

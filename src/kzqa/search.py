@@ -104,7 +104,8 @@ class QA:
         return self._embedder
 
     def warm_up(self) -> QA:
-        """Load the model now (otherwise it loads on the first question)."""
+        """Load the model and find the echo groups now (otherwise on the first question):
+        a server does this before it takes questions."""
         embedder = self._get_embedder()
         if not self._checked:
             if embedder.dimension != self.store.dimension:
@@ -112,6 +113,7 @@ class QA:
                     f"the model '{self.settings.model}' gives {embedder.dimension}-dimensional "
                     f"vectors but the index at {self.store.path} holds {self.store.dimension}-"
                     "dimensional ones; rebuild the index with this model")
+            self._get_echoes()
             self._checked = True
         return self
 
