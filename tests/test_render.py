@@ -56,7 +56,7 @@ def test_markdown_reply_quotes_the_best_and_folds_the_rest():
     assert md.startswith("> Best &#60;b&#62;one&#60;&#47;b&#62;&#46;")
     assert "<details><summary>2 more supporting passages</summary>" in md
     assert md.count("\n> ") == 2 and md.rstrip().endswith("</details>")
-    assert "[example&#46;org ↗](https://example.org/a%28b%29)" in md  # the one link, from metadata
+    assert "[https&#58;&#47;&#47;example&#46;org&#47;a&#40;b&#41;](https://example.org/a%28b%29)" in md  # the one link, from metadata
 
 
 def test_markdown_abstention_offers_examples_and_no_passage():
@@ -86,11 +86,12 @@ def _seen(markdown: str) -> tuple[str, str | None]:
     return _unescape(words.replace("**", "")).replace("\xa0", " "), link and link.group(1)
 
 
-def test_markdown_citation_bolds_the_title_and_links_the_url_once():
+def test_markdown_citation_bolds_the_title_and_links_the_full_url_once():
     assert citation_markdown(ARTICLE) == (
         "Hugh Williamson, **“Kazakhstan’s Human Rights Crackdown&#58; Astana Is Moving Backwards”**, "
         "Foreign Affairs, 2016&#45;12&#45;21, ¶ 4&#46; "
-        "[foreignaffairs&#46;com ↗](https://www.foreignaffairs.com/articles/asia/2016-12-21/crackdown)")
+        "[https&#58;&#47;&#47;www&#46;foreignaffairs&#46;com&#47;articles&#47;asia&#47;2016&#45;12&#45;21&#47;crackdown]"
+        "(https://www.foreignaffairs.com/articles/asia/2016-12-21/crackdown)")
     assert citation_markdown(BARE) == "**“Untitled &nbsp;notes”**, n&#46;d&#46;, ¶ 2&#46;"
 
 
@@ -109,7 +110,7 @@ def test_markdown_citation_shows_markup_in_metadata_literally():
     md = citation_markdown(HOSTILE)
     assert "<" not in md and "javascript:" not in md and "`" not in md and "# " not in md
     assert md.count("**") == 2 and md.count("](") == 1
-    assert "[example&#46;org ↗](https://example.org/a%28b%29)" in md
+    assert "[https&#58;&#47;&#47;example&#46;org&#47;a&#40;b&#41;](https://example.org/a%28b%29)" in md
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>", "http://[bad"])

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Answer", "BuildReport", "Citation", "CorpusError", "Filter", "CorpusProblem", "Hit", "IndexCorrupt",
     "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
-    "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove",
+    "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove", "verify",
 ]
 
 
@@ -120,6 +120,18 @@ def remove(documents: list[str], corpus: str | Path | None = None, index: str | 
 
     corpus, index = _folders(corpus, index)
     return remove_documents(corpus, index, list(documents), embedder=embedder, progress=progress)
+
+
+def verify(export: str | Path, index: str | Path | None = None) -> tuple[list[Any], int]:
+    """Re-check the quotes of a collection (.jsonl) or an export (.md, .csv) against ``index``
+    and its source files: ``(mismatches, quotes checked)``; each mismatch
+    (``kzqa.collection.Mismatch``) names the quote and where it differs."""
+    from . import collection, store
+    from .paths import default_index_dir
+
+    quotes = collection.read_quotes(export)
+    stored = store.load(Path(index) if index else default_index_dir())
+    return collection.check(quotes, store.source_texts_of(stored)), len(quotes)
 
 
 def _folders(corpus: str | Path | None, index: str | Path | None) -> tuple[Path, Path]:

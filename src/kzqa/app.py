@@ -7,12 +7,18 @@ endpoints); ``server.make_server(qa)`` mounts it on FastAPI with the REST routes
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+from collections.abc import Callable
 from typing import Any
 
+from . import collection
+from .citation import DEFAULT_STYLE, STYLES, check_style
 from .errors import KzqaError
 from .filters import Filter, countries_of
 from .live import LiveQA
+from .page_assets import COLLECTION_HTML
 from .render import answer_markdown, answer_text, literal, safe_url
 from .search import MAX_QUESTION_CHARS, QA
 
@@ -34,10 +40,15 @@ QUEUE_SIZE = 64  # requests waiting beyond that are refused ("queue full" / HTTP
 INTRO = (
     "# kzqa — political freedoms in Kazakhstan, in the sources’ own words\n"
     "Ask a question. kzqa answers **only with passages quoted verbatim** from the documents "
-    "listed on the right, each with its source. It never writes text of its own: no "
-    "summary, no paraphrase. The sentences that answer best are in **bold** inside the "
-    "unchanged quote. When the documents do not answer a question, it says so."
+    "listed under *Source documents*, each with its source. It never writes text of its own: "
+    "no summary, no paraphrase. The sentences that answer best are in **bold** inside the "
+    "unchanged quote. When the documents do not answer a question, it says so. "
+    "Under each quote: copy it with its citation, or pin it to your collection and export "
+    "the collection as Markdown, CSV or a bibliography."
 )
+STYLE_CHOICES = [("Plain", "plain"), ("COI (with the date accessed)", "coi"),
+                 ("CSL-JSON (reference managers)", "csl-json")]
+assert [v for _, v in STYLE_CHOICES] == list(STYLES)
 
 
 def _sources_markdown(qa: Answering) -> str:
@@ -91,13 +102,14 @@ class Handlers:
         self.qa = qa
 
     def respond(self, question: str, chat: list[Any] | None, asked: list[str], k: float,
+                style: str | None, closest: bool | None,
                 *chosen: Any) -> tuple[str, list[dict[str, str]], list[str]]:
         """One turn of the chat page: show the question literally, then the answer."""
         chat = _plain_messages(chat)
         question = question or ""
         try:
             answer = self.qa.ask(question, k=int(k), history=list(asked), filters=_filter(*chosen))
-            reply = answer_markdown(answer, EXAMPLES)
+            reply = answer_markdown(answer, EXAMPLES, check_style(style), bool(closest))
             asked = [*asked, answer.question]
         except KzqaError as e:
             reply = f"**{literal(str(e)[:1].upper() + str(e)[1:])}**"
@@ -105,32 +117,52 @@ class Handlers:
                 {"role": "assistant", "content": reply}]
         return "", chat, asked
 
-    def chat(self, message: str, k: int = DEFAULT_K) -> str:
-        """Answer one question: the passages verbatim with their citations, as plain text,
-        or a statement that the documents do not cover it."""
+    def chat(self, message: str, k: int = DEFAULT_K, style: str = DEFAULT_STYLE) -> str:
+        """Answer one question: the passages verbatim with their citations (`style`: plain,
+        coi or csl-json), as plain text, or a statement that the documents do not cover it."""
         import gradio as gr
 
         try:
-            return answer_text(self.qa.ask(message, k=k))
+            return answer_text(self.qa.ask(message, k=k), check_style(style))
         except KzqaError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(str(e), print_exception=False) from None
 
     def search(self, question: str, k: int = DEFAULT_K, history: list[str] | None = None,
                documents: list[str] | None = None, publishers: list[str] | None = None,
                countries: list[str] | None = None, since: int | None = None,
-               until: int | None = None) -> dict[str, Any]:
-        """Answer one question as JSON: {question, abstained, passages: [{text, score,
-        title, section, paragraph, start, end, url, publisher, author, date, citation,
-        reference, also_in, ...}], notes}. `history` holds the earlier questions, oldest
-        first; `documents`, `publishers`, `countries`, `since`, `until` choose the documents
-        to answer from (default: those about Kazakhstan, or the country the question names)."""
+               until: int | None = None, style: str = DEFAULT_STYLE) -> dict[str, Any]:
+        """Answer one question as JSON: {question, abstained, strength, passages: [{text,
+        score, title, section, paragraph, start, end, url, publisher, author, date,
+        citation, reference, also_in, ...}], closest, notes}. `history` holds the earlier
+        questions, oldest first; `documents`, `publishers`, `countries`, `since`, `until`
+        choose the documents to answer from (default: those about Kazakhstan, or the country
+        the question names); `style` is the citation style (plain, coi, csl-json)."""
         import gradio as gr
 
         try:
             chosen = _filter(documents, publishers, countries, since, until)
-            return self.qa.ask(question, k=k, history=history or [], filters=chosen).to_dict()
+            answer = self.qa.ask(question, k=k, history=history or [], filters=chosen)
+            return answer.to_dict(check_style(style))
         except KzqaError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(str(e), print_exception=False) from None
+
+    def export(self, items: list[dict[str, str]], format: str = "markdown",
+               style: str = DEFAULT_STYLE) -> str:
+        """Export quotes as Markdown (grouped by question), CSV or a bibliography. `items`:
+        [{"question": ..., "passage_id": ...}] (passage ids from /search answers; each
+        passage is looked up in the index). `format`: markdown, csv or bibliography;
+        `style`: plain, coi or csl-json."""
+        import gradio as gr
+
+        try:
+            wanted = [(str(i["question"]), str(i["passage_id"])) for i in items]
+        except (KeyError, TypeError):
+            raise gr.Error("each item needs a question and a passage_id", print_exception=False) from None
+        try:
+            found = collection.from_index(self.qa.documents, self.qa.passages, wanted)
+            return collection.export(found, format, style)
+        except KzqaError as e:
+            raise gr.Error(str(e), print_exception=False) from None
 
 
 def _page(qa: Answering) -> dict[str, Any]:
@@ -142,7 +174,7 @@ def _page(qa: Answering) -> dict[str, Any]:
         with gr.Column(scale=3):
             gr.Markdown(INTRO)
             parts["chatbot"] = gr.Chatbot(
-                label="kzqa", height=520, sanitize_html=True, render_markdown=True,
+                label="kzqa", height=None, autoscroll=False, sanitize_html=True, render_markdown=True,
                 latex_delimiters=[], allow_tags=False, buttons=[], elem_id="kzqa-chat",
                 placeholder="Quotes from the documents appear here, each with its source.",
             )
@@ -152,15 +184,21 @@ def _page(qa: Answering) -> dict[str, Any]:
                                           placeholder="Ask about elections, protest, the press, NGOs…")
                 parts["send"] = gr.Button("Ask", variant="primary", scale=1, elem_id="kzqa-ask",
                                           elem_classes=["submit-button"])
+                parts["clear"] = gr.Button("New conversation", variant="secondary", scale=1,
+                                           elem_id="kzqa-new")
             parts["examples"] = gr.Dataset(components=[parts["box"]], samples=[[q] for q in EXAMPLES],
                                            label="Example questions (click to ask)", type="values",
                                            elem_id="kzqa-examples")
         with gr.Column(scale=1):
             parts["k"] = gr.Slider(1, 10, value=DEFAULT_K, step=1, label="Passages per answer",
                                    elem_id="kzqa-k")
+            parts["style"] = gr.Radio(STYLE_CHOICES, value=DEFAULT_STYLE, label="Citation style",
+                                      elem_id="kzqa-style")
+            parts["closest"] = gr.Checkbox(False, label="When there is no answer, show the closest "
+                                           "passages (marked weak)", elem_id="kzqa-closest")
+            gr.HTML(COLLECTION_HTML, elem_id="kzqa-collection-panel")
             parts["chosen"] = _filter_controls(qa)
             gr.Markdown(_sources_markdown(qa))
-            parts["clear"] = gr.Button("New conversation", variant="secondary")
     return parts
 
 
@@ -172,22 +210,35 @@ def build_app(qa: Answering) -> Any:
     with gr.Blocks(title="kzqa — political freedoms in Kazakhstan") as demo:
         p = _page(qa)
         box, chatbot, k, chosen = p["box"], p["chatbot"], p["k"], p["chosen"]
+        how = [p["style"], p["closest"]]
         asked = gr.State([])
-        turn: dict[str, Any] = dict(fn=on.respond, inputs=[box, chatbot, asked, k, *chosen],
+        turn: dict[str, Any] = dict(fn=on.respond, inputs=[box, chatbot, asked, k, *how, *chosen],
                                     outputs=[box, chatbot, asked], api_visibility="private",
                                     concurrency_limit=CONCURRENCY)
         box.submit(**turn)
         p["send"].click(**turn)
         p["examples"].click(lambda sample, c, a, kk, *f: on.respond(sample[0], c, a, kk, *f),
-                            inputs=[p["examples"], chatbot, asked, k, *chosen],
+                            inputs=[p["examples"], chatbot, asked, k, *how, *chosen],
                             outputs=[box, chatbot, asked], api_visibility="private",
                             concurrency_limit=CONCURRENCY)
         p["clear"].click(lambda: ("", [], []), outputs=[box, chatbot, asked], api_visibility="private")
         chatbot.clear(lambda: [], outputs=[asked], api_visibility="private")  # its trash button
-        gr.api(on.chat, api_name="chat", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
-        gr.api(on.search, api_name="search", concurrency_limit=CONCURRENCY)  # type: ignore[attr-defined]
+        for name in ("chat", "search", "export"):
+            gr.api(_typed(getattr(on, name)), api_name=name,  # type: ignore[attr-defined]
+                   concurrency_limit=CONCURRENCY)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
+
+
+def _typed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with its type hints as types, not strings (this module's annotations are
+    postponed): Gradio reads them to describe the endpoint (``view_api``, the API page)."""
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    call.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+    return call
 
 
 def theme() -> Any:

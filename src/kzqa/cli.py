@@ -16,6 +16,8 @@ from typing import Any
 from . import commands
 from ._version import __version__
 from .catalogue import names as collection_names
+from .citation import DEFAULT_STYLE, STYLES
+from .collection import FORMATS
 from .commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, METADATA_FLAGS
 from .errors import KzqaError
 
@@ -47,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                "  kzqa ask --json \"Can people protest?\"\n"
                "  printf 'Is the press free?\\n' | kzqa ask --json\n"
                "  kzqa add report.pdf saved-page.html\n"
-               "  kzqa build --corpus my-documents/ --index my-index/",
+               "  kzqa build --corpus my-documents/ --index my-index/\n"
+               "  kzqa ask --style coi --collect notes.jsonl \"Is torture punished?\"\n"
+               "  kzqa export notes.jsonl --format markdown -o evidence.md\n"
+               "  kzqa verify evidence.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"kzqa {__version__}")
@@ -55,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     _build_command(sub)
     _add_commands(sub)
     _ask_commands(sub)
+    _evidence_commands(sub)
     _serve_command(sub)
     _eval_command(sub)
     _calibrate_command(sub)
@@ -127,11 +133,47 @@ def _ask_commands(sub: Any) -> None:
         cmd.add_argument("-k", type=int, default=3 if name == "ask" else 10,
                          help="number of passages (default %(default)s)")
         cmd.add_argument("--json", action="store_true", help="print one JSON object per question")
+        cmd.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE,
+                         help="citation style: plain (default), coi (publisher, title, date, "
+                         "section/page/¶, URL, [accessed DATE]) or csl-json (reference managers)")
+        cmd.add_argument("--collect", type=Path, metavar="FILE",
+                         help="also add the passages of every answer to the collection FILE "
+                         "(JSON Lines; created if missing): export it with kzqa export")
+        if name == "ask":
+            cmd.add_argument("--closest", action="store_true",
+                             help="when the documents do not answer, show the closest passages, "
+                             "marked as weak (never as an answer)")
         _folder_options(cmd, corpus=False)
         cmd.add_argument("--history", action="append", default=[], metavar="QUESTION",
                          help="an earlier question of the conversation (repeatable, oldest first)")
         _filter_options(cmd)
         cmd.set_defaults(run=commands.run_ask, mode=name)
+
+
+def _evidence_commands(sub: Any) -> None:
+    """kzqa export, kzqa verify"""
+    export = sub.add_parser("export", help="write a collection of quotes as Markdown, CSV or a "
+                            "bibliography",
+                            description="Write the quotes gathered with kzqa ask --collect (or "
+                            "exported from the chat as .jsonl) as Markdown grouped by question, "
+                            "as CSV (one row per quote), or as the bibliography of the documents "
+                            "quoted. Quotes stay verbatim, with their offsets.")
+    export.add_argument("collection", type=Path, help="a collection file (.jsonl)")
+    export.add_argument("--format", choices=FORMATS, default="markdown",
+                        help="default %(default)s")
+    export.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE,
+                        help="citation style (default %(default)s)")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE (default: standard output)")
+    export.set_defaults(run=commands.run_export)
+    verify = sub.add_parser("verify", help="re-check an export's quotes against the index and "
+                            "the source files",
+                            description="Check that every quote of a collection (.jsonl) or an "
+                            "export (.md, .csv) is still the exact text of its source at its "
+                            "offsets. Prints each quote that is not; exit status 1 if any.")
+    verify.add_argument("export", type=Path, help="a collection (.jsonl) or export (.md, .csv)")
+    _folder_options(verify, corpus=False)
+    verify.set_defaults(run=commands.run_verify)
 
 
 def _serve_command(sub: Any) -> None:

@@ -248,10 +248,55 @@ def run_ask(args: argparse.Namespace) -> int:
                 print(f"kzqa: error: {e}", file=sys.stderr)
             continue
         if args.json:
-            _print_json(answer.to_dict())
+            _print_json(answer.to_dict(args.style))
         else:
-            _print_answer(answer, sys.stdout)
+            _print_answer(answer, sys.stdout, args.style, getattr(args, "closest", False))
+        if args.collect:
+            _collect(args.collect, answer)
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _collect(path: Path, answer: Any) -> None:
+    from . import collection
+
+    added = collection.append(path, collection.collected(answer))
+    print(f"Collected {added} passage{'s' if added != 1 else ''} into {path}." if added else
+          f"Nothing collected into {path}: the documents do not answer this question.",
+          file=sys.stderr)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from . import collection
+
+    items = collection.read(args.collection)
+    text = collection.export(items, args.format, args.style)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    from .store import atomic_write
+
+    try:
+        atomic_write(args.output, text.encode("utf-8"))
+    except OSError as e:
+        raise KzqaError(f"cannot write {args.output}: {e.strerror or e}") from None
+    print(f"Wrote {len(items)} quote{'s' if len(items) != 1 else ''} as {args.format} "
+          f"({args.style} citations) to {args.output}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    import kzqa
+
+    problems, checked = kzqa.verify(args.export, args.index)
+    for problem in problems:
+        print(f"MISMATCH {problem}")
+    if problems:
+        print(f"{len(problems)} of {checked} quote{'s' if checked != 1 else ''} in {args.export} "
+              "no longer match their sources.", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    print(f"All {checked} quote{'s' if checked != 1 else ''} in {args.export} match their "
+          "sources, character for character.", file=sys.stderr)
+    return EXIT_OK
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -317,10 +362,10 @@ def _read_requests(stream: TextIO, history: list[str]) -> Iterator[dict[str, Any
             yield {"question": line, "history": history}
 
 
-def _print_answer(answer: Any, out: TextIO) -> None:
+def _print_answer(answer: Any, out: TextIO, style: str = "plain", closest: bool = False) -> None:
     from .render import answer_text
 
-    print(answer_text(answer) + "\n", file=out)  # quotes verbatim: no wrapping, no indentation
+    print(answer_text(answer, style, closest) + "\n", file=out)  # quotes verbatim: no wrapping, no indentation
 
 
 def _print_json(obj: dict[str, Any]) -> None:

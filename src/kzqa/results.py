@@ -8,14 +8,33 @@ frozen; ``to_dict``/``from_dict`` give the one JSON form. A hit's reference is a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .citation import SECTION_SEPARATOR, Citation, citation_text, full_title
+from .citation import DEFAULT_STYLE, SECTION_SEPARATOR, Citation, citation_text, cite_as, full_title
 
-__all__ = ["HIDDEN_CHARACTERS", "SECTION_SEPARATOR", "Answer", "Hit", "Passage", "Source",
-           "hidden_characters"]
+__all__ = ["HIDDEN_CHARACTERS", "SECTION_SEPARATOR", "STRENGTHS", "STRONG_MARGIN", "Answer", "Hit",
+           "Passage", "Source", "hidden_characters", "strength_of"]
+
+# How strong an answer's match is, in words, from the calibrated abstention rule: its margin
+# is the log-odds that the answer is right (logistic regression on a question set), so
+# margin >= log 9 means the rule puts the odds at 9 to 1 or better (p >= 0.9).
+STRONG_MARGIN = math.log(9)
+STRENGTHS = {
+    "strong": "Strong match",
+    "partial": "Partial match: check that the passage answers your question",
+    "weak": "Weak: the documents may not answer this",
+}
+
+
+def strength_of(margin: float | None) -> str | None:
+    """``strong`` (margin >= STRONG_MARGIN), ``partial`` (answered, below that) or ``weak``
+    (abstained); None when no rule decided (``QA.search``)."""
+    if margin is None:
+        return None
+    return "strong" if margin >= STRONG_MARGIN else "partial" if margin >= 0 else "weak"
 
 # Bidirectional controls and zero-width characters: they change how text reads (a quote
 # shown backwards, "edoc-lanigiro" as "original-code") or hide in it without showing.
@@ -169,14 +188,19 @@ class Hit:
         """
         return citation_text(self.cite())
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: every field, ``"citation"`` (the plain-style string),
-        ``"reference"`` (the same citation as data, ``Citation.to_dict``) and
-        ``"hidden_characters"`` (bidirectional controls and zero-width characters in the
-        text, title or subtitle, as ``"U+202E"``; derived, so ``from_dict`` ignores it)."""
+    def citation_in(self, style: str) -> str:
+        """The reference in a named style (``kzqa.citation.STYLES``: plain, coi, csl-json)."""
+        return cite_as(self.cite(), style, self.id)
+
+    def to_dict(self, style: str = DEFAULT_STYLE) -> dict[str, Any]:
+        """The JSON form: every field, ``"citation"`` (the reference as text in ``style``,
+        plain by default), ``"reference"`` (the same citation as data,
+        ``Citation.to_dict``) and ``"hidden_characters"`` (bidirectional controls and
+        zero-width characters in the text, title or subtitle, as ``"U+202E"``; derived, so
+        ``from_dict`` ignores it)."""
         data = asdict(self)
         reference = self.cite()
-        data["citation"] = citation_text(reference)
+        data["citation"] = cite_as(reference, style, self.id)
         data["reference"] = reference.to_dict()
         data["hidden_characters"] = hidden_characters(self.text, self.title, self.subtitle)
         return data
@@ -199,32 +223,52 @@ class Answer:
     then still holds the nearest passages (for inspection) but a user interface must not
     present them as the answer. ``notes`` says what kzqa did that a reader should know
     (for instance that an earlier question was used as context).
+
+    ``passages`` is empty when kzqa abstains; ``closest`` then holds the nearest passages,
+    weak by definition, for a user who asks to see them (clearly marked as not an answer).
+    ``margin`` is the calibrated rule's score (the log-odds that the answer is right; >= 0
+    answers), ``strength`` the same in words (``strength_of``); both None for ``QA.search``.
     """
 
     question: str
     passages: tuple[Hit, ...]
     abstained: bool
     notes: tuple[str, ...] = field(default=())
+    margin: float | None = None
+    closest: tuple[Hit, ...] = ()
 
     @property
     def best(self) -> Hit | None:
         """The top passage, or None when kzqa abstains."""
         return None if self.abstained or not self.passages else self.passages[0]
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def strength(self) -> str | None:
+        """``strong``, ``partial`` or ``weak`` (abstained); None when no rule decided."""
+        return strength_of(self.margin)
+
+    def to_dict(self, style: str = DEFAULT_STYLE) -> dict[str, Any]:
+        """The JSON form; every ``"citation"`` in ``style`` (``kzqa.citation.STYLES``)."""
         return {
             "question": self.question,
             "abstained": self.abstained,
-            "passages": [h.to_dict() for h in self.passages],
+            "strength": self.strength,
+            "margin": self.margin,
+            "passages": [h.to_dict(style) for h in self.passages],
+            "closest": [h.to_dict(style) for h in self.closest],
             "notes": list(self.notes),
+            "citation_style": style,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
+        margin = data.get("margin")
         return cls(
             question=data["question"],
             passages=tuple(Hit.from_dict(h) for h in data["passages"]),
             abstained=bool(data["abstained"]),
             notes=tuple(data.get("notes", ())),
+            margin=None if margin is None else float(margin),
+            closest=tuple(Hit.from_dict(h) for h in data.get("closest", ())),
         )
 

@@ -169,7 +169,8 @@ class QA:
         answered = bool(hits) and margin >= 0
         notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
             if follow_up and answered else ()
-        answer = Answer(question, tuple(hits) if answered else (), abstained=not answered, notes=notes)
+        answer = Answer(question, tuple(hits) if answered else (), abstained=not answered,
+                        notes=notes, margin=round(margin, 6), closest=() if answered else tuple(hits))
         return Diagnosis(answer, tuple(hits), signals, follow_up, query, round(margin, 6))
 
     # -- internals ------------------------------------------------------------------

@@ -15,7 +15,7 @@ import gc
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from . import collection, page_assets
 from .app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, build_app, theme
 from .errors import KzqaError
 from .filters import Filter
@@ -38,6 +39,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
 MAX_BODY_BYTES = 1024 * 1024  # a request body larger than this gets HTTP 413
 MAX_HISTORY = 50  # earlier questions a POST /api/ask may carry
 MAX_FILTER_VALUES = 50  # documents, publishers or countries one filter may name
+MAX_EXPORT_ITEMS = 1000  # quotes one POST /api/export may name
+Style = Literal["plain", "coi", "csl-json"]  # kzqa.citation.STYLES
+Format = Literal["markdown", "csv", "bibliography"]  # kzqa.collection.FORMATS
 T = TypeVar("T")
 
 
@@ -53,6 +57,25 @@ class FilterRequest(BaseModel):
     until: int | None = Field(None, ge=1900, le=2100)
 
 
+class ExportItem(BaseModel):
+    """A quote to export: the question it answered and the passage's id (from an answer)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS * 2)
+    passage_id: str = Field(max_length=1000)
+
+
+class ExportRequest(BaseModel):
+    """Body of POST /api/export: quotes by passage id, looked up in the index."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    items: list[ExportItem] = Field(max_length=MAX_EXPORT_ITEMS)
+    format: Format = "markdown"
+    style: Style = "plain"
+
+
 class AskRequest(BaseModel):
     """Body of POST /api/ask. Strict: `"k": "3"` or `"k": true` is an error, not a 3 or a 1."""
 
@@ -62,6 +85,7 @@ class AskRequest(BaseModel):
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
     history: list[str] = Field(default_factory=list, max_length=MAX_HISTORY)
     filters: FilterRequest | None = None
+    style: Style = "plain"  # the citation style of every passage's "citation"
 
 
 class AnswerSlots:
@@ -121,11 +145,13 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
     app.exception_handler(RequestValidationError)(invalid_request)
     app.exception_handler(HTTPException)(http_error)
 
-    async def answer(question: str, k: int, history: list[str], chosen: FilterRequest | None) -> Response:
+    async def answer(question: str, k: int, history: list[str], chosen: FilterRequest | None,
+                     style: str) -> Response:
         def work() -> Response:  # in a worker thread: the answer and its JSON encoding
             try:
                 filters = Filter.from_dict(chosen.model_dump()) if chosen else None
-                return JSONResponse(qa.ask(question, k=k, history=history, filters=filters).to_dict())
+                found = qa.ask(question, k=k, history=history, filters=filters)
+                return JSONResponse(found.to_dict(style))
             except KzqaError as e:
                 return JSONResponse({"error": str(e)}, status_code=400)
 
@@ -138,14 +164,29 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
                       publisher: list[str] = Query([], max_length=MAX_FILTER_VALUES),
                       country: list[str] = Query([], max_length=MAX_FILTER_VALUES),
                       since: int | None = Query(None, ge=1900, le=2100),
-                      until: int | None = Query(None, ge=1900, le=2100)) -> Response:
+                      until: int | None = Query(None, ge=1900, le=2100),
+                      style: Style = Query("plain")) -> Response:
         chosen = FilterRequest(documents=document, publishers=publisher, countries=country,
                                since=since, until=until)
-        return await answer(question, k, [], chosen)
+        return await answer(question, k, [], chosen, style)
 
     @app.post("/api/ask", summary="Answer a question, with the earlier questions as history")
     async def ask_post(body: AskRequest) -> Response:
-        return await answer(body.question, body.k, body.history, body.filters)
+        return await answer(body.question, body.k, body.history, body.filters, body.style)
+
+    @app.post("/api/export", summary="Export quotes (by passage id) as Markdown, CSV or a bibliography")
+    async def export(body: ExportRequest) -> Response:
+        try:
+            items = collection.from_index(qa.documents, qa.passages,
+                                          [(i.question, i.passage_id) for i in body.items])
+            text = collection.export(items, body.format, body.style)
+        except KzqaError as e:
+            return JSONResponse({"error": str(e)}, status_code=400)
+        media = "application/json" if body.style == "csl-json" and body.format == "bibliography" \
+            else collection.MEDIA_TYPES[body.format]
+        name = f"kzqa-evidence{collection.SUFFIXES[body.format]}"
+        return Response(text, media_type=f"{media}; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.get("/api/health", summary="Liveness and what is loaded")
     async def health() -> dict[str, Any]:
@@ -156,7 +197,8 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
 
     app.add_api_route("/api/{rest:path}", elsewhere, include_in_schema=False,
                       methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme())
+    mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme(),
+                                           css=page_assets.CSS, head=page_assets.HEAD)
     return mounted
 
 

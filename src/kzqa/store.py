@@ -59,7 +59,7 @@ from .index_folder import (
 from .paths import build_command, default_corpus_dir
 from .results import Passage, Source
 from .settings import PASSAGE_RULES_VERSION, Settings
-from .verify import check_fresh, check_passages, read_files, source_texts
+from .verify import check_fresh, check_passages, read_checked, read_files, source_texts
 
 FORMAT = "kzqa-index"
 FORMAT_VERSION = 2
@@ -263,6 +263,18 @@ def load(index: Path, *, check_corpus: bool = True) -> StoredIndex:
     raise AssertionError("unreachable")
 
 
+def source_texts_of(stored: StoredIndex) -> dict[str, str]:
+    """The text each document of ``stored`` is quoted from (its file, or the stored extracted
+    text of a PDF or web page), read again and checked against the manifest: what a quote
+    kept elsewhere (an export) is compared with."""
+    rebuild = f"Rebuild it with: {build_command(stored.corpus, stored.path)}"
+    manifest = read_manifest(stored.path) or {}
+    texts = manifest.get("files", {}).get("texts")
+    data = read_checked(stored.path, texts, rebuild) if texts else None
+    return source_texts({k: (r.file, bool(r.extractor)) for k, r in stored.documents.items()},
+                        data, stored.corpus, True, None)
+
+
 def _stamp(index: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes when a writer replaces the manifest or the journal."""
     out: list[tuple[int, int, int] | None] = []
@@ -399,4 +411,4 @@ def fsync_dir(path: Path) -> None:
 
 
 __all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
-           "read_manifest", "update_settings", "write", "writing"]
+           "read_manifest", "source_texts_of", "update_settings", "write", "writing"]
