@@ -163,6 +163,25 @@ def test_readding_a_file_with_an_edited_sidecar_beside_it_updates_its_metadata(b
     assert (same.documents, same.updated, same.unchanged) == ((), (), ("hrr.txt",))
 
 
+def test_kzqa_add_warns_when_citations_will_lack_the_publisher_or_url(built, capsys, tmp_path):
+    """Issue 16: a document added with no publisher or URL gave no warning."""
+    corpus, index = built
+    hrr = write(tmp_path / "in" / "hrr.txt", HRR)
+    code, out, err = run(capsys, "add", hrr, "--corpus", corpus, "--index", index)
+    warning = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and warning == [
+        f"kzqa: warning: hrr.txt has no publisher and no URL, so its citations will lack them; "
+        f"add publisher and url to {corpus / 'hrr.meta.yaml'} and run kzqa build"]
+    other = write(tmp_path / "in" / "other.txt", "# Other\n\nJournalists were fined for their reports.\n")
+    change = kzqa.add([other], corpus, index, metadata={"publisher": "Steppe Monitor"}, embedder=FakeEmbedder())
+    assert [(w.file, w.missing) for w in change.warnings] == [("other.txt", ("url",))]
+    assert str(change.warnings[0]).startswith("other.txt has no URL, so its citations will lack it; add url to ")
+    full = write(tmp_path / "in" / "full.txt", "# Full\n\nA court closed the newspaper.\n")
+    change = kzqa.add([full], corpus, index, embedder=FakeEmbedder(),
+                      metadata={"publisher": "Steppe Monitor", "url": "https://steppe.example/full"})
+    assert change.documents == ("full.txt",) and change.warnings == ()
+
+
 @pytest.mark.parametrize("bad, expected", [
     ("scanned.pdf", "scanned.pdf: a scanned PDF with no text layer"),
     ("locked.pdf", "locked.pdf: an encrypted PDF"),

@@ -187,6 +187,8 @@ def run_add(args: argparse.Namespace) -> int:
         print(f"Added {', '.join(change.documents)}.", file=sys.stderr)
     for update in change.updated:
         print(f"Updated {update}.", file=sys.stderr)
+    for gap in change.warnings:
+        print(f"kzqa: warning: {gap}", file=sys.stderr)
     _report_build(change.build)
     return EXIT_SOME_FAILED if change.refused else EXIT_OK
 

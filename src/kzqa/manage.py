@@ -58,6 +58,21 @@ class MetadataUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class CitationGap:
+    """A document added without a publisher or a URL (``missing``): its citations lack them."""
+
+    file: str
+    missing: tuple[str, ...]  # "publisher", "url"
+    sidecar: Path  # where to write them
+
+    def __str__(self) -> str:
+        words = " and ".join("no URL" if key == "url" else f"no {key}" for key in self.missing)
+        them = "them" if len(self.missing) > 1 else "it"
+        return (f"{self.file} has {words}, so its citations will lack {them}; "
+                f"add {' and '.join(self.missing)} to {self.sidecar} and run kzqa build")
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What ``add`` or ``remove`` did to the corpus, and the build that followed."""
 
@@ -67,6 +82,7 @@ class Change:
     build: BuildReport
     refused: tuple[CorpusProblem, ...] = ()  # files that could not be added, with the reason
     updated: tuple[MetadataUpdate, ...] = ()  # files already in the corpus given new metadata (add)
+    warnings: tuple[CitationGap, ...] = ()  # added or updated documents whose citations lack a part
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +146,7 @@ def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return Change(tuple(outcome.added), tuple(outcome.unchanged), None, report, tuple(refused),
-                  tuple(outcome.updated))
+                  tuple(outcome.updated), tuple(outcome.gaps))
 
 
 def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | None = None,
@@ -218,6 +234,7 @@ class _Staged:
     added: list[str] = field(default_factory=list)
     updated: list[MetadataUpdate] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    gaps: list[CitationGap] = field(default_factory=list)
 
 
 def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | None,
@@ -256,11 +273,14 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
     if given is not None:
         (staging / sidecar).write_bytes(given)
     try:
-        read_document(staging / name, name, data)
+        doc = read_document(staging / name, name, data)
     except DocumentProblem as p:
         for stale in (name, sidecar):
             (staging / stale).unlink(missing_ok=True)
         raise refuse(p.reason, p.line) from None
+    missing = tuple(key for key in ("publisher", "url") if not getattr(doc.source, key))
+    if missing:
+        staged.gaps.append(CitationGap(name, missing, corpus / sidecar))
     if update is not None:
         staged.updated.append(update)
     else:
