@@ -73,6 +73,10 @@ def answer_text(answer: Answer) -> str:
     if answer.abstained:
         return "\n".join(lines + ["", NO_ANSWER])
     lines += [f"({note})" for note in answer.notes]
+    scores = [hit.score for hit in answer.passages]
+    if any(later > earlier for earlier, later in zip(scores, scores[1:])):  # diversity (MMR) moved one up
+        lines.append("(Passages after the first are ordered to bring in different content, not by score "
+                     "alone; each score is that passage's own match to the question.)")
     for rank, hit in enumerate(answer.passages, start=1):
         lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text,
                   f"— {citation_text(hit.cite())}"]
