@@ -54,6 +54,8 @@ class MetadataUpdate:
     def __str__(self) -> str:
         parts = [", ".join(self.changed)] if self.changed else []
         parts += [f"{', '.join(self.removed)} removed"] if self.removed else []
+        if not parts:  # the corpus's sidecar could not be read: rewritten as given
+            return f"{self.file}: its metadata rewritten"
         return f"{self.file}: its metadata changed ({'; '.join(parts)})"
 
 
