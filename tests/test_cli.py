@@ -64,6 +64,23 @@ def test_ask_prints_quotes_verbatim_with_citations(index, capsys):
     assert "section “Crackdowns on Peaceful Assembly”, ¶ 6" in out
 
 
+REORDERED = ("(Passages after the first are ordered to bring in different content, not by score alone; "
+             "each score is that passage's own match to the question.)")
+
+
+def test_ask_says_why_scores_are_out_of_order_when_diversity_reorders_them(index, capsys):
+    """Issue 16: after MMR, a passage could show a higher score than the one above it with
+    nothing saying why. The note comes only when the scores shown are out of order."""
+    code, out, err = run(capsys, "ask", "--index", str(index), "-k", "5", "Are opposition parties banned?")
+    scores = [float(line.split("score ")[1]) for line in out.splitlines() if line.startswith("[")]
+    assert code == 0 and len(scores) == 5 and scores != sorted(scores, reverse=True)  # MMR moved one up
+    assert out.splitlines()[1] == REORDERED
+    code, out, err = run(capsys, "ask", "--index", str(index), "-k", "5", "Are elections free?")
+    scores = [float(line.split("score ")[1]) for line in out.splitlines() if line.startswith("[")]
+    assert code == 0 and len(scores) == 5 and scores == sorted(scores, reverse=True)
+    assert "ordered to bring in different content" not in out
+
+
 def test_ask_says_plainly_when_the_corpus_has_no_answer(index, capsys):
     code, out, err = run(capsys, "ask", "--index", str(index), "zorblat quux")
     assert code == 0 and "do not cover this question" in out

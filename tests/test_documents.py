@@ -122,6 +122,66 @@ def test_kzqa_add_metadata_flags_override_the_files_own(built, files, capsys):
     assert (corpus / "report.meta.yaml").is_file()
 
 
+HRR = "# Human rights report\n\nThe police dispersed a peaceful protest in Almaty.\n"
+
+
+def test_readding_a_file_with_new_metadata_says_updated_and_what_changed(built, capsys, tmp_path):
+    """Issue 16: re-adding a present file with new metadata said "Added". Its sidecar is
+    replaced by the metadata given: the message says so, key by key."""
+    corpus, index = built
+    hrr = write(tmp_path / "in" / "hrr.txt", HRR)
+    where = ["--corpus", corpus, "--index", index]
+    code, out, err = run(capsys, "add", hrr, *where)
+    assert code == 0 and "Added hrr.txt." in err
+    code, out, err = run(capsys, "add", hrr, "--title", "HRR 2023", "--publisher", "US State Dept", *where)
+    assert code == 0 and "Updated hrr.txt: its metadata changed (title, publisher)." in err
+    assert "Added" not in err and "unchanged" not in err
+    hit = kzqa.load(index, embedder=FakeEmbedder()).search("police dispersed a peaceful protest", k=1).passages[0]
+    assert (hit.doc_id, hit.title, hit.publisher) == ("hrr", "HRR 2023", "US State Dept")
+    code, out, err = run(capsys, "add", hrr, "--title", "HRR 2023", "--publisher", "US State Dept", *where)
+    assert code == 0 and "kzqa: hrr.txt is already in the corpus, unchanged" in err
+    assert "Added" not in err and "Updated" not in err
+    code, out, err = run(capsys, "add", hrr, "--publisher", "U.S. Department of State", *where)
+    assert code == 0 and "Updated hrr.txt: its metadata changed (publisher; title removed)." in err
+    assert (corpus / "hrr.meta.yaml").read_text(encoding="utf-8") == "publisher: U.S. Department of State\n"
+
+
+def test_readding_a_file_with_an_edited_sidecar_beside_it_updates_its_metadata(built, tmp_path):
+    """The sidecar beside a file travels with it when it is added, and again when it is
+    re-added edited (it was ignored, the file reported "unchanged")."""
+    corpus, index = built
+    hrr = write(tmp_path / "in" / "hrr.txt", HRR)
+    first = kzqa.add([hrr], corpus, index, embedder=FakeEmbedder())
+    assert (first.documents, first.unchanged) == (("hrr.txt",), ())
+    write(tmp_path / "in" / "hrr.meta.yaml", "title: HRR 2023\npublisher: US State Dept\n")
+    again = kzqa.add([hrr], corpus, index, embedder=FakeEmbedder())
+    assert (again.documents, again.unchanged) == ((), ())
+    assert (corpus / "hrr.meta.yaml").read_text(encoding="utf-8") == "title: HRR 2023\npublisher: US State Dept\n"
+    assert [(u.file, u.changed, u.removed) for u in again.updated] == [("hrr.txt", ("title", "publisher"), ())]
+    assert kzqa.load(index, embedder=FakeEmbedder()).documents["hrr"].source.publisher == "US State Dept"
+    same = kzqa.add([hrr], corpus, index, embedder=FakeEmbedder())
+    assert (same.documents, same.updated, same.unchanged) == ((), (), ("hrr.txt",))
+
+
+def test_kzqa_add_warns_when_citations_will_lack_the_publisher_or_url(built, capsys, tmp_path):
+    """Issue 16: a document added with no publisher or URL gave no warning."""
+    corpus, index = built
+    hrr = write(tmp_path / "in" / "hrr.txt", HRR)
+    code, out, err = run(capsys, "add", hrr, "--corpus", corpus, "--index", index)
+    warning = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and warning == [
+        f"kzqa: warning: hrr.txt has no publisher and no URL, so its citations will lack them; "
+        f"add publisher and url to {corpus / 'hrr.meta.yaml'} and run kzqa build"]
+    other = write(tmp_path / "in" / "other.txt", "# Other\n\nJournalists were fined for their reports.\n")
+    change = kzqa.add([other], corpus, index, metadata={"publisher": "Steppe Monitor"}, embedder=FakeEmbedder())
+    assert [(w.file, w.missing) for w in change.warnings] == [("other.txt", ("url",))]
+    assert str(change.warnings[0]).startswith("other.txt has no URL, so its citations will lack it; add url to ")
+    full = write(tmp_path / "in" / "full.txt", "# Full\n\nA court closed the newspaper.\n")
+    change = kzqa.add([full], corpus, index, embedder=FakeEmbedder(),
+                      metadata={"publisher": "Steppe Monitor", "url": "https://steppe.example/full"})
+    assert change.documents == ("full.txt",) and change.warnings == ()
+
+
 @pytest.mark.parametrize("bad, expected", [
     ("scanned.pdf", "scanned.pdf: a scanned PDF with no text layer"),
     ("locked.pdf", "locked.pdf: an encrypted PDF"),

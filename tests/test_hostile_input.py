@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import http_post
+from conftest import http_get, http_post
 from kzqa.cli import main
 
 ODD = [
@@ -75,6 +75,38 @@ def test_http_rejects_broken_json_and_wrong_types_clearly(live_server):
                  b'{"question": "ok", "history": "not a list"}', b"\xff\xfe"):
         status, data = http_post(f"{live_server}api/ask", body)
         assert status == 422 and data["error"].startswith("invalid request: ")
+
+
+@pytest.mark.model
+def test_http_errors_say_in_words_what_is_wrong_with_the_request(live_server):
+    """Issue 16: malformed JSON got "invalid request: 0: JSON decode error". Each message
+    names the field (or the body) and what was expected, in one line, without the input."""
+    cases = [
+        (b'{"question": ', "invalid request: body: not valid JSON (expecting value after the first 13 characters)"),
+        (b"{not json", "invalid request: body: not valid JSON (expecting property name enclosed in "
+                       "double quotes after the first character)"),
+        (b"", 'invalid request: body: empty; send a JSON object such as {"question": "..."}'),
+        (b"[1, 2]", 'invalid request: body: expected a JSON object such as {"question": "..."}, got a list'),
+        (b"{}", "invalid request: question: missing; it is required"),
+        (b'{"question": 42}', "invalid request: question: expected a string, got a number"),
+        (b'{"question": "ok", "k": "many"}', "invalid request: k: expected a whole number, got a string"),
+        (b'{"question": "ok", "k": 0}', "invalid request: k: must be at least 1"),
+        (b'{"question": "ok", "history": [1]}', "invalid request: history[0]: expected a string, got a number"),
+        (b'{"question": "ok", "filters": {"year": 2020}}',
+         "invalid request: filters.year: not a known field (known: documents, publishers, countries, since, until)"),
+        (b'{"question": "\\ud800"}', "invalid request: question: not valid text (a \\ud800-\\udfff escape without its pair)"),
+        (b'{"question": "\xe9"}', "invalid request: body: not UTF-8 text (byte 15 is not UTF-8)"),
+    ]
+    for body, message in cases:
+        status, data = http_post(f"{live_server}api/ask", body)
+        assert (status, data) == (422, {"error": message}), body
+    status, data = http_get(f"{live_server}api/ask?question=ok&k=x")
+    assert (status, data) == (422, {"error": "invalid request: k: expected a whole number"})
+    from test_app import request
+
+    status, _, body = request(live_server, "POST", "/api/ask", b'{"question": "ok"}', {"Content-Type": "text/plain"})
+    assert (status, json.loads(body)) == (422, {"error": 'invalid request: body: expected a JSON object such as '
+                                                         '{"question": "..."}, sent with Content-Type: application/json'})
 
 
 @pytest.mark.model

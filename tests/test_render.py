@@ -151,3 +151,14 @@ def test_the_chat_shows_a_pdf_paragraph_as_running_text_and_the_text_output_keep
     assert "&nbsp;" not in quote and "<br>" not in quote and "\u00a0" not in quote
     assert quote == "> <strong>Authorities restricted freedom of assembly&#46;</strong> Police detained protesters&#46;"
     assert text in answer_text(answer)  # the plain text (CLI, /chat, JSON) stays verbatim
+
+
+def test_plain_text_explains_scores_out_of_order_only_when_they_are():
+    """Issue 16: diversity (MMR) can place a passage above one with a higher score."""
+    why = "ordered to bring in different content, not by score alone"
+    reordered = Answer("q", (_hit(score=0.9), _hit(score=0.6), _hit(score=0.62)), False)
+    assert answer_text(reordered).splitlines()[1] == (
+        "(Passages after the first are ordered to bring in different content, not by score alone; "
+        "each score is that passage's own match to the question.)")
+    for scores in [(0.9, 0.62, 0.6), (0.9, 0.6, 0.6), (0.9,)]:
+        assert why not in answer_text(Answer("q", tuple(_hit(score=s) for s in scores), False))

@@ -93,6 +93,11 @@ def add(files: list[str | Path], corpus: str | Path | None = None, index: str | 
     copy in the folder ``source``. ``metadata`` (title, author, publisher, date, url, ...)
     overrides what the files say of themselves.
 
+    A file already in the corpus with the same bytes is listed in ``Change.unchanged``; given
+    other metadata (``metadata``, or an edited sidecar beside it) its sidecar is replaced and
+    it is listed in ``Change.updated`` with the keys that changed. A document whose citations
+    will lack a publisher or a URL is added, with a ``Change.warnings`` entry.
+
     A document that cannot be read or downloaded is left out and listed in
     ``Change.refused``, the others are added; when none can be, raises ``KzqaError`` with
     the corpus and index unchanged. ``notify`` receives one line per download."""

@@ -16,7 +16,6 @@ from .filters import Filter
 
 if TYPE_CHECKING:
     from .indexer import BuildReport
-    from .manage import Change
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -184,7 +183,13 @@ def run_add(args: argparse.Namespace) -> int:
         print(f"kzqa: {name} is already in the corpus, unchanged", file=sys.stderr)
     for problem in change.refused:
         print(f"kzqa: not added {problem}", file=sys.stderr)
-    _report_change("Added", change)
+    if change.documents:
+        print(f"Added {', '.join(change.documents)}.", file=sys.stderr)
+    for update in change.updated:
+        print(f"Updated {update}.", file=sys.stderr)
+    for gap in change.warnings:
+        print(f"kzqa: warning: {gap}", file=sys.stderr)
+    _report_build(change.build)
     return EXIT_SOME_FAILED if change.refused else EXIT_OK
 
 
@@ -193,16 +198,11 @@ def run_remove(args: argparse.Namespace) -> int:
 
     with _ProgressBar("Updating the index") as bar:
         change = kzqa.remove(args.documents, args.corpus, args.index, progress=bar.update)
-    _report_change("Removed", change)
+    print(f"Removed {', '.join(change.documents)}.", file=sys.stderr)
+    _report_build(change.build)
     print(f"(moved to {change.moved_to}; move the files back and run kzqa build to restore)",
           file=sys.stderr)
     return EXIT_OK
-
-
-def _report_change(verb: str, change: Change) -> None:
-    if change.documents:
-        print(f"{verb} {', '.join(change.documents)}.", file=sys.stderr)
-    _report_build(change.build)
 
 
 def _report_build(b: BuildReport) -> None:

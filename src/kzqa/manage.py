@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -42,14 +42,49 @@ REMOVED = ".removed"
 
 
 @dataclass(frozen=True, slots=True)
+class MetadataUpdate:
+    """A file already in the corpus, added again with other metadata: its sidecar was
+    replaced by the metadata given, which sets the keys ``changed`` and no longer has the
+    keys ``removed``."""
+
+    file: str
+    changed: tuple[str, ...]  # keys set anew or to another value (in METADATA_KEYS order)
+    removed: tuple[str, ...]  # keys the corpus had and the new metadata does not
+
+    def __str__(self) -> str:
+        parts = [", ".join(self.changed)] if self.changed else []
+        parts += [f"{', '.join(self.removed)} removed"] if self.removed else []
+        if not parts:  # the corpus's sidecar could not be read: rewritten as given
+            return f"{self.file}: its metadata rewritten"
+        return f"{self.file}: its metadata changed ({'; '.join(parts)})"
+
+
+@dataclass(frozen=True, slots=True)
+class CitationGap:
+    """A document added without a publisher or a URL (``missing``): its citations lack them."""
+
+    file: str
+    missing: tuple[str, ...]  # "publisher", "url"
+    sidecar: Path  # where to write them
+
+    def __str__(self) -> str:
+        words = " and ".join("no URL" if key == "url" else f"no {key}" for key in self.missing)
+        them = "them" if len(self.missing) > 1 else "it"
+        return (f"{self.file} has {words}, so its citations will lack {them}; "
+                f"add {' and '.join(self.missing)} to {self.sidecar} and run kzqa build")
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What ``add`` or ``remove`` did to the corpus, and the build that followed."""
 
     documents: tuple[str, ...]  # corpus-relative files added or removed
-    unchanged: tuple[str, ...]  # files already in the corpus with the same bytes (add)
+    unchanged: tuple[str, ...]  # files already in the corpus, same bytes, same metadata (add)
     moved_to: Path | None  # where removed files went (remove)
     build: BuildReport
     refused: tuple[CorpusProblem, ...] = ()  # files that could not be added, with the reason
+    updated: tuple[MetadataUpdate, ...] = ()  # files already in the corpus given new metadata (add)
+    warnings: tuple[CitationGap, ...] = ()  # added or updated documents whose citations lack a part
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +105,11 @@ def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] |
         *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
     """Copy ``files`` into ``corpus`` and update ``index``. ``metadata`` (keys of
     ``kzqa.corpus.METADATA_KEYS``) is written as each file's sidecar, over what the file
-    says of itself. A file that cannot be read, or clashes with a different file of the same
-    name, is left out and listed in ``refused``; when no file can be added, or the build
-    fails, raises ``KzqaError`` and changes nothing."""
+    says of itself (without it, a sidecar beside the file is copied). A file already in the
+    corpus with the same bytes is ``unchanged``, or, given other metadata, keeps its text and
+    has its sidecar replaced (``updated``). A file that cannot be read, or clashes with a
+    different file of the same name, is left out and listed in ``refused``; when no file can
+    be added, or the build fails, raises ``KzqaError`` and changes nothing."""
     metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
     if "title" in metadata and len(files) > 1:
         raise KzqaError("--title names one document: add the files one at a time")
@@ -91,17 +128,16 @@ def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
         raise KzqaError(f"corpus folder not found: {corpus}")
     with store.writing(index, corpus):  # the name check and the move are one writer's turn
         staging = corpus / f".adding-{time.time_ns()}"
-        added: list[str] = []
-        unchanged: list[str] = []
+        outcome = _Staged()
         refused = list(refused or ())
         try:
             staging.mkdir()
             for document, sidecar_text in zip(documents, sidecars):
                 try:
-                    _stage(document, corpus, staging, sidecar_text, added, unchanged)
+                    _stage(document, corpus, staging, sidecar_text, outcome)
                 except _Refused as r:
                     refused.append(r.problem)
-            if refused and not added and not unchanged:
+            if refused and not outcome.added and not outcome.updated and not outcome.unchanged:
                 raise KzqaError("nothing was added:\n" + "\n".join(f"  {p}" for p in refused))
             moves: list[tuple[str, str]] = []
             for staged in sorted(staging.iterdir()):
@@ -111,7 +147,8 @@ def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
             report = _change(corpus, index, moves, staging.name, embedder, progress)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return Change(tuple(added), tuple(unchanged), None, report, tuple(refused))
+    return Change(tuple(outcome.added), tuple(outcome.unchanged), None, report, tuple(refused),
+                  tuple(outcome.updated), tuple(outcome.gaps))
 
 
 def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | None = None,
@@ -192,8 +229,18 @@ def _sidecar_text(metadata: dict[str, str]) -> str | None:
     return text
 
 
+@dataclass(slots=True)
+class _Staged:
+    """What ``_stage`` made of each document so far."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[MetadataUpdate] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    gaps: list[CitationGap] = field(default_factory=list)
+
+
 def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | None,
-           added: list[str], unchanged: list[str]) -> None:
+           staged: _Staged) -> None:
     """Check ``document`` and copy it (and its sidecar) into ``staging``; ``_Refused`` if it
     cannot be added."""
     def refuse(reason: str, line: int | None = None) -> _Refused:
@@ -211,28 +258,60 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
     data = document.data if document.data is not None else file.read_bytes()
     target = corpus / name
     sidecar = sidecar_name(name)
+    beside = file.parent / sidecar  # without metadata given, a sidecar beside the file travels with it
+    given = (sidecar_text.encode("utf-8") if sidecar_text is not None
+             else beside.read_bytes() if document.data is None and beside.is_file() else None)
+    update = None
     if target.exists():
         if target.read_bytes() != data:
             raise refuse(f"the corpus already has a different {name}; rename the new file, "
                          f"or take the old one out first: kzqa remove {doc_id_for(name)}")
-        old_sidecar = corpus / sidecar
-        same = (old_sidecar.read_text(encoding="utf-8") == sidecar_text if old_sidecar.is_file()
-                else sidecar_text is None)
-        if sidecar_text is None or same:
-            unchanged.append(name)
+        old = corpus / sidecar
+        update = _metadata_change(name, old.read_bytes() if old.is_file() else None, given)
+        if update is None:
+            staged.unchanged.append(name)
             return
     (staging / name).write_bytes(data)
-    if sidecar_text is not None:
-        (staging / sidecar).write_text(sidecar_text, encoding="utf-8")
-    elif document.data is None and (file.parent / sidecar).is_file():  # a sidecar beside the file
-        shutil.copyfile(file.parent / sidecar, staging / sidecar)  # travels with it
+    if given is not None:
+        (staging / sidecar).write_bytes(given)
     try:
-        read_document(staging / name, name, data)
+        doc = read_document(staging / name, name, data)
     except DocumentProblem as p:
         for stale in (name, sidecar):
             (staging / stale).unlink(missing_ok=True)
         raise refuse(p.reason, p.line) from None
-    added.append(name)
+    missing = tuple(key for key in ("publisher", "url") if not getattr(doc.source, key))
+    if missing:
+        staged.gaps.append(CitationGap(name, missing, corpus / sidecar))
+    if update is not None:
+        staged.updated.append(update)
+    else:
+        staged.added.append(name)
+
+
+def _metadata_change(name: str, old: bytes | None, new: bytes | None) -> MetadataUpdate | None:
+    """How the sidecar ``new`` (None: no metadata given) differs from ``old``, the one in the
+    corpus; None when the file stays as it is (same metadata, or none given)."""
+    if new is None or new == old:
+        return None
+    before, after = _metadata(old), _metadata(new)
+    if before == after and before is not None:
+        return None  # the same keys and values, written otherwise: the corpus's copy is kept
+    before, after = before or {}, after or {}
+    changed = tuple(k for k in METADATA_KEYS if k in after and after[k] != before.get(k))
+    removed = tuple(k for k in METADATA_KEYS if k in before and k not in after)
+    return MetadataUpdate(name, changed, removed)
+
+
+def _metadata(sidecar: bytes | None) -> dict[str, object] | None:
+    """The keys and values of a sidecar ({} for none); None when it cannot be read (any
+    metadata given differs from it; a given one that cannot be read is refused later)."""
+    if sidecar is None:
+        return {}
+    try:
+        return parse_metadata(sidecar.decode("utf-8"), first_line=1, where=None)
+    except (UnicodeDecodeError, DocumentProblem):
+        return None
 
 
 class _Refused(Exception):

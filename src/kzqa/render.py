@@ -95,6 +95,10 @@ def answer_text(answer: Answer, style: str = DEFAULT_STYLE, closest: bool = Fals
     if answer.strength:
         lines.append(f"({STRENGTHS[answer.strength]})")
     lines += [f"({note})" for note in answer.notes]
+    scores = [hit.score for hit in answer.passages]
+    if any(later > earlier for earlier, later in zip(scores, scores[1:])):  # diversity (MMR) moved one up
+        lines.append("(Passages after the first are ordered to bring in different content, not by score "
+                     "alone; each score is that passage's own match to the question.)")
     return "\n".join(lines + _hits_text(answer.passages, style))
 
 

@@ -215,22 +215,74 @@ async def elsewhere(request: Request) -> Response:
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-    """422 with what is wrong, never echoing the input (which may not even encode)."""
-    problems = []
-    for e in exc.errors():
-        where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "body"
-        problems.append(f"{where}: {e.get('msg', 'invalid')}")
-    text = "invalid request: " + "; ".join(problems)
+    """422 with what is wrong, in words: the field (or the body) and what was expected,
+    never echoing the input (which may not even encode)."""
+    text = "invalid request: " + "; ".join(_problem(e) for e in exc.errors())
     return JSONResponse({"error": text.encode("utf-8", "replace").decode("utf-8")}, status_code=422)
+
+
+EXAMPLE = 'a JSON object such as {"question": "..."}'
+EXPECTED = {  # pydantic's error types -> what was expected, for people
+    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "list_type": "a list", "model_type": "a JSON object",
+    "dict_type": "a JSON object", "model_attributes_type": "a JSON object",
+}
+LIMITS = {  # and the other errors people can make
+    "greater_than_equal": "must be at least {ge}", "less_than_equal": "must be at most {le}",
+    "string_too_long": "too long: at most {max_length} characters",
+    "too_long": "too many entries: at most {max_length}",
+    "string_unicode": "not valid text (a \\ud800-\\udfff escape without its pair)",
+    # FilterRequest is the one model that refuses unknown fields
+    "extra_forbidden": f"not a known field (known: {', '.join(FilterRequest.model_fields)})",
+}
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as ``where: what is wrong`` (``history[0]``, ``filters.since``)."""
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    source, *path = error.get("loc") or ("body",)
+    if kind == "json_invalid":  # FastAPI puts where the JSON broke in the location
+        reason = str(ctx.get("error") or "malformed")
+        return f"body: not valid JSON ({reason[:1].lower()}{reason[1:]} {_after(path[0] if path else 0)})"
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "body"
+    if kind == "missing":
+        return f"{where}: empty; send {EXAMPLE}" if where == "body" else f"{where}: missing; it is required"
+    if kind in EXPECTED:
+        expected = EXAMPLE if where == "body" else EXPECTED[kind]
+        if isinstance(error.get("input"), bytes):  # FastAPI reads JSON only when told it is JSON
+            return f"body: expected {expected}, sent with Content-Type: application/json"
+        got = f", got {_json_kind(error.get('input'))}" if source == "body" else ""
+        return f"{where}: expected {expected}{got}"
+    try:
+        return f"{where}: " + LIMITS[kind].format(**ctx)
+    except (KeyError, IndexError):
+        return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def _after(position: object) -> str:
+    n = position if isinstance(position, int) else 0
+    return ("at the start" if n == 0 else "after the first character" if n == 1
+            else f"after the first {n} characters")
+
+
+def _json_kind(value: object) -> str:
+    """The JSON type of ``value``, in words (not the value: it is never echoed)."""
+    kinds: list[tuple[type | tuple[type, ...], str]] = [
+        (bool, "true or false"), ((int, float), "a number"), (str, "a string"), (list, "a list"),
+        (dict, "an object")]
+    return next((name for t, name in kinds if isinstance(value, t)), "null")
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
     """FastAPI's own HTTP errors as ``{"error": ...}``. A body it could not parse (it says
     400 with the parser's exception as the cause: JSON nested too deeply, text that is not
     UTF-8) is invalid input like any other: 422."""
-    if exc.status_code == 400 and exc.__cause__ is not None:
-        return JSONResponse({"error": "invalid request: body: not JSON that can be read "
-                             "(malformed, or nested too deeply)"}, status_code=422)
+    cause = exc.__cause__
+    if exc.status_code == 400 and cause is not None:
+        why = (f"not UTF-8 text (byte {cause.start + 1} is not UTF-8)" if isinstance(cause, UnicodeDecodeError)
+               else "JSON nested too deeply" if isinstance(cause, RecursionError)
+               else "not JSON that can be read")
+        return JSONResponse({"error": f"invalid request: body: {why}"}, status_code=422)
     return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
                         headers=exc.headers)
 
