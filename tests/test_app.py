@@ -97,6 +97,79 @@ def test_every_surface_takes_the_same_filters(client, live_server):
     assert status == 400 and "is after until" in data["error"]
 
 
+def test_styles_and_strength_on_every_surface(client, live_server):
+    data = client.predict(QUESTION, 2, [], None, None, None, None, None, "coi", api_name="/search")
+    assert data["citation_style"] == "coi" and data["strength"] in ("strong", "partial")
+    assert data["passages"][0]["citation"].startswith(
+        "thehuman-rights.com: Limited Political Freedoms Encourage Citizens to Flee Kazakhstan, n.d., ")
+    assert HR_URL in data["passages"][0]["citation"]
+    reply = client.predict(QUESTION, 1, "csl-json", api_name="/chat")
+    assert f'"URL": "{HR_URL}"' in reply and PROTEST in reply
+    q = urllib.parse.quote(QUESTION)
+    status, data = http_get(f"{live_server}api/ask?question={q}&k=1&style=csl-json")
+    assert status == 200 and json.loads(data["passages"][0]["citation"])["URL"] == HR_URL
+    status, data = http_post(f"{live_server}api/ask", {"question": QUESTION, "style": "coi"})
+    assert status == 200 and data["passages"][0]["citation"].startswith("thehuman-rights.com: ")
+    status, data = http_get(f"{live_server}api/ask?question={q}&style=apa")
+    assert status == 422 and "style" in data["error"]
+    off = client.predict("What is a good recipe for pasta?", 2, [], api_name="/search")
+    assert off["abstained"] and off["strength"] == "weak" and off["passages"] == [] and off["closest"]
+
+
+def _post_text(url: str, body: dict) -> tuple[int, str, str]:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.headers["Content-Type"], r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Content-Type"], e.read().decode()
+
+
+def test_exports_look_every_quote_up_in_the_index(client, live_server, tmp_path):
+    answer = client.predict(QUESTION, 2, [], api_name="/search")
+    items = [{"question": QUESTION, "passage_id": p["id"]} for p in answer["passages"]]
+    status, kind, text = _post_text(f"{live_server}api/export", {"items": items, "format": "markdown"})
+    assert status == 200 and kind.startswith("text/markdown")
+    assert f"## {QUESTION}" in text and f"> {PROTEST}" in text
+    path = tmp_path / "evidence.md"
+    path.write_text(text, encoding="utf-8")
+    assert kzqa.verify_export(path, INDEX) == ([], 2)  # re-checks against the index and its files
+    path.write_text(text.replace("rarely granted", "rarely grunted"), encoding="utf-8")
+    [mismatch], _ = kzqa.verify_export(path, INDEX)
+    assert "differs from the source" in str(mismatch)
+    status, kind, text = _post_text(f"{live_server}api/export",
+                                    {"items": items, "format": "csv", "style": "coi"})
+    assert status == 200 and kind.startswith("text/csv") and PROTEST in text and text.count(HR_URL) >= 2
+    bibliography = client.predict(items, "bibliography", "coi", api_name="/export")
+    documents = {p["doc_id"] for p in answer["passages"]}
+    assert bibliography.count("\n") == len(documents) and HR_URL in bibliography
+    assert "thehuman-rights.com: Limited Political Freedoms Encourage Citizens to Flee Kazakhstan, n.d., " \
+           f"{HR_URL}\n" in bibliography
+    status, _, text = _post_text(f"{live_server}api/export",
+                                 {"items": [{"question": "q", "passage_id": "nope#1"}]})
+    assert status == 400 and "no passage 'nope#1' in the index" in json.loads(text)["error"]
+    status, _, text = _post_text(f"{live_server}api/export",
+                                 {"items": items, "quotes": ["a forged quote"]})  # text is never taken
+    assert status == 422 and "quotes" in json.loads(text)["error"]
+
+
+def test_an_empty_question_to_the_chat_api_logs_no_traceback(client, capfd):
+    from gradio_client.exceptions import AppError
+
+    capfd.readouterr()
+    with pytest.raises(AppError, match="question is empty"):
+        client.predict("", api_name="/chat")
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "gr.Error" not in out + err
+
+
+def test_the_api_page_describes_each_endpoint_with_its_types(client):
+    info = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert info["/chat"]["returns"][0]["python_type"]["type"] == "str"
+    assert info["/search"]["returns"][0]["python_type"]["type"] != "Any"
+    assert [p["python_type"]["type"] for p in info["/chat"]["parameters"]] == ["str", "int", "str"]
+
+
 def test_a_short_bounded_load_run_has_no_errors(live_server):
     import sys
 

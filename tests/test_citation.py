@@ -8,7 +8,18 @@ import json
 
 import pytest
 
-from kzqa.citation import Citation, citation_text, page_label, section_beyond_title
+from kzqa.citation import (
+    Citation,
+    check_style,
+    citation_text,
+    cite_as,
+    coi_text,
+    csl_item,
+    long_date,
+    page_label,
+    section_beyond_title,
+)
+from kzqa.errors import KzqaError
 from kzqa.results import Answer, Hit, Passage, Source
 
 FOREIGN_AFFAIRS = Source(
@@ -114,3 +125,61 @@ def test_a_hit_in_json_carries_the_citation_string_and_the_reference():
     assert Citation.from_dict(data["reference"]) == hit.cite()
     assert data["reference"]["section"] == ["Elections"] and data["reference"]["pages"] == [2]
     assert Hit.from_dict(data) == hit
+
+
+# -- named styles: plain, COI, CSL-JSON ---------------------------------------------------
+
+STATE = Source(title="2023 Country Reports on Human Rights Practices: Kazakhstan",
+               author="Bureau of Democracy, Human Rights, and Labor",
+               publisher="U.S. Department of State", date="2024-04-22",
+               url="https://www.state.gov/reports/2023-country-reports-on-human-rights-practices/kazakhstan/",
+               accessed="2026-11-20")
+
+
+def test_coi_style_names_who_title_date_place_url_and_the_date_accessed():
+    cited = Citation.of(_passage(paragraph=62, section="Section 2 — a. Freedom of Expression"), STATE)
+    assert coi_text(cited) == (
+        "Bureau of Democracy, Human Rights, and Labor, U.S. Department of State: 2023 Country Reports "
+        "on Human Rights Practices: Kazakhstan, 22 April 2024, section “Section 2 — a. Freedom of "
+        "Expression”, ¶ 62, https://www.state.gov/reports/2023-country-reports-on-human-rights-practices/"
+        "kazakhstan/ [accessed 20 November 2026]")
+    pdf = Citation.of(_passage(paragraph=31, pages=(2, 3)), REPORT)
+    assert coi_text(pdf) == ("Civic Monitor: Assembly and Association 2023, 7 November 2023, pp. 2–3, ¶ 31, "
+                             "https://civic-monitor.example/kz-2023.pdf")  # no access date recorded: none shown
+    assert coi_text(Citation.of(_passage(), Source(title="T"))) == "T, n.d., ¶ 4"
+
+
+def test_csl_json_item_is_what_reference_managers_import():
+    cited = Citation.of(_passage(paragraph=31, part=2, pages=(2, 3), section="Findings"), REPORT)
+    assert csl_item(cited, "d#p") == {
+        "id": "d#p", "type": "report", "title": "Assembly and Association 2023",
+        "publisher": "Civic Monitor", "issued": {"date-parts": [[2023, 11, 7]]},
+        "URL": "https://civic-monitor.example/kz-2023.pdf", "section": "Findings", "page": "2-3",
+        "note": "¶ 31 (part 2)"}
+    item = json.loads(cite_as(Citation.of(_passage(), STATE), "csl-json", "x"))
+    assert item["type"] == "webpage" and item["accessed"] == {"date-parts": [[2026, 11, 20]]}
+    assert item["author"] == [{"literal": "Bureau of Democracy, Human Rights, and Labor"}]
+
+
+@pytest.mark.parametrize("iso, shown", [("2024-04-22", "22 April 2024"), ("2024-04", "April 2024"),
+                                        ("2024", "2024"), ("2024-13", "2024-13"), ("soon", "soon")])
+def test_dates_are_written_out_as_coi_citations_write_them(iso, shown):
+    assert long_date(iso) == shown
+
+
+def test_every_surface_gets_the_style_asked_for_and_an_unknown_one_is_refused():
+    hit = _hit(_passage(), STATE)
+    assert hit.to_dict()["citation"] == hit.citation()  # plain by default
+    assert hit.to_dict("coi")["citation"] == coi_text(hit.cite())
+    assert Answer("q", (hit,), False).to_dict("coi")["passages"][0]["citation"].endswith(
+        "[accessed 20 November 2026]")
+    assert check_style(None) == "plain"
+    with pytest.raises(KzqaError, match="unknown citation style 'apa': choose plain, coi or csl-json"):
+        hit.citation_in("apa")
+
+
+def test_a_bibliography_entry_is_the_document_without_the_place_in_it():
+    whole = Citation.of(_passage(paragraph=9, section="Elections", pages=(4,)), REPORT).of_document()
+    assert citation_text(whole) == ("“Assembly and Association 2023”, Civic Monitor, 2023-11-07. "
+                                    "https://civic-monitor.example/kz-2023.pdf")
+    assert citation_text(Citation.of(_passage(), Source(title="T")).of_document()) == "“T”, n.d."

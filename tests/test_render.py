@@ -162,3 +162,48 @@ def test_plain_text_explains_scores_out_of_order_only_when_they_are():
         "each score is that passage's own match to the question.)")
     for scores in [(0.9, 0.62, 0.6), (0.9, 0.6, 0.6), (0.9,)]:
         assert why not in answer_text(Answer("q", tuple(_hit(score=s) for s in scores), False))
+
+
+# -- issue 16: strength, closest passages, copy and pin buttons -------------------------
+
+LAID_OUT = "Detainees\nwere  held\u00a0without charge\n for  thirty days."
+
+
+def _buttons(markdown: str) -> list[tuple[str, str, str]]:
+    """(class, decoded value, title) of each button in a chat reply."""
+    import base64
+
+    found = re.findall(r'<button type="button" class="(kzqa-\w+)" value="([^"]*)" title="([^"]*)">', markdown)
+    return [(c, base64.b64decode(v).decode(), t) for c, v, t in found]
+
+
+@pytest.mark.parametrize("margin, label", [(5.0, "Strong match"), (2.19, "Partial match"), (0.0, "Partial match")])
+def test_an_answer_says_how_strong_its_match_is(margin, label):
+    answer = Answer("q", (_hit(),), False, margin=margin)
+    assert answer_text(answer).splitlines()[1].startswith(f"({label}")
+    assert f">{literal(label)}" in answer_markdown(answer).split("\n")[0].replace("&nbsp;", " ")
+
+
+def test_closest_passages_are_shown_only_on_request_and_marked_weak():
+    abstained = Answer("q", (), True, margin=-0.4, closest=(_hit("Near miss."),))
+    assert abstained.strength == "weak"
+    assert "Near miss." not in answer_text(abstained) and "Near miss" not in answer_markdown(abstained)
+    text = answer_text(abstained, closest=True)
+    assert text.index(NO_ANSWER) < text.index("Closest passages (weak: not an answer") < text.index("Near miss.")
+    markdown = answer_markdown(abstained, closest=True)
+    assert markdown.startswith(f"**{NO_ANSWER}**") and "Closest passages (weak: not an answer" in _unescape(markdown)
+    assert [c for c, _, _ in _buttons(markdown)] == ["kzqa-copy", "kzqa-copy"]  # copy, never pin
+
+
+def test_copy_buttons_carry_the_quote_as_running_text_and_the_full_citation():
+    hit = _hit(LAID_OUT, url="https://example.org/reports/2024/detention.pdf", pages=(3,))
+    markdown = answer_markdown(Answer("Are people detained without charge?", (hit,), False), style="coi")
+    (c1, both, t1), (c2, cite, t2), (c3, pin, t3) = _buttons(markdown)
+    assert (c1, c2, c3) == ("kzqa-copy", "kzqa-copy", "kzqa-pin")
+    assert both == f"“Detainees were held without charge for thirty days.”\n— {cite}"
+    assert cite == hit.citation_in("coi") and cite.endswith("https://example.org/reports/2024/detention.pdf")
+    import json
+
+    assert json.loads(pin)["id"] == "d#1" and json.loads(pin)["question"] == "Are people detained without charge?"
+    assert t1 == "Copy quote 1 with its citation" and t3 == "Pin quote 1 to your collection"
+    assert LAID_OUT in answer_text(Answer("q", (hit,), False))  # the plain text stays verbatim

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Answer", "BuildReport", "Citation", "CorpusError", "Filter", "CorpusProblem", "Hit", "IndexCorrupt",
     "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
-    "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove", "verify",
+    "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove", "verify_export",
 ]
 
 
@@ -127,7 +127,7 @@ def remove(documents: list[str], corpus: str | Path | None = None, index: str | 
     return remove_documents(corpus, index, list(documents), embedder=embedder, progress=progress)
 
 
-def verify(export: str | Path, index: str | Path | None = None) -> tuple[list[Any], int]:
+def verify_export(export: str | Path, index: str | Path | None = None) -> tuple[list[Any], int]:
     """Re-check the quotes of a collection (.jsonl) or an export (.md, .csv) against ``index``
     and its source files: ``(mismatches, quotes checked)``; each mismatch
     (``kzqa.collection.Mismatch``) names the quote and where it differs."""

@@ -200,7 +200,8 @@ def citation_text(citation: Citation) -> str:
 
     A passage of a PDF names its page(s) before the paragraph: "…, p. 12, ¶ 31."
     """
-    text = ", ".join(text for _, text in citation.elements()) + "."
+    text = ", ".join(text for _, text in citation.elements())
+    text += "" if text.endswith(".") else "."  # "n.d." ends a document's entry
     return f"{text} {citation.url}" if citation.url else text
 
 

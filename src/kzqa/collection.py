@@ -264,7 +264,8 @@ def check(quotes: Sequence[Quote], sources: Mapping[str, str]) -> list[Mismatch]
 def _difference(quoted: str, actual: str) -> str:
     at = next((i for i, (a, b) in enumerate(zip(quoted, actual, strict=False)) if a != b),
               min(len(quoted), len(actual)))
-    said, is_ = quoted[at:at + 12], actual[at:at + 12]
+    lead = max(0, at - 10)  # a few characters before, to find the place by
+    said, is_ = quoted[lead:at + 12], actual[lead:at + 12]
     return (f"differs from the source at character {at + 1}: the export has {said!r}, "
             f"the source {is_!r}")
 

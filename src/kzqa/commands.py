@@ -287,7 +287,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     import kzqa
 
-    problems, checked = kzqa.verify(args.export, args.index)
+    problems, checked = kzqa.verify_export(args.export, args.index)
     for problem in problems:
         print(f"MISMATCH {problem}")
     if problems:
