@@ -3,13 +3,14 @@ and incremental updates that embed only what is new."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
 import pytest
 
 import kzqa
-from conftest import FakeEmbedder, write
+from conftest import FAKE_SETTINGS, FakeEmbedder, write
 from fixtures_docs import (
     ARTICLE_HTML,
     ARTICLE_PARAGRAPHS,
@@ -19,6 +20,7 @@ from fixtures_docs import (
     pdf_bytes,
     scanned_pdf_bytes,
 )
+from kzqa.citation import long_date
 from kzqa.cli import main
 from kzqa.extract import extract
 from kzqa.store import MANIFEST
@@ -143,7 +145,29 @@ def test_readding_a_file_with_new_metadata_says_updated_and_what_changed(built, 
     assert "Added" not in err and "Updated" not in err
     code, out, err = run(capsys, "add", hrr, "--publisher", "U.S. Department of State", *where)
     assert code == 0 and "Updated hrr.txt: its metadata changed (publisher; title removed)." in err
-    assert (corpus / "hrr.meta.yaml").read_text(encoding="utf-8") == "publisher: U.S. Department of State\n"
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert (corpus / "hrr.meta.yaml").read_text(encoding="utf-8") == (
+        f"publisher: U.S. Department of State\naccessed: {today}  # the date kzqa added the document\n")
+
+
+def test_a_document_added_records_the_date_it_was_added_for_coi_citations(built, capsys, tmp_path):
+    """Issue 16: the "[accessed DATE]" of a COI citation is the date the document was added
+    (or fetched), stored with it; new metadata later keeps that first date."""
+    corpus, index = built
+    hrr = write(tmp_path / "in" / "hrr.txt", HRR)
+    write(tmp_path / "in" / "hrr.meta.yaml", "title: HRR\npublisher: State\nurl: https://example.org/hrr\n")
+    where = ["--corpus", corpus, "--index", index]
+    assert run(capsys, "add", hrr, *where)[0] == 0
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    sidecar = corpus / "hrr.meta.yaml"
+    assert sidecar.read_text(encoding="utf-8").endswith(f"\naccessed: {today}  # the date kzqa added the document\n")
+    hit = kzqa.load(index, embedder=FakeEmbedder()).search("police dispersed a peaceful protest", k=1).passages[0]
+    assert hit.accessed == today and hit.citation_in("coi").endswith(f"[accessed {long_date(today)}]")
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace(today, "2025-01-31"), encoding="utf-8")
+    kzqa.build(corpus, index, FAKE_SETTINGS, embedder=FakeEmbedder())
+    assert run(capsys, "add", hrr, "--title", "HRR 2023", *where)[0] == 0
+    assert "accessed: 2025-01-31" in sidecar.read_text(encoding="utf-8")  # the first date, kept
+    assert run(capsys, "add", hrr, "--title", "HRR 2023", *where)[2].count("unchanged") == 1
 
 
 def test_readding_a_file_with_an_edited_sidecar_beside_it_updates_its_metadata(built, tmp_path):
@@ -156,7 +180,9 @@ def test_readding_a_file_with_an_edited_sidecar_beside_it_updates_its_metadata(b
     write(tmp_path / "in" / "hrr.meta.yaml", "title: HRR 2023\npublisher: US State Dept\n")
     again = kzqa.add([hrr], corpus, index, embedder=FakeEmbedder())
     assert (again.documents, again.unchanged) == ((), ())
-    assert (corpus / "hrr.meta.yaml").read_text(encoding="utf-8") == "title: HRR 2023\npublisher: US State Dept\n"
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert (corpus / "hrr.meta.yaml").read_text(encoding="utf-8") == (
+        f"title: HRR 2023\npublisher: US State Dept\naccessed: {today}  # the date kzqa added the document\n")
     assert [(u.file, u.changed, u.removed) for u in again.updated] == [("hrr.txt", ("title", "publisher"), ())]
     assert kzqa.load(index, embedder=FakeEmbedder()).documents["hrr"].source.publisher == "US State Dept"
     same = kzqa.add([hrr], corpus, index, embedder=FakeEmbedder())
@@ -203,7 +229,7 @@ def test_kzqa_add_refuses_an_unreadable_file_and_adds_the_others(built, files, c
     code, out, err = run(capsys, "add", files[1], path, "--corpus", corpus, "--index", index)
     assert code == 1 and f"kzqa: not added {path}: " in err and expected in err
     assert "Added page.html." in err and "Traceback" not in err
-    assert set(_snapshot(corpus)) - set(before_corpus) == {"page.html"}
+    assert set(_snapshot(corpus)) - set(before_corpus) == {"page.html", "page.meta.yaml"}  # + date added
     assert set(kzqa.load(index, embedder=FakeEmbedder()).documents) >= {"page"}
     code, out, err = run(capsys, "add", path, "--corpus", corpus, "--index", index)  # alone
     assert code == 2 and "nothing was added" in err and expected in err
@@ -242,7 +268,7 @@ def test_kzqa_remove_takes_a_document_out_and_keeps_the_file(built, files, capsy
     qa = kzqa.load(index, embedder=FakeEmbedder())
     assert set(qa.documents) == {"kazakhstans-human-rights-crackdown", "limited-political-freedoms-kazakhstan"}
     kept = sorted(p.name for p in (corpus / ".removed").rglob("*") if p.is_file())
-    assert kept == ["page.html", "report.pdf"]
+    assert kept == ["page.html", "page.meta.yaml", "report.meta.yaml", "report.pdf"]  # with their metadata
     code, out, err = run(capsys, "remove", "no-such-doc", "--corpus", corpus, "--index", index)
     assert code == 2 and "no document 'no-such-doc'" in err and "limited-political-freedoms-kazakhstan" in err
 

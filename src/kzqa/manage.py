@@ -12,6 +12,8 @@ passage (``kzqa.indexer.previous_vectors``), so only the new document is embedde
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import shutil
 import time
@@ -262,12 +264,17 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
     given = (sidecar_text.encode("utf-8") if sidecar_text is not None
              else beside.read_bytes() if document.data is None and beside.is_file() else None)
     update = None
-    if target.exists():
+    if not target.exists():
+        given = _stamped(given, _today())
+    else:
         if target.read_bytes() != data:
             raise refuse(f"the corpus already has a different {name}; rename the new file, "
                          f"or take the old one out first: kzqa remove {doc_id_for(name)}")
         old = corpus / sidecar
-        update = _metadata_change(name, old.read_bytes() if old.is_file() else None, given)
+        before = old.read_bytes() if old.is_file() else None
+        if given is not None:  # new metadata keeps the date the document was first added
+            given = _stamped(given, str((_metadata(before) or {}).get("accessed") or _today()))
+        update = _metadata_change(name, before, given)
         if update is None:
             staged.unchanged.append(name)
             return
@@ -287,6 +294,23 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
         staged.updated.append(update)
     else:
         staged.added.append(name)
+
+
+def _stamped(sidecar: bytes | None, accessed: str) -> bytes | None:
+    """``sidecar`` (None: none) with an ``accessed`` date if it has none: the day kzqa added
+    the document, the "[accessed DATE]" of a COI citation. A sidecar that cannot be read is
+    left as it is (it is refused with its reason later)."""
+    meta = _metadata(sidecar)
+    if meta is None or meta.get("accessed"):
+        return sidecar
+    text = (sidecar or b"").decode("utf-8")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return (text + f"accessed: {accessed}  # the date kzqa added the document\n").encode("utf-8")
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _metadata_change(name: str, old: bytes | None, new: bytes | None) -> MetadataUpdate | None:
