@@ -13,7 +13,6 @@ passage (``kzqa.indexer.previous_vectors``), so only the new document is embedde
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 import shutil
 import time
