@@ -150,6 +150,14 @@ def test_readding_a_file_with_new_metadata_says_updated_and_what_changed(built, 
         f"publisher: U.S. Department of State\naccessed: {today}  # the date kzqa added the document\n")
 
 
+def test_a_one_passage_change_is_reported_in_the_singular(built, capsys, tmp_path):
+    """Issue 16: "1 passages to embed" (and "1 passages embedded")."""
+    corpus, index = built
+    code, _, err = run(capsys, "add", write(tmp_path / "in" / "one.txt", "One paragraph about the press.\n"),
+                       "--corpus", corpus, "--index", index)
+    assert code == 0 and "Indexed 20 passages from 3 documents" in err and "(1 passage embedded, 19 reused)" in err
+
+
 def test_a_document_added_records_the_date_it_was_added_for_coi_citations(built, capsys, tmp_path):
     """Issue 16: the "[accessed DATE]" of a COI citation is the date the document was added
     (or fetched), stored with it; new metadata later keeps that first date."""

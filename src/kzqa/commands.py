@@ -206,8 +206,14 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def _report_build(b: BuildReport) -> None:
-    print(f"Indexed {b.passages} passages from {b.documents} documents into {b.index} in "
-          f"{b.seconds:.1f} s ({b.embedded} passages embedded, {b.reused} reused).", file=sys.stderr)
+    print(f"Indexed {_count(b.passages, 'passage')} from {_count(b.documents, 'document')} into "
+          f"{b.index} in {b.seconds:.1f} s ({_count(b.embedded, 'passage')} embedded, {b.reused} "
+          "reused).", file=sys.stderr)
+
+
+def _count(n: int, noun: str) -> str:
+    """"1 passage", "0 passages", "2,742 passages"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def run_ask(args: argparse.Namespace) -> int:
