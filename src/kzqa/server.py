@@ -176,17 +176,20 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
 
     @app.post("/api/export", summary="Export quotes (by passage id) as Markdown, CSV or a bibliography")
     async def export(body: ExportRequest) -> Response:
-        try:
-            items = collection.from_index(qa.documents, qa.passages,
-                                          [(i.question, i.passage_id) for i in body.items])
-            text = collection.export(items, body.format, body.style)
-        except KzqaError as e:
-            return JSONResponse({"error": str(e)}, status_code=400)
-        media = "application/json" if body.style == "csl-json" and body.format == "bibliography" \
-            else collection.MEDIA_TYPES[body.format]
-        name = f"kzqa-evidence{collection.SUFFIXES[body.format]}"
-        return Response(text, media_type=f"{media}; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        def work() -> Response:  # in a worker thread, as answers are: the event loop stays free
+            try:
+                items = collection.from_index(qa.documents, qa.passages,
+                                              [(i.question, i.passage_id) for i in body.items])
+                text = collection.export(items, body.format, body.style)
+            except KzqaError as e:
+                return JSONResponse({"error": str(e)}, status_code=400)
+            csl = body.style == "csl-json" and body.format == "bibliography"
+            media = "application/json" if csl else collection.MEDIA_TYPES[body.format]
+            name = "kzqa-evidence" + (".json" if csl else collection.SUFFIXES[body.format])
+            return Response(text, media_type=f"{media}; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+        return await slots.run(work) or busy(slots)
 
     @app.get("/api/health", summary="Liveness and what is loaded")
     async def health() -> dict[str, Any]:
