@@ -178,6 +178,9 @@ def test_verify_refuses_a_file_it_cannot_check(library, tmp_path, capsys):
     assert code == 2 and "checks a collection (.jsonl) or an export (.md, .csv)" in err
     code, _, err = run(capsys, "verify", tmp_path / "missing.md", "--index", library[1])
     assert code == 2 and "no such file" in err
+    code, _, err = run(capsys, "verify", write(tmp_path / "notes.md", "# My notes\n\n> a quote\n"),
+                       "--index", library[1])
+    assert code == 2 and "no quotes to check" in err  # never "All 0 quotes match"
 
 
 def test_export_from_the_index_takes_passages_by_id_and_refuses_unknown_ids(library):

@@ -201,15 +201,19 @@ def read_quotes(path: Path | str) -> list[Quote]:
     """The quotes an export states (a collection ``.jsonl``, an exported ``.csv`` or ``.md``),
     in order; ``KzqaError`` if the file is none of these."""
     name = str(path).lower()
+    if not name.endswith((".jsonl", ".csv", ".md", ".markdown")):
+        raise KzqaError(f"{path}: kzqa verify checks a collection (.jsonl) or an export (.md, .csv)")
     if name.endswith(".jsonl"):
-        return [Quote(n, c.hit.doc_id, c.hit.start, c.hit.end, c.hit.text)
-                for n, c in enumerate(read(path), start=1)]
-    text = "\n".join(_lines(path))
-    if name.endswith(".csv"):
-        return _csv_quotes(path, text)
-    if name.endswith((".md", ".markdown")):
-        return _markdown_quotes(text)
-    raise KzqaError(f"{path}: kzqa verify checks a collection (.jsonl) or an export (.md, .csv)")
+        quotes = [Quote(n, c.hit.doc_id, c.hit.start, c.hit.end, c.hit.text)
+                  for n, c in enumerate(read(path), start=1)]
+    elif name.endswith(".csv"):
+        quotes = _csv_quotes(path, "\n".join(_lines(path)))
+    else:
+        quotes = _markdown_quotes("\n".join(_lines(path)))
+    if not quotes:
+        raise KzqaError(f"{path}: no quotes to check (kzqa export and kzqa ask --collect write "
+                        "files that hold them)")
+    return quotes
 
 
 def _csv_quotes(path: Path | str, text: str) -> list[Quote]:
