@@ -343,3 +343,32 @@ def test_the_keyboard_reaches_a_copy_button_enter_copies_and_every_button_is_nam
     assert len(names) == 9 + 5 and all(names), names  # 3 quotes x 3 buttons, 4 exports/clear + 1 unpin
     assert page.get_by_role("button", name="Unpin quote 1").count() == 1
     assert reply.locator("button.kzqa-pin").first.get_attribute("aria-pressed") == "true"
+
+
+def test_a_copy_button_pressed_twice_in_a_row_gets_its_label_back(page):
+    button = ask(page, PROTEST_Q).locator("button.kzqa-copy").first
+    button.click()
+    button.click()  # while it still says "Copied ✓"
+    expect(button).to_have_text("Copy quote + citation", timeout=5_000)
+    page.wait_for_timeout(2_000)  # every timer has run
+    assert button.inner_text() == "Copy quote + citation"
+
+
+def test_a_pin_button_says_whether_its_quote_is_in_the_collection(page):
+    reply = ask(page, PROTEST_Q)
+    pin = reply.locator("button.kzqa-pin").first
+    pin.click()
+    expect(pin).to_have_text("Pinned ✓")
+    assert pin.get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="Unpin quote 1").click()
+    expect(page.locator("#kzqa-collection-count")).to_have_text("No quotes pinned yet: press “Pin” under a quote.")
+    expect(pin).to_have_text("Pin")  # not "Pinned ✓" for a quote the collection no longer holds
+    assert pin.get_attribute("aria-pressed") != "true"
+    pin.click()
+    expect(pin).to_have_text("Pinned ✓")
+    again = ask(page, PROTEST_Q).locator("button.kzqa-pin").first  # the same quote, answered anew
+    expect(again).to_have_text("Pinned ✓")
+    page.click("#kzqa-clear")
+    expect(page.locator("#kzqa-collection-count")).to_have_text("No quotes pinned yet: press “Pin” under a quote.")
+    expect(pin).to_have_text("Pin")
+    expect(again).to_have_text("Pin")
