@@ -372,3 +372,7 @@ def test_a_pin_button_says_whether_its_quote_is_in_the_collection(page):
     expect(page.locator("#kzqa-collection-count")).to_have_text("No quotes pinned yet: press “Pin” under a quote.")
     expect(pin).to_have_text("Pin")
     expect(again).to_have_text("Pin")
+    again.click()
+    page.click("#kzqa-new")
+    expect(page.locator(BOT)).to_have_count(0)
+    expect(page.locator("#kzqa-collection-count")).to_have_text("1 quote pinned.")  # a new conversation keeps them
