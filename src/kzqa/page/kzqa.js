@@ -12,11 +12,30 @@
     return checked ? checked.value : "plain";
   };
 
+  const pinned = (items, item) => items.some((i) => i.id === item.id && i.question === item.question);
+  const pinOf = (button) => {
+    if (button.kzqaValue !== button.value) { button.kzqaValue = button.value; button.kzqaItem = JSON.parse(decode(button.value)); }
+    return button.kzqaItem;
+  };
+
+  // Every Pin button says whether its quote is in the collection: after a pin, an unpin, a
+  // clear, and on answers shown later. (Writes only what differs: the observer below calls it.)
+  function markPins(items) {
+    document.querySelectorAll("button.kzqa-pin").forEach((button) => {
+      const is = pinned(items, pinOf(button));
+      const text = is ? "Pinned ✓" : "Pin";
+      if (button.textContent !== text) button.textContent = text;
+      if (is && button.getAttribute("aria-pressed") !== "true") button.setAttribute("aria-pressed", "true");
+      if (!is && button.hasAttribute("aria-pressed")) button.removeAttribute("aria-pressed");
+    });
+  }
+
   function show() {
     const list = document.getElementById("kzqa-collection-list");
     const count = document.getElementById("kzqa-collection-count");
     if (!list || !count) return;
     const items = load();
+    markPins(items);
     count.textContent = items.length ? `${items.length} quote${items.length > 1 ? "s" : ""} pinned.`
                                      : "No quotes pinned yet: press “Pin” under a quote.";
     list.replaceChildren(...items.map((item, i) => {
@@ -71,15 +90,13 @@
       const text = decode(button.value);
       const ok = await copy(text);
       window.kzqaLastCopy = text;
-      const label = button.textContent;
+      const label = button.dataset.label || (button.dataset.label = button.textContent);  // pressed twice: still its own
       button.textContent = ok ? "Copied ✓" : "Copy failed";
       setTimeout(() => { button.textContent = label; }, 1500);
     } else if (kind === "kzqa-pin") {
-      const item = JSON.parse(decode(button.value));
+      const item = pinOf(button);
       const all = load();
-      if (!all.some((i) => i.id === item.id && i.question === item.question)) { all.push(item); save(all); }
-      button.textContent = "Pinned ✓";
-      button.setAttribute("aria-pressed", "true");
+      if (!pinned(all, item)) { all.push(item); save(all); }
       say(`Pinned: ${all.length} quote${all.length > 1 ? "s" : ""} in your collection.`);
     } else if (kind === "kzqa-export") {
       exportAs(button.value);
@@ -91,5 +108,6 @@
   new MutationObserver(() => {
     const list = document.getElementById("kzqa-collection-list");
     if (list && !list.dataset.shown) { list.dataset.shown = "1"; show(); }
+    if (document.querySelector("button.kzqa-pin")) markPins(load());
   }).observe(document.documentElement, {childList: true, subtree: true});
 })();
