@@ -14,7 +14,9 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
+import kzqa
 from conftest import LIBRARY, FakeEmbedder, http_get, start_server, write
+from kzqa.citation import long_date
 from test_browser import ARTIFACTS, ask, copied, shown_citation
 
 pytestmark = [pytest.mark.browser]
@@ -28,7 +30,6 @@ def library_server(tmp_path_factory):
     """(address, index folder) of a server over the three editions (fake model)."""
     if not LIBRARY.is_dir():
         pytest.skip(f"the real documents are not at {LIBRARY} (../shared/library)")
-    import kzqa
     from kzqa.catalogue import CATALOGUE
     from kzqa.embedding import substitute
 
@@ -122,25 +123,6 @@ def test_a_copied_state_gov_quote_is_its_source_slice_in_single_spaces_with_the_
     assert copied(page, reply.locator("button.kzqa-copy").first) == f"“{flat}”\n— {citation}"
 
 
-def verify(export, index):
-    """``kzqa.verify(export, index)``: (mismatches, quotes checked), called through its parts
-    because the public function is shadowed by the ``kzqa.verify`` module once an index has
-    been loaded (see the xfail test below)."""
-    from kzqa import collection, store
-
-    quotes = collection.read_quotes(export)
-    return collection.check(quotes, store.source_texts_of(store.load(index))), len(quotes)
-
-
-@pytest.mark.xfail(strict=True, reason="bug: importing kzqa.store (any kzqa.load) binds the submodule "
-                   "kzqa.verify (src/kzqa/verify.py) over the public function kzqa.verify")
-def test_kzqa_verify_is_still_the_function_once_an_index_was_loaded():
-    import kzqa
-    import kzqa.store  # noqa: F401  (what kzqa.load imports)
-
-    assert callable(kzqa.verify)
-
-
 def _quoted_under_headings(markdown: str) -> dict[str, list[str]]:
     """{question heading: [each block quote's text, its "> " prefixes removed]}."""
     out: dict[str, list[str]] = {}
@@ -188,8 +170,8 @@ def test_four_quotes_pinned_from_three_questions_export_verbatim_and_verify_agai
     markdown = files["markdown"].read_text(encoding="utf-8")
     assert _quoted_under_headings(markdown) == {q: [p["text"] for q2, p in pinned if q2 == q] for q in THREE}
     for _, passage in pinned:
-        assert f"\n— {passage['citation']}\n" in markdown  # COI: …, URL (no accessed date for these)
-        assert passage["citation"].endswith(f", {passage['url']}")
+        assert f"\n— {passage['citation']}\n" in markdown  # COI: …, URL [accessed the day it was added]
+        assert passage["citation"].endswith(f", {passage['url']} [accessed {long_date(passage['accessed'])}]")
     with files["csv"].open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["quote"] for r in rows] == [p["text"] for _, p in pinned]
@@ -200,7 +182,7 @@ def test_four_quotes_pinned_from_three_questions_export_verbatim_and_verify_agai
     entries = files["bibliography"].read_text(encoding="utf-8").splitlines()
     assert len(entries) == len(documents) and len(set(entries)) == len(entries), entries
     for passage in documents.values():
-        assert sum(passage["title"] in e and e.endswith(passage["url"]) for e in entries) == 1
+        assert sum(passage["title"] in e and f"{passage['url']} [accessed " in e for e in entries) == 1
     page.locator("#kzqa-style").get_by_text("CSL-JSON (reference managers)").click()
     with page.expect_download() as download:
         page.click("#kzqa-export-bibliography")
@@ -208,14 +190,14 @@ def test_four_quotes_pinned_from_three_questions_export_verbatim_and_verify_agai
     items = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))  # what a reference manager imports
     assert sorted((i["title"], i["URL"]) for i in items) == sorted((p["title"], p["url"]) for p in documents.values())
 
-    assert verify(files["markdown"], index) == ([], 4)
-    assert verify(files["csv"], index) == ([], 4)
+    assert kzqa.verify_export(files["markdown"], index) == ([], 4)
+    assert kzqa.verify_export(files["csv"], index) == ([], 4)
     lines = markdown.split("\n")
     at = next(i for i, line in enumerate(lines) if line.startswith("> ") and len(line) > 12)
     lines[at] = lines[at][:12] + ("X" if lines[at][12] != "X" else "Y") + lines[at][13:]
     altered = tmp_path / "altered.md"
     altered.write_text("\n".join(lines), encoding="utf-8")
-    mismatches, checked = verify(altered, index)
+    mismatches, checked = kzqa.verify_export(altered, index)
     assert checked == 4 and len(mismatches) == 1 and mismatches[0].quote.number == 1, mismatches
 
     page.reload()

@@ -132,7 +132,7 @@ def test_verify_passes_an_untouched_export_and_names_a_one_character_change(
     assert altered != text
     path.write_text(altered, encoding="utf-8")
     code, out, err = run(capsys, "verify", path, "--index", library[1])
-    assert code == 1 and "1 of 6 quotes" in err
+    assert code == 1 and "1 of 6 quotes in" in err and "no longer matches its source" in err
     [line] = out.splitlines()
     assert line.startswith("MISMATCH quote ") and "commission-report" in line
     # where it differs, with both sides shown around it

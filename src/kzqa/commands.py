@@ -297,11 +297,12 @@ def run_verify(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"MISMATCH {problem}")
     if problems:
-        print(f"{len(problems)} of {checked} quote{'s' if checked != 1 else ''} in {args.export} "
-              "no longer match their sources.", file=sys.stderr)
+        verb = "no longer matches its source" if len(problems) == 1 else "no longer match their sources"
+        print(f"{len(problems)} of {_count(checked, 'quote')} in {args.export} {verb}.", file=sys.stderr)
         return EXIT_SOME_FAILED
-    print(f"All {checked} quote{'s' if checked != 1 else ''} in {args.export} match their "
-          "sources, character for character.", file=sys.stderr)
+    print(("The quote" if checked == 1 else f"All {checked:,} quotes") + f" in {args.export} "
+          + ("matches its source" if checked == 1 else "match their sources")
+          + ", character for character.", file=sys.stderr)
     return EXIT_OK
 
 
