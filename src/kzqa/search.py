@@ -22,7 +22,7 @@ from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import ALSO_CALLED, Filter, countries_named
-from .preference import Echoes, asked_years, prefer
+from .preference import Echoes, asked_years, prefer, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .scope import Scope
@@ -33,6 +33,7 @@ from .store import DocumentRecord, StoredIndex
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
 MMR_POOL = 20  # the best fused candidates MMR chooses from
+SUPERSEDE_POOL = 40  # the candidates searched for a later edition's passage to put first
 SIGNALS = ("dense", "focus", "lift", "coverage")
 UBIQUITOUS_DF = 0.3  # words in more than this share of passages say nothing about the topic
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -196,6 +197,10 @@ class QA:
         years = asked_years(query)
         fused = prefer(fused, self._scope.row_years, years, s.year_weight, s.recency_weight)
         fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
+        if not years:
+            pool = fused.rows[:SUPERSEDE_POOL]
+            fused = supersede(fused, self._dense.rows(pool), qvec, self._scope.row_years,
+                              self._scope.row_series, s.supersede_similar, s.supersede_margin)
         hits = self._hits(qvec, fused, k, diversify=True, others=others)
         signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None, allowed)
         rule = self.settings.abstention

@@ -100,6 +100,13 @@ class Settings:
     # the year weight changed nothing from 0.1 to 0.4 (year@1 0.75).
     year_weight: float = 0.2  # added to the fused score of passages of the year a question names
     recency_weight: float = 0.3  # at most this added for the most recent edition (undated questions)
+    # An undated question's first passage gives way to a later edition's passage on the same
+    # topic (kzqa.preference.supersede): passage cosine >= similar, at most margin less close to
+    # the question. Tuning half, latest@1 / hit@1: off (similar > 1) 0.45 / 0.75; 0.8 and 0.03:
+    # 0.475 / 0.75; 0.8, 0.05: 0.575 / 0.768; 0.8, 0.08: 0.525 / 0.714; 0.85, 0.05: 0.5 / 0.75;
+    # 0.9, 0.05: 0.45 / 0.75 (a global recency weight above 0.3 lost hit@1 instead).
+    supersede_similar: float = 0.8
+    supersede_margin: float = 0.05
     abstention: Abstention = field(default_factory=Abstention.default)
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,4 +139,5 @@ class Settings:
 # Settings that only change how a built index is searched (not what it stores): kept across
 # rebuilds, changed by `kzqa build --dense-weight ...` or `kzqa calibrate`.
 SEARCH_SETTINGS = ("mode", "fusion", "dense_weight", "rrf_k", "depth", "mmr_lambda",
-                   "highlight_margin", "country", "year_weight", "recency_weight", "abstention")
+                   "highlight_margin", "country", "year_weight", "recency_weight", "supersede_similar",
+                   "supersede_margin", "abstention")
