@@ -34,7 +34,7 @@ MAX_QUESTION_CHARS = 2000
 MAX_K = 100
 MMR_POOL = 20  # the best fused candidates MMR chooses from
 SUPERSEDE_POOL = 40  # the candidates searched for a later edition's passage to put first
-SIGNALS = ("dense", "focus", "lift", "coverage")
+SIGNALS = ("dense", "focus", "lift", "coverage", "unknown")
 UBIQUITOUS_DF = 0.3  # words in more than this share of passages say nothing about the topic
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEARS = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
@@ -266,26 +266,20 @@ class QA:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
-        ``coverage``: idf-weighted share of the query's words found in the top passage."""
+        ``coverage``: idf-weighted share of the query's words found in the top passage;
+        ``unknown``: idf-weighted share of the query's words that no passage contains (what
+        the corpus never speaks of: "hijab", "dual citizenship")."""
         best = dense.best
         focus = self._dense.best(focus_vec, allowed)
         lift = best - float(self._centroid @ qvec)
+        coverage, unknown = self._coverage(set(words), top)
         return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),
-                "coverage": round(self._coverage(set(words), top), 6)}
+                "coverage": round(coverage, 6), "unknown": round(unknown, 6)}
 
-    def _coverage(self, words: set[str], top: Hit | None) -> float:
-        """idf-weighted share of the query's content words that occur in the top passage."""
-        if top is None:
-            return 0.0
+    def _coverage(self, words: set[str], top: Hit | None) -> tuple[float, float]:
+        """idf-weighted shares of the query's content words that occur in the top passage,
+        and that occur in no passage at all."""
         lexical = self.store.lexical
-        if not words:
-            return 0.0
-        row = self._rows[top.id]
-        if row not in self._terms_cache:
-            passage = self.store.passages[row]
-            source = self.store.documents[passage.doc_id].source
-            self._terms_cache[row] = set(lexical.all_terms(lexical_text(passage, source)))  # window
-        present = self._terms_cache[row]
         n = max(len(self.store.passages), 1)
 
         def idf(term: str) -> float:
@@ -293,7 +287,18 @@ class QA:
             return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
         total = sum(idf(w) for w in words)
-        return sum(idf(w) for w in words if w in present) / total if total else 0.0
+        if not total:
+            return 0.0, 0.0
+        unknown = sum(idf(w) for w in words if lexical.doc_freq(w) == 0) / total
+        if top is None:
+            return 0.0, unknown
+        row = self._rows[top.id]
+        if row not in self._terms_cache:
+            passage = self.store.passages[row]
+            source = self.store.documents[passage.doc_id].source
+            self._terms_cache[row] = set(lexical.all_terms(lexical_text(passage, source)))  # window
+        present = self._terms_cache[row]
+        return sum(idf(w) for w in words if w in present) / total, unknown
 
 
     def _get_embedder(self) -> Embedder:
