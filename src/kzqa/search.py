@@ -160,12 +160,12 @@ class QA:
         scope_of = question if countries_named(question, self._scope.countries) else None
         if earlier and looks_like_follow_up(question) and not self._says_anything(question):
             # "And in 2024?", "And in Kazakhstan?": nothing to search for alone
-            query, follow_up = f"{earlier[-1]} {question}", True
+            query, follow_up = self._joined(earlier[-1], question), True
         hits, signals, margin = self._attempt(query, k, filters, scope_of)
         if margin < 0 and earlier and looks_like_follow_up(question) and not follow_up:
             # It leans on the conversation and says too little alone: read it with the
             # previous question. A question that stands on its own is never pulled back.
-            query, follow_up = f"{earlier[-1]} {question}", True
+            query, follow_up = self._joined(earlier[-1], question), True
             hits, signals, margin = self._attempt(query, k, filters, scope_of)
         answered = bool(hits) and margin >= 0
         notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
@@ -175,14 +175,24 @@ class QA:
 
     # -- internals ------------------------------------------------------------------
 
+    def _joined(self, earlier: str, question: str) -> str:
+        """A follow-up read with the previous question. The country or year the follow-up
+        names takes the place of the one the previous question named ("Are journalists jailed
+        in Nicaragua?" + "And in Kazakhstan?" searches for journalists jailed in Kazakhstan)."""
+        known = self._scope.countries
+        if countries_named(question, known):
+            earlier = _without(earlier, [w for c in countries_named(earlier, known)
+                                         for w in (c, *ALSO_CALLED.get(c, ()))])
+        if _YEARS.search(question):
+            earlier = _YEARS.sub(" ", earlier)
+        return re.sub(r"\s+", " ", f"{earlier} {question}").strip()
+
     def _says_anything(self, question: str) -> bool:
         """Whether a question names a topic of its own: a word that is not a year, not a
         country the library knows and not one most passages share."""
         named = countries_named(question, self._scope.countries)
-        words = _YEARS.sub(" ", question)
-        for country in named:
-            for word in (country, *ALSO_CALLED.get(country, ())):
-                words = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", words, flags=re.IGNORECASE)
+        words = _without(_YEARS.sub(" ", question),
+                         [w for c in named for w in (c, *ALSO_CALLED.get(c, ()))])
         lexical = self.store.lexical
         return any(lexical.doc_freq(t) <= UBIQUITOUS_DF for t in lexical.all_terms(words))
 
@@ -325,6 +335,13 @@ _FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and 
 _ANAPHORA = re.compile(r"\b(they|them|their|theirs|it|its|this|that|these|those|he|him|his|she|"
                        r"her|there|such|same|above|former|latter)\b", re.I)
 FOLLOW_UP_MAX_WORDS = 8
+
+
+def _without(text: str, words: Sequence[str]) -> str:
+    """``text`` with each of ``words`` (whole words, any case) blanked out."""
+    for word in words:
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", text, flags=re.IGNORECASE)
+    return text
 
 
 def looks_like_follow_up(question: str) -> bool:
