@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from kzqa.editions import echo_groups
-from kzqa.preference import supersede
+from kzqa.preference import asks_when, supersede
 from kzqa.retrieval import Ranked
 
 BASE = ("The law requires organizers of public assemblies to obtain a permit from local "
@@ -65,3 +65,10 @@ def test_the_first_passage_gives_way_to_a_later_editions_rewrite_of_it_and_to_no
     # a passage of no known year is never replaced
     unknown = np.array([np.nan, 2024.0, 2023.0, 2024.0])
     assert supersede(fused, vectors, q, unknown, series, 0.9, 0.05).rows.tolist() == [0, 1, 2, 3]
+
+
+def test_a_question_asking_when_something_happened_does_not_prefer_the_latest_edition():
+    assert asks_when("When was criminal liability for libel abolished?")
+    assert asks_when("  when did the law change?")
+    assert not asks_when("What happened when Nazarbayev resigned?")
+    assert not asks_when("Whenever protesters gather, are they detained?")

@@ -25,6 +25,15 @@ def asked_years(question: str) -> list[int]:
     return sorted({int(y) for y in _YEAR.findall(question)})
 
 
+_WHEN = re.compile(r"^\W*when\b", re.IGNORECASE)
+
+
+def asks_when(question: str) -> bool:
+    """Whether a question asks when something happened ("When was criminal liability for
+    libel abolished?"): the edition that reported it answers, not the most recent one."""
+    return bool(_WHEN.match(question))
+
+
 def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: float,
            recency_weight: float) -> Ranked:
     """``fused`` re-scored: passages of a document whose year is one the question names gain
@@ -132,4 +141,4 @@ class Echoes:
         return Ranked(np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float32), fused.low), others
 
 
-__all__ = ["Echoes", "asked_years", "prefer", "supersede"]
+__all__ = ["Echoes", "asked_years", "asks_when", "prefer", "supersede"]

@@ -22,7 +22,7 @@ from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import ALSO_CALLED, Filter, countries_named
-from .preference import Echoes, asked_years, prefer, supersede
+from .preference import Echoes, asked_years, asks_when, prefer, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .scope import Scope
@@ -205,9 +205,11 @@ class QA:
         fused, dense = self._scorer.rank(qvec, self.store.lexical.known(words), max(k, MMR_POOL), allowed)
         s = self.settings
         years = asked_years(query)
-        fused = prefer(fused, self._scope.row_years, years, s.year_weight, s.recency_weight)
+        recent = not years and not asks_when(query)  # prefer the latest edition
+        fused = prefer(fused, self._scope.row_years, years, s.year_weight,
+                       s.recency_weight if recent else 0.0)
         fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
-        if not years:
+        if recent:
             pool = fused.rows[:SUPERSEDE_POOL]
             fused = supersede(fused, self._dense.rows(pool), qvec, self._scope.row_years,
                               self._scope.row_series, s.supersede_similar, s.supersede_margin)
