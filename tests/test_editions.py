@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from kzqa.editions import echo_groups
+from kzqa.preference import asks_when, supersede
+from kzqa.retrieval import Ranked
 
 BASE = ("The law requires organizers of public assemblies to obtain a permit from local "
         "authorities ten days in advance, and the authorities denied permits to opposition "
@@ -37,3 +39,36 @@ def test_groups_are_the_same_in_every_run_and_scale_linearly():
     assert list(first[3000:]) == list(range(10))  # each copy joins its original
     assert (first[:3000] == np.arange(3000)).all()  # random paragraphs: no false echoes
     assert (echo_groups(texts + texts[:10], docs + ["x"] * 10) == first).all()
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_the_first_passage_gives_way_to_a_later_editions_rewrite_of_it_and_to_nothing_else():
+    q = _unit(1, 0, 0)
+    old = _unit(1, 0.3, 0)  # 2019: the paragraph
+    rewrite = _unit(1, 0.4, 0.05)  # 2023: the same paragraph in the past tense
+    other = _unit(0.9, -0.6, 0.3)  # 2024: another paragraph on the topic
+    foreign = _unit(1, 0.35, 0)  # 2024, another publisher
+    rows = np.array([0, 1, 2, 3])
+    fused = Ranked(rows, np.array([1.0, 0.9, 0.8, 0.7], dtype=np.float32), 0.0)
+    years = np.array([2019.0, 2024.0, 2023.0, 2024.0])
+    series = np.array([0, 0, 0, 1])
+    vectors = np.vstack([old, other, rewrite, foreign])
+    moved = supersede(fused, vectors, q, years, series, similar=0.9, margin=0.05)
+    assert moved.rows.tolist() == [2, 0, 1, 3] and moved.scores[0] == 1.0
+    # too far from the question, or too unlike the first passage: nothing moves
+    assert supersede(fused, vectors, q, years, series, 0.9, 0.0).rows.tolist() == [0, 1, 2, 3]
+    assert supersede(fused, vectors, q, years, series, 0.9999, 0.05).rows.tolist() == [0, 1, 2, 3]
+    # a passage of no known year is never replaced
+    unknown = np.array([np.nan, 2024.0, 2023.0, 2024.0])
+    assert supersede(fused, vectors, q, unknown, series, 0.9, 0.05).rows.tolist() == [0, 1, 2, 3]
+
+
+def test_a_question_asking_when_something_happened_does_not_prefer_the_latest_edition():
+    assert asks_when("When was criminal liability for libel abolished?")
+    assert asks_when("  when did the law change?")
+    assert not asks_when("What happened when Nazarbayev resigned?")
+    assert not asks_when("Whenever protesters gather, are they detained?")

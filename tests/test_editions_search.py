@@ -83,3 +83,11 @@ def test_a_follow_up_that_names_only_a_year_or_a_country_is_read_with_the_questi
     assert country.follow_up and {h.doc_id for h in country.answer.passages} == {"nicaragua"}
     alone = library.diagnose("And in 2019?")  # no conversation: searched as it is
     assert not alone.follow_up and alone.query == "And in 2019?"
+
+
+def test_the_country_or_year_a_follow_up_names_replaces_the_one_asked_before(library):
+    country = library.diagnose("And in Kazakhstan?", history=["Were journalists jailed in Nicaragua?"])
+    assert country.follow_up and "Nicaragua" not in country.query and "journalists" in country.query
+    assert all(h.doc_id != "nicaragua" for h in country.answer.passages)
+    year = library.diagnose("And in 2020?", history=["Were journalists jailed in 2019?"])
+    assert year.follow_up and "2019" not in year.query and year.answer.passages[0].doc_id == "report-2020"

@@ -106,6 +106,12 @@ def test_a_rebuild_keeps_the_search_settings_of_the_index_it_replaces(built, cap
     assert settings.dense_weight == 0.8 and settings.abstention.bias == -0.5
 
 
+def test_words_no_passage_contains_make_the_unknown_signal(qa):
+    known = qa.diagnose("permits for public demonstrations").signals
+    strange = qa.diagnose("zorblat permits for quuxish public demonstrations").signals
+    assert known["unknown"] == 0.0 and 0.3 < strange["unknown"] < 1.0
+
+
 def test_calibrate_fits_on_the_tuning_split_and_saves_the_rule(built, tmp_path, capsys):
     _, index = built
     rows = []

@@ -25,6 +25,15 @@ def asked_years(question: str) -> list[int]:
     return sorted({int(y) for y in _YEAR.findall(question)})
 
 
+_WHEN = re.compile(r"^\W*when\b", re.IGNORECASE)
+
+
+def asks_when(question: str) -> bool:
+    """Whether a question asks when something happened ("When was criminal liability for
+    libel abolished?"): the edition that reported it answers, not the most recent one."""
+    return bool(_WHEN.match(question))
+
+
 def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: float,
            recency_weight: float) -> Ranked:
     """``fused`` re-scored: passages of a document whose year is one the question names gain
@@ -46,6 +55,43 @@ def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: 
     scores = fused.scores.astype(np.float64) + bonus
     order = np.lexsort((fused.rows, -scores))
     return Ranked(fused.rows[order], scores[order].astype(np.float32), fused.low)
+
+
+def supersede(fused: Ranked, vectors: np.ndarray, qvec: np.ndarray, row_years: np.ndarray,
+              row_series: np.ndarray, similar: float, margin: float) -> Ranked:
+    """``fused`` with its first passage handed over to a later edition's passage on the same
+    topic that answers about as well: the most recent edition first among near-equals.
+
+    ``vectors`` are the passage vectors of the first ``len(vectors)`` rows of ``fused``. A
+    candidate among them takes the first place when it comes from a later document of the
+    same series (``row_series``: the same publisher about the same country), its vector lies
+    within cosine ``similar`` of the first passage's (the same paragraph rewritten -- the
+    2023 edition moved to the past tense -- or another paragraph of the same section on the
+    same matter), and it is at most ``margin`` less similar to the question. The most recent
+    such candidate wins, and the step repeats from it (2019 -> 2022 -> 2023). The passage it
+    replaces follows it, and the rest keep their order."""
+    n = len(vectors)
+    if n < 2 or similar > 1.0:
+        return fused
+    rows = fused.rows[:n]
+    years = np.nan_to_num(row_years[rows], nan=-np.inf)
+    series = row_series[rows]
+    to_query = vectors @ qvec
+    first = 0
+    while np.isfinite(years[first]):
+        near = vectors @ vectors[first]
+        ok = ((years > years[first]) & (series == series[first]) & (near >= similar)
+              & (to_query >= to_query[first] - margin))
+        if not ok.any():
+            break
+        found = np.flatnonzero(ok)
+        first = int(found[np.lexsort((-to_query[found], -years[found]))[0]])  # latest, then closest
+    if first == 0:
+        return fused
+    order = np.concatenate([[first], np.delete(np.arange(len(fused.rows)), first)])
+    scores = fused.scores[order].copy()
+    scores[0] = fused.scores[0]
+    return Ranked(fused.rows[order], scores, fused.low)
 
 
 @dataclass(frozen=True)
@@ -95,4 +141,4 @@ class Echoes:
         return Ranked(np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float32), fused.low), others
 
 
-__all__ = ["Echoes", "asked_years", "prefer"]
+__all__ = ["Echoes", "asked_years", "asks_when", "prefer", "supersede"]

@@ -22,6 +22,12 @@ class Scope:
         years = np.array([d.source.year if d.source.year is not None else np.nan
                           for d in self.documents], dtype=np.float64)
         self.row_years = years[self.doc_rows] if len(self.doc_rows) else np.zeros(0)
+        # the series a document belongs to (its publisher and country): the editions of one report
+        named: dict[tuple[str, str], int] = {}
+        series = np.array([named.setdefault(((d.source.publisher or "").casefold(),
+                                             (d.source.country or "").casefold()), len(named))
+                           for d in self.documents], dtype=np.int64)
+        self.row_series = series[self.doc_rows] if len(self.doc_rows) else np.zeros(0, np.int64)
         self.countries = sorted({c for d in self.documents for c in countries_of(d.source)})
         self.home = store.settings.country
         self._masks: dict[tuple[Filter, bool], np.ndarray | None] = {}

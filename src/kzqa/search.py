@@ -22,7 +22,7 @@ from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import ALSO_CALLED, Filter, countries_named
-from .preference import Echoes, asked_years, prefer
+from .preference import Echoes, asked_years, asks_when, prefer, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .scope import Scope
@@ -33,7 +33,8 @@ from .store import DocumentRecord, StoredIndex
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
 MMR_POOL = 20  # the best fused candidates MMR chooses from
-SIGNALS = ("dense", "focus", "lift", "coverage")
+SUPERSEDE_POOL = 40  # the candidates searched for a later edition's passage to put first
+SIGNALS = ("dense", "focus", "lift", "coverage", "unknown")
 UBIQUITOUS_DF = 0.3  # words in more than this share of passages say nothing about the topic
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEARS = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
@@ -159,12 +160,12 @@ class QA:
         scope_of = question if countries_named(question, self._scope.countries) else None
         if earlier and looks_like_follow_up(question) and not self._says_anything(question):
             # "And in 2024?", "And in Kazakhstan?": nothing to search for alone
-            query, follow_up = f"{earlier[-1]} {question}", True
+            query, follow_up = self._joined(earlier[-1], question), True
         hits, signals, margin = self._attempt(query, k, filters, scope_of)
         if margin < 0 and earlier and looks_like_follow_up(question) and not follow_up:
             # It leans on the conversation and says too little alone: read it with the
             # previous question. A question that stands on its own is never pulled back.
-            query, follow_up = f"{earlier[-1]} {question}", True
+            query, follow_up = self._joined(earlier[-1], question), True
             hits, signals, margin = self._attempt(query, k, filters, scope_of)
         answered = bool(hits) and margin >= 0
         notes = (f"Read as a follow-up to the earlier question “{earlier[-1]}”.",) \
@@ -175,14 +176,24 @@ class QA:
 
     # -- internals ------------------------------------------------------------------
 
+    def _joined(self, earlier: str, question: str) -> str:
+        """A follow-up read with the previous question. The country or year the follow-up
+        names takes the place of the one the previous question named ("Are journalists jailed
+        in Nicaragua?" + "And in Kazakhstan?" searches for journalists jailed in Kazakhstan)."""
+        known = self._scope.countries
+        if countries_named(question, known):
+            earlier = _without(earlier, [w for c in countries_named(earlier, known)
+                                         for w in (c, *ALSO_CALLED.get(c, ()))])
+        if _YEARS.search(question):
+            earlier = _YEARS.sub(" ", earlier)
+        return re.sub(r"\s+", " ", f"{earlier} {question}").strip()
+
     def _says_anything(self, question: str) -> bool:
         """Whether a question names a topic of its own: a word that is not a year, not a
         country the library knows and not one most passages share."""
         named = countries_named(question, self._scope.countries)
-        words = _YEARS.sub(" ", question)
-        for country in named:
-            for word in (country, *ALSO_CALLED.get(country, ())):
-                words = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", words, flags=re.IGNORECASE)
+        words = _without(_YEARS.sub(" ", question),
+                         [w for c in named for w in (c, *ALSO_CALLED.get(c, ()))])
         lexical = self.store.lexical
         return any(lexical.doc_freq(t) <= UBIQUITOUS_DF for t in lexical.all_terms(words))
 
@@ -195,8 +206,14 @@ class QA:
         fused, dense = self._scorer.rank(qvec, self.store.lexical.known(words), max(k, MMR_POOL), allowed)
         s = self.settings
         years = asked_years(query)
-        fused = prefer(fused, self._scope.row_years, years, s.year_weight, s.recency_weight)
+        recent = not years and not asks_when(query)  # prefer the latest edition
+        fused = prefer(fused, self._scope.row_years, years, s.year_weight,
+                       s.recency_weight if recent else 0.0)
         fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
+        if recent:
+            pool = fused.rows[:SUPERSEDE_POOL]
+            fused = supersede(fused, self._dense.rows(pool), qvec, self._scope.row_years,
+                              self._scope.row_series, s.supersede_similar, s.supersede_margin)
         hits = self._hits(qvec, fused, k, diversify=True, others=others)
         signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None, allowed)
         rule = self.settings.abstention
@@ -262,26 +279,20 @@ class QA:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
-        ``coverage``: idf-weighted share of the query's words found in the top passage."""
+        ``coverage``: idf-weighted share of the query's words found in the top passage;
+        ``unknown``: idf-weighted share of the query's words that no passage contains (what
+        the corpus never speaks of: "hijab", "dual citizenship")."""
         best = dense.best
         focus = self._dense.best(focus_vec, allowed)
         lift = best - float(self._centroid @ qvec)
+        coverage, unknown = self._coverage(set(words), top)
         return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),
-                "coverage": round(self._coverage(set(words), top), 6)}
+                "coverage": round(coverage, 6), "unknown": round(unknown, 6)}
 
-    def _coverage(self, words: set[str], top: Hit | None) -> float:
-        """idf-weighted share of the query's content words that occur in the top passage."""
-        if top is None:
-            return 0.0
+    def _coverage(self, words: set[str], top: Hit | None) -> tuple[float, float]:
+        """idf-weighted shares of the query's content words that occur in the top passage,
+        and that occur in no passage at all."""
         lexical = self.store.lexical
-        if not words:
-            return 0.0
-        row = self._rows[top.id]
-        if row not in self._terms_cache:
-            passage = self.store.passages[row]
-            source = self.store.documents[passage.doc_id].source
-            self._terms_cache[row] = set(lexical.all_terms(lexical_text(passage, source)))  # window
-        present = self._terms_cache[row]
         n = max(len(self.store.passages), 1)
 
         def idf(term: str) -> float:
@@ -289,7 +300,18 @@ class QA:
             return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
         total = sum(idf(w) for w in words)
-        return sum(idf(w) for w in words if w in present) / total if total else 0.0
+        if not total:
+            return 0.0, 0.0
+        unknown = sum(idf(w) for w in words if lexical.doc_freq(w) == 0) / total
+        if top is None:
+            return 0.0, unknown
+        row = self._rows[top.id]
+        if row not in self._terms_cache:
+            passage = self.store.passages[row]
+            source = self.store.documents[passage.doc_id].source
+            self._terms_cache[row] = set(lexical.all_terms(lexical_text(passage, source)))  # window
+        present = self._terms_cache[row]
+        return sum(idf(w) for w in words if w in present) / total, unknown
 
 
     def _get_embedder(self) -> Embedder:
@@ -316,6 +338,13 @@ _FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and 
 _ANAPHORA = re.compile(r"\b(they|them|their|theirs|it|its|this|that|these|those|he|him|his|she|"
                        r"her|there|such|same|above|former|latter)\b", re.I)
 FOLLOW_UP_MAX_WORDS = 8
+
+
+def _without(text: str, words: Sequence[str]) -> str:
+    """``text`` with each of ``words`` (whole words, any case) blanked out."""
+    for word in words:
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", text, flags=re.IGNORECASE)
+    return text
 
 
 def looks_like_follow_up(question: str) -> bool:
