@@ -226,9 +226,9 @@ def _calibrate_command(sub: Any) -> None:
     cal.add_argument("questions", type=Path, help="a .jsonl question set with a 'tune' split")
     _folder_options(cal, corpus=False)
     cal.add_argument("--dry-run", action="store_true", help="print the rule, do not save it")
-    cal.add_argument("--signals", default="focus,coverage,lift",
-                     help="the signals the rule weighs, comma-separated (default %(default)s; "
-                     "of dense, focus, lift, coverage)")
+    cal.add_argument("--signals", default=None,
+                     help="the signals the rule weighs, comma-separated (default "
+                     "focus,coverage,lift,unknown; of dense, focus, lift, coverage, unknown)")
     cal.set_defaults(run=commands.run_calibrate)
 
 

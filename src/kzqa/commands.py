@@ -81,11 +81,14 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from .paths import default_index_dir
     from .store import update_settings
 
+    from .search import SIGNALS
+
     qa = kzqa.load(args.index)
-    signals = tuple(s.strip() for s in args.signals.split(",") if s.strip())
-    unknown = set(signals) - {"dense", "focus", "lift", "coverage"}
+    signals = (evq.CALIBRATION_SIGNALS if args.signals is None
+               else tuple(s.strip() for s in args.signals.split(",") if s.strip()))
+    unknown = set(signals) - set(SIGNALS)
     if unknown or not signals:
-        raise KzqaError(f"--signals takes dense, focus, lift, coverage; not {', '.join(sorted(unknown)) or 'none'}")
+        raise KzqaError(f"--signals takes {', '.join(SIGNALS)}; not {', '.join(sorted(unknown)) or 'none'}")
     rule, info = evq.calibrate(qa, args.questions, signals=signals)
     print(f"Fitted on {info['questions']} questions of split '{info['split']}' "
           f"({info['mistakes']} weighted mistakes): weights {rule.weights}, bias {rule.bias}")

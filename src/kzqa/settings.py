@@ -40,14 +40,13 @@ class Abstention:
     of another size is reported: its signals shift with the corpus).
     """
 
-    # Fitted by `kzqa.eval_questions.calibrate` (signals focus, coverage, lift, unknown) on the
+    # Fitted by `kzqa calibrate` (signals focus, coverage, lift, unknown: its default) on the
     # tune half of eval/library-questions.jsonl over the test library (`make library`: 2,742
     # passages, 15 documents): the starting rule of a new index until it is calibrated on
     # questions about its own corpus. Tune half: off-topic and uncovered abstention 1.0,
     # wrongly abstained 0.036 (focus, coverage, lift alone, refitted: uncovered 0.7, wrongly
     # 0.036). Leave-one-out on the tune half (before supersede): uncovered 0.9 and wrongly
-    # 0.036 with unknown, 0.7 and 0.14 without. `kzqa calibrate --signals` does not take
-    # unknown yet (commands.py checks a fixed list).
+    # 0.036 with unknown, 0.7 and 0.14 without.
     weights: dict[str, float] = field(default_factory=lambda: dict(LIBRARY_RULE))
     bias: float = LIBRARY_BIAS
     fitted_on: dict[str, Any] | None = None
