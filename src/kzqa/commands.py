@@ -79,9 +79,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     from . import eval_questions as evq
     from .paths import default_index_dir
-    from .store import update_settings
-
     from .search import SIGNALS
+    from .store import update_settings
 
     qa = kzqa.load(args.index)
     signals = (evq.CALIBRATION_SIGNALS if args.signals is None
