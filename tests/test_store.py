@@ -40,6 +40,35 @@ def _snapshot(folder):
 
 # --- the store owns the index folder and nothing else ---------------------------------
 
+def test_an_index_replaced_behind_kzqa_s_back_is_adopted_and_later_cleaned(built, tmp_path):
+    """``git pull`` of a new shipped index leaves the local ``.kzqa-index`` record naming
+    the old generation: the next add must adopt the manifest's files, and the build after
+    it must not find them foreign when they are replaced (it did: "holds files kzqa did not
+    write")."""
+    import shutil
+
+    corpus, index = built
+    other = tmp_path / "other-index"
+    write(corpus / "extra.txt", "# Extra\n\nA paragraph about the press and the courts.\n")
+    kzqa.build(corpus, other, FAKE_SETTINGS, embedder=FakeEmbedder())  # another generation
+    (corpus / "extra.txt").unlink()
+    record = (index / ".kzqa-index").read_text(encoding="utf-8")
+    for f in index.iterdir():  # "git pull": the data files and manifest replaced, the record kept
+        if f.name not in (".kzqa-index", ".kzqa-lock"):
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
+    for f in other.iterdir():
+        if f.name not in (".kzqa-index", ".kzqa-lock"):
+            (shutil.copytree if f.is_dir() else shutil.copy2)(f, index / f.name)
+    assert (index / ".kzqa-index").read_text(encoding="utf-8") == record
+    pulled = {f.name for f in index.iterdir()}
+    write(corpus / "more.txt", "# More\n\nElections were not free and fair.\n")
+    kzqa.build(corpus, index, FAKE_SETTINGS, embedder=FakeEmbedder())
+    kzqa.build(corpus, index, FAKE_SETTINGS, embedder=FakeEmbedder())  # failed here before
+    left = {f.name for f in index.iterdir()}
+    assert not (pulled - {"manifest.json", ".kzqa-index", ".kzqa-lock"}) & left  # the pulled generation is gone
+    assert kzqa.load(index, embedder=FakeEmbedder()).ask("Were elections free and fair?").passages
+
+
 def test_an_index_folder_holding_other_files_is_refused_and_left_alone(built, capsys):
     from kzqa.cli import main
 

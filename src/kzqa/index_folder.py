@@ -41,14 +41,18 @@ def claim(index: Path, corpus: Path, *, record: bool = True) -> None:
     except OSError as e:                           # writer records a name before writing it
         raise KzqaError(f"cannot create the index folder {index}: {e.strerror}") from None
     has_record = (index / RECORD).is_file()
-    owned = recorded(index) | _adoptable(index)  # the manifest's files are the store's too
+    known, adopted = recorded(index), _adoptable(index)
+    owned = known | adopted  # the manifest's files are the store's too
     foreign = sorted(n for n in names if not is_owned(n, owned) and (index / n).exists())
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise KzqaError(f"the index folder {index} holds files kzqa did not write ({shown}); "
                         "kzqa deletes old index files there, so it writes only into an empty "
                         "folder or one of its own: move those files out, or choose another --index")
-    if record and not has_record:
+    if record and (not has_record or not adopted <= known):
+        # a manifest naming files the record does not (an index replaced by other means than
+        # kzqa, e.g. `git pull` of the shipped one): record them, so the next write can
+        # delete them when they are replaced
         write_record(index, owned)
 
 
