@@ -179,3 +179,18 @@ def test_a_rule_fitted_on_a_corpus_of_another_size_is_reported(built, capsys):
     kzqa.build(index=index, corpus=built[0], abstention=rule)
     assert main(["ask", "--index", str(index), "permits for demonstrations"]) == 0
     assert "kzqa: warning: the abstention rule was fitted on an index of 2,742" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("question, named", [
+    ("How overcrowded is Ljubljana prison?", ["Slovenia"]),
+    ("How many refugees will the US admit in 2025?", ["United States"]),
+    ("Can you tell us about protests?", []),  # "us" is not the United States
+    ("Were journalists detained in Almaty or in Managua?", ["Kazakhstan", "Nicaragua"]),
+    ("Are Kazakhstani courts independent?", ["Kazakhstan"]),
+    ("Is the press free?", []),
+])
+def test_a_question_names_a_country_by_name_other_word_city_or_capitalised_abbreviation(question, named):
+    from kzqa.filters import countries_named
+
+    known = ["Kazakhstan", "Nicaragua", "Slovenia", "United States"]
+    assert countries_named(question, known) == named

@@ -27,6 +27,24 @@ ALSO_CALLED: dict[str, tuple[str, ...]] = {
     "China": ("Chinese", "PRC"), "Nicaragua": ("Nicaraguan",), "Slovenia": ("Slovenian", "Slovene"),
     "United States": ("U.S.", "USA", "United States of America", "American"),
 }
+# Places a question may name instead of its country ("How overcrowded is Ljubljana prison?"):
+# capitals and the largest cities.
+PLACES: dict[str, tuple[str, ...]] = {
+    "Kazakhstan": ("Astana", "Nur-Sultan", "Almaty", "Shymkent", "Karaganda", "Aktobe", "Zhanaozen"),
+    "Kyrgyzstan": ("Bishkek",), "Uzbekistan": ("Tashkent",), "Tajikistan": ("Dushanbe",),
+    "Turkmenistan": ("Ashgabat",), "Russia": ("Moscow",), "China": ("Beijing",),
+    "Nicaragua": ("Managua",), "Slovenia": ("Ljubljana", "Maribor"),
+}
+# Abbreviations that name a country only in capitals ("US", not "us").
+CAPITALS_ONLY: dict[str, tuple[str, ...]] = {"United States": ("US",)}
+
+
+def country_pattern(country: str) -> re.Pattern[str]:
+    """Whole words naming ``country``: its name, other words for it (``ALSO_CALLED``), its
+    cities (``PLACES``), any case; and its abbreviations in capitals (``CAPITALS_ONLY``)."""
+    words = [re.escape(w) for w in (country, *ALSO_CALLED.get(country, ()), *PLACES.get(country, ()))]
+    words += [f"(?-i:{re.escape(w)})" for w in CAPITALS_ONLY.get(country, ())]
+    return re.compile(r"(?<!\w)(" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +113,7 @@ def countries_of(source: Source) -> list[str]:
 
 def countries_named(question: str, known: Iterable[str]) -> list[str]:
     """The ``known`` countries that ``question`` names (by name or another word for it)."""
-    found = []
-    for country in known:
-        words = (country, *ALSO_CALLED.get(country, ()))
-        pattern = r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
-        if re.search(pattern, question, flags=re.IGNORECASE):
-            found.append(country)
-    return found
+    return [country for country in known if country_pattern(country).search(question)]
 
 
-__all__ = ["ALSO_CALLED", "Filter", "countries_named", "countries_of"]
+__all__ = ["ALSO_CALLED", "CAPITALS_ONLY", "PLACES", "Filter", "countries_named", "countries_of", "country_pattern"]

@@ -21,7 +21,7 @@ from .dense import DenseSearch
 from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
-from .filters import ALSO_CALLED, Filter, countries_named
+from .filters import Filter, countries_named, country_pattern
 from .preference import Echoes, asked_years, asks_when, prefer, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
@@ -182,8 +182,8 @@ class QA:
         in Nicaragua?" + "And in Kazakhstan?" searches for journalists jailed in Kazakhstan)."""
         known = self._scope.countries
         if countries_named(question, known):
-            earlier = _without(earlier, [w for c in countries_named(earlier, known)
-                                         for w in (c, *ALSO_CALLED.get(c, ()))])
+            for country in countries_named(earlier, known):
+                earlier = country_pattern(country).sub(" ", earlier)
         if _YEARS.search(question):
             earlier = _YEARS.sub(" ", earlier)
         return re.sub(r"\s+", " ", f"{earlier} {question}").strip()
@@ -191,9 +191,9 @@ class QA:
     def _says_anything(self, question: str) -> bool:
         """Whether a question names a topic of its own: a word that is not a year, not a
         country the library knows and not one most passages share."""
-        named = countries_named(question, self._scope.countries)
-        words = _without(_YEARS.sub(" ", question),
-                         [w for c in named for w in (c, *ALSO_CALLED.get(c, ()))])
+        words = _YEARS.sub(" ", question)
+        for country in countries_named(question, self._scope.countries):
+            words = country_pattern(country).sub(" ", words)
         lexical = self.store.lexical
         return any(lexical.doc_freq(t) <= UBIQUITOUS_DF for t in lexical.all_terms(words))
 
@@ -338,13 +338,6 @@ _FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and 
 _ANAPHORA = re.compile(r"\b(they|them|their|theirs|it|its|this|that|these|those|he|him|his|she|"
                        r"her|there|such|same|above|former|latter)\b", re.I)
 FOLLOW_UP_MAX_WORDS = 8
-
-
-def _without(text: str, words: Sequence[str]) -> str:
-    """``text`` with each of ``words`` (whole words, any case) blanked out."""
-    for word in words:
-        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", text, flags=re.IGNORECASE)
-    return text
 
 
 def looks_like_follow_up(question: str) -> bool:
