@@ -7,6 +7,7 @@ import pytest
 
 import kzqa
 from conftest import FAKE_SETTINGS, FakeEmbedder, write
+from kzqa.citation import coi_text
 
 PERMITS = ("The law requires organizers of public assemblies to obtain a permit from local "
            "authorities {days} days in advance, and authorities denied permits to opposition groups "
@@ -39,7 +40,8 @@ def test_a_paragraph_repeated_by_editions_is_shown_once_from_the_latest_with_the
     best = answer.passages[0]
     assert best.doc_id == "report-2021" and "five days" in best.text
     assert [e.doc_id for e in best.also_in] == ["report-2020", "report-2019"]
-    assert all("¶" in e.citation and e.title in e.citation for e in best.also_in)
+    assert all("¶" in e.citation() and e.title in e.citation() for e in best.also_in)
+    assert all(e.citation("coi") == coi_text(e.reference) for e in best.also_in)  # every style
     texts = [" ".join(h.text.split()) for h in answer.passages]
     assert len(set(texts)) == len(texts)  # no text twice in one answer
     assert best.to_dict()["also_in"][0]["covers"] == "2020"

@@ -123,8 +123,10 @@ def test_a_url_that_is_not_a_web_address_is_shown_not_linked(url):
 def test_where_else_a_quote_stands_is_said_under_it_in_text_and_markdown():
     from kzqa.results import Answer, Echo, Hit
 
-    echoes = (Echo("r-2020#1", "r-2020", "2020 Report", "2021-03-01", "2020", "“2020 Report”, 2021-03-01, ¶ 1."),
-              Echo("r-2019#1", "r-2019", "2019 <b>Report</b>", "2020-03-01", "2019", "“2019 <b>Report</b>”, ¶ 1."))
+    echoes = (Echo("r-2020#1", "r-2020", "2020 Report", "2021-03-01", "2020",
+                   Citation(title="2020 Report", date="2021-03-01", paragraph=1)),
+              Echo("r-2019#1", "r-2019", "2019 <b>Report</b>", "2020-03-01", "2019",
+                   Citation(title="2019 <b>Report</b>", paragraph=1, url="https://example.org/2019")))
     hit = Hit(id="r-2021#1", text="Permits are required.", score=0.9, doc_id="r-2021", file="r-2021.txt",
               title="2021 Report", section=None, paragraph=1, part=0, start=0, end=21, covers="2021",
               also_in=echoes)
@@ -135,6 +137,9 @@ def test_where_else_a_quote_stands_is_said_under_it_in_text_and_markdown():
     markdown = answer_markdown(answer)
     assert "<summary>Also in the 2020 and 2019 editions" in markdown
     assert "<b>" not in markdown and "&#60;b&#62;Report" in markdown  # literal, not markup
+    assert "[https&#58;&#47;&#47;example&#46;org&#47;2019](https://example.org/2019)" in markdown
+    assert "  — 2020 Report, 1 March 2021, ¶ 1" in answer_text(answer, style="coi")  # every style
+    assert kzqa_answer_roundtrip(answer)
     single = Hit(**{**{f: getattr(hit, f) for f in hit.__slots__}, "also_in": echoes[:1]})
     assert "Also in the 2020 edition (same" in answer_text(Answer("q", (single,), False))
 
@@ -207,3 +212,10 @@ def test_copy_buttons_carry_the_quote_as_running_text_and_the_full_citation():
     assert json.loads(pin)["id"] == "d#1" and json.loads(pin)["question"] == "Are people detained without charge?"
     assert t1 == "Copy quote 1 with its citation" and t3 == "Pin quote 1 to your collection"
     assert LAID_OUT in answer_text(Answer("q", (hit,), False))  # the plain text stays verbatim
+
+
+def kzqa_answer_roundtrip(answer) -> bool:
+    """The JSON form reads back to the same answer, where-else citations included."""
+    from kzqa.results import Answer
+
+    return Answer.from_dict(answer.to_dict("coi")) == answer

@@ -108,7 +108,7 @@ def _hits_text(hits: tuple[Hit, ...], style: str) -> list[str]:
         lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text, f"— {hit.citation_in(style)}"]
         if hit.also_in:
             lines.append(f"  {also_in_label(hit)}:")
-            lines += [f"  — {echo.citation}" for echo in hit.also_in]
+            lines += [f"  — {echo.citation(style)}" for echo in hit.also_in]
     return lines
 
 
@@ -238,7 +238,8 @@ def _quote(hit: Hit, question: str, style: str, number: int, weak: bool = False)
             f"— {citation_markdown(hit.cite(), style)}\n\n{tools}\n")
     if hit.also_in:
         text += (f"\n<details><summary>{literal(also_in_label(hit))}</summary>\n\n"
-                 + "\n".join(f"- {literal(e.citation)}" for e in hit.also_in) + "\n\n</details>\n")
+                 + "\n".join(f"- {citation_markdown(e.reference, style)}" for e in hit.also_in)
+                 + "\n\n</details>\n")
     return text
 
 

@@ -103,19 +103,33 @@ class Passage:
 @dataclass(frozen=True, slots=True)
 class Echo:
     """The same passage, or nearly (a figure or a tense changed), in another document: where
-    else a quote stands, each citable."""
+    else a quote stands, each citable (``citation(style)``, from ``reference``)."""
 
     id: str
     doc_id: str
     title: str
     date: str | None
     covers: str | None  # the period that document reports on ("2021")
-    citation: str  # the plain-style citation of that passage
+    reference: Citation  # where that passage stands, as data
 
     @classmethod
     def of(cls, passage: Passage, source: Source) -> Echo:
         return cls(passage.id, passage.doc_id, source.title, source.date, source.covers,
-                   citation_text(Citation.of(passage, source)))
+                   Citation.of(passage, source))
+
+    def citation(self, style: str = DEFAULT_STYLE) -> str:
+        """The reference in a named style (plain by default)."""
+        return cite_as(self.reference, style, self.id)
+
+    def to_dict(self, style: str = DEFAULT_STYLE) -> dict[str, Any]:
+        return {"id": self.id, "doc_id": self.doc_id, "title": self.title, "date": self.date,
+                "covers": self.covers, "citation": self.citation(style),
+                "reference": self.reference.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Echo:
+        return cls(data["id"], data["doc_id"], data["title"], data.get("date"), data.get("covers"),
+                   Citation.from_dict(data["reference"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +213,7 @@ class Hit:
         zero-width characters in the text, title or subtitle, as ``"U+202E"``; derived, so
         ``from_dict`` ignores it)."""
         data = asdict(self)
+        data["also_in"] = [echo.to_dict(style) for echo in self.also_in]
         reference = self.cite()
         data["citation"] = cite_as(reference, style, self.id)
         data["reference"] = reference.to_dict()
@@ -211,7 +226,7 @@ class Hit:
         values = {k: v for k, v in data.items() if k in names}
         values["highlights"] = tuple(tuple(h) for h in values.get("highlights", ()))
         values["pages"] = tuple(values.get("pages", ()))
-        values["also_in"] = tuple(Echo(**e) for e in values.get("also_in", ()))
+        values["also_in"] = tuple(Echo.from_dict(e) for e in values.get("also_in", ()))
         return cls(**values)
 
 
