@@ -38,9 +38,9 @@ class Scope:
         home = False
         if not (chosen.countries or chosen.documents or chosen.publishers):  # chosen by the user
             named = countries_named(question, self.countries)
-            if named:
+            if named and named != [self.home]:
                 chosen = replace(chosen, countries=tuple(named))
-            else:
+            else:  # no country named, or only the bot's own: its documents and those stating none
                 home = bool(self.home)
         key = (chosen, home)
         if key not in self._masks:
