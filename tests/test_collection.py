@@ -186,7 +186,7 @@ def test_verify_refuses_a_file_it_cannot_check(library, tmp_path, capsys):
 def test_export_from_the_index_takes_passages_by_id_and_refuses_unknown_ids(library):
     qa = kzqa.load(library[1], embedder=FakeEmbedder())
     passage = next(p for p in qa.passages if p.doc_id == "commission-report")
-    [item] = collection.from_index(qa.documents, qa.passages, [("q", passage.id)])
+    [item] = collection.from_index(qa.documents, qa.passage, [("q", passage.id)])
     assert item.hit.text == LAID_OUT and item.hit.title == "Detention report"
     with pytest.raises(kzqa.KzqaError, match="no passage 'nope#1' in the index"):
-        collection.from_index(qa.documents, qa.passages, [("q", "nope#1")])
+        collection.from_index(qa.documents, qa.passage, [("q", "nope#1")])

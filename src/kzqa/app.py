@@ -159,7 +159,7 @@ class Handlers:
         except (KeyError, TypeError):
             raise gr.Error("each item needs a question and a passage_id", print_exception=False) from None
         try:
-            found = collection.from_index(self.qa.documents, self.qa.passages, wanted)
+            found = collection.from_index(self.qa.documents, self.qa.passage, wanted)
             return collection.export(found, format, style)
         except KzqaError as e:
             raise gr.Error(str(e), print_exception=False) from None

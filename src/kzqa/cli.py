@@ -133,9 +133,7 @@ def _ask_commands(sub: Any) -> None:
         cmd.add_argument("-k", type=int, default=3 if name == "ask" else 10,
                          help="number of passages (default %(default)s)")
         cmd.add_argument("--json", action="store_true", help="print one JSON object per question")
-        cmd.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE,
-                         help="citation style: plain (default), coi (publisher, title, date, "
-                         "section/page/¶, URL, [accessed DATE]) or csl-json (reference managers)")
+        _style_option(cmd)
         cmd.add_argument("--collect", type=Path, metavar="FILE",
                          help="also add the passages of every answer to the collection FILE "
                          "(JSON Lines; created if missing): export it with kzqa export")
@@ -154,15 +152,14 @@ def _evidence_commands(sub: Any) -> None:
     """kzqa export, kzqa verify"""
     export = sub.add_parser("export", help="write a collection of quotes as Markdown, CSV or a "
                             "bibliography",
-                            description="Write the quotes gathered with kzqa ask --collect (or "
-                            "exported from the chat as .jsonl) as Markdown grouped by question, "
+                            description="Write the quotes gathered with kzqa ask --collect "
+                            "as Markdown grouped by question, "
                             "as CSV (one row per quote), or as the bibliography of the documents "
                             "quoted. Quotes stay verbatim, with their offsets.")
     export.add_argument("collection", type=Path, help="a collection file (.jsonl)")
     export.add_argument("--format", choices=FORMATS, default="markdown",
                         help="default %(default)s")
-    export.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE,
-                        help="citation style (default %(default)s)")
+    _style_option(export)
     export.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="write to FILE (default: standard output)")
     export.set_defaults(run=commands.run_export)
@@ -241,6 +238,12 @@ def _passages_command(sub: Any) -> None:
     passages.add_argument("file", type=Path, help="a document (.txt, .md, .pdf, .html)")
     passages.add_argument("--json", action="store_true", help="one JSON object per block")
     passages.set_defaults(run=commands.run_passages)
+
+
+def _style_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--style", choices=STYLES, default=DEFAULT_STYLE,
+                     help="citation style: plain (default), coi (publisher, title, date, "
+                     "section/page/¶, URL, [accessed DATE]) or csl-json (reference managers)")
 
 
 def _filter_options(cmd: argparse.ArgumentParser) -> None:

@@ -21,7 +21,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,12 @@ from .citation import DEFAULT_STYLE, Citation, check_style, cite_as, csl_item
 from .errors import KzqaError
 from .results import Answer, Hit, Passage
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "Collected", "Mismatch", "append", "check", "collected",
-           "export", "from_index", "read", "read_quotes"]
+__all__ = ["FORMATS", "Collected", "Mismatch", "append", "check", "collected",
+           "export", "file_type", "from_index", "read", "read_quotes"]
 
 FORMATS = ("markdown", "csv", "bibliography")
-MEDIA_TYPES = {"markdown": "text/markdown", "csv": "text/csv", "bibliography": "text/plain"}
-SUFFIXES = {"markdown": ".md", "csv": ".csv", "bibliography": ".txt"}
+_FILES = {"markdown": ("kzqa-evidence.md", "text/markdown"), "csv": ("kzqa-evidence.csv", "text/csv"),
+          "bibliography": ("kzqa-bibliography.txt", "text/plain")}
 MARKER = re.compile(r"^<!-- kzqa quote doc=(?P<doc>\S+) start=(?P<start>\d+) end=(?P<end>\d+) -->$")
 CSV_COLUMNS = ("question", "quote", "citation", "author", "publisher", "title", "date", "section",
                "pages", "paragraph", "url", "accessed", "doc_id", "file", "start", "end", "passage_id")
@@ -84,15 +84,15 @@ def collected(answer: Answer) -> list[Collected]:
     return [Collected(answer.question, hit) for hit in answer.passages]
 
 
-def from_index(documents: Mapping[str, Any], passages: Sequence[Passage],
+def from_index(documents: Mapping[str, Any], passage_of: Callable[[str], Passage | None],
                wanted: Sequence[tuple[str, str]]) -> list[Collected]:
     """``(question, passage id)`` pairs as collection entries, each passage taken from the
-    index (``documents``: doc_id -> ``store.DocumentRecord``): what a client names is looked
-    up, never taken on trust. ``KzqaError`` for an id the index does not hold."""
-    by_id = {p.id: p for p in passages}
+    index (``documents``: doc_id -> ``store.DocumentRecord``; ``passage_of``: ``QA.passage``):
+    what a client names is looked up, never taken on trust. ``KzqaError`` for an id the
+    index does not hold."""
     out = []
     for question, passage_id in wanted:
-        passage = by_id.get(passage_id)
+        passage = passage_of(passage_id)
         if passage is None:
             raise KzqaError(f"no passage {str(passage_id)[:80]!r} in the index (removed, or the "
                             "index was rebuilt since it was pinned): ask again and pin it anew")
@@ -143,6 +143,13 @@ def export(items: Sequence[Collected], fmt: str, style: str = DEFAULT_STYLE) -> 
     if fmt == "bibliography":
         return _bibliography(items, style)
     raise KzqaError(f"unknown export format {str(fmt)[:40]!r}: choose {', '.join(FORMATS)}")
+
+
+def file_type(fmt: str, style: str) -> tuple[str, str]:
+    """(file name, media type) of an export: what a download is saved as."""
+    if fmt == "bibliography" and style == "csl-json":
+        return "kzqa-bibliography.json", "application/json"
+    return _FILES[fmt]
 
 
 def _markdown(items: Sequence[Collected], style: str) -> str:

@@ -10,6 +10,7 @@ year), else the year of its date (``Source.year``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ PLACES: dict[str, tuple[str, ...]] = {
 CAPITALS_ONLY: dict[str, tuple[str, ...]] = {"United States": ("US",)}
 
 
+@functools.lru_cache(maxsize=256)
 def country_pattern(country: str) -> re.Pattern[str]:
     """Whole words naming ``country``: its name, other words for it (``ALSO_CALLED``), its
     cities (``PLACES``), any case; and its abbreviations in capitals (``CAPITALS_ONLY``)."""

@@ -89,6 +89,9 @@ class LiveQA:
     def passages(self) -> tuple[Passage, ...]:
         return self.qa.passages
 
+    def passage(self, passage_id: str) -> Passage | None:
+        return self.qa.passage(passage_id)
+
     def warm_up(self) -> LiveQA:
         self.qa.warm_up()
         return self

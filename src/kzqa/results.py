@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .citation import DEFAULT_STYLE, SECTION_SEPARATOR, Citation, citation_text, cite_as, full_title
@@ -212,7 +212,7 @@ class Hit:
         ``Citation.to_dict``) and ``"hidden_characters"`` (bidirectional controls and
         zero-width characters in the text, title or subtitle, as ``"U+202E"``; derived, so
         ``from_dict`` ignores it)."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "also_in"}
         data["also_in"] = [echo.to_dict(style) for echo in self.also_in]
         reference = self.cite()
         data["citation"] = cite_as(reference, style, self.id)

@@ -99,6 +99,11 @@ class QA:
         """Every indexed passage, in index order."""
         return self.store.passages
 
+    def passage(self, passage_id: str) -> Passage | None:
+        """The indexed passage with this id, or None."""
+        row = self._rows.get(passage_id)
+        return None if row is None else self.store.passages[row]
+
     @property
     def embedder(self) -> Embedder | None:
         """The model questions are embedded with, once loaded (None before the first question)."""

@@ -178,14 +178,12 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
     async def export(body: ExportRequest) -> Response:
         def work() -> Response:  # in a worker thread, as answers are: the event loop stays free
             try:
-                items = collection.from_index(qa.documents, qa.passages,
+                items = collection.from_index(qa.documents, qa.passage,
                                               [(i.question, i.passage_id) for i in body.items])
                 text = collection.export(items, body.format, body.style)
             except KzqaError as e:
                 return JSONResponse({"error": str(e)}, status_code=400)
-            csl = body.style == "csl-json" and body.format == "bibliography"
-            media = "application/json" if csl else collection.MEDIA_TYPES[body.format]
-            name = "kzqa-evidence" + (".json" if csl else collection.SUFFIXES[body.format])
+            name, media = collection.file_type(body.format, body.style)
             return Response(text, media_type=f"{media}; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -73,8 +73,8 @@
       say(message); return;
     }
     const text = await response.text();
-    const suffix = {markdown: ".md", csv: ".csv", bibliography: chosen === "csl-json" ? ".json" : ".txt"}[format];
-    const name = `kzqa-${format === "bibliography" ? "bibliography" : "evidence"}${suffix}`;
+    const disposition = response.headers.get("content-disposition") || "";
+    const name = (disposition.match(/filename="([^"]+)"/) || [null, "kzqa-export.txt"])[1];
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], {type: response.headers.get("content-type") || "text/plain"}));
     link.download = name; document.body.append(link); link.click(); link.remove();
