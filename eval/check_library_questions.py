@@ -161,10 +161,10 @@ def main() -> int:
         if not isinstance(ev, list):
             errors.append(f"{where}: evidence is not a list")
             continue
-        docs = []
+        docs, quotes = [], []
         for e in ev:
-            if not isinstance(e, dict) or set(e) != {"doc", "quote"}:
-                errors.append(f"{where}: evidence item {e!r} must have exactly doc and quote")
+            if not isinstance(e, dict) or set(e) - {"judged"} != {"doc", "quote"}:
+                errors.append(f"{where}: evidence item {e!r} must have doc and quote (and may say when it was judged)")
                 continue
             doc, quote = e["doc"], e["quote"]
             if doc not in DOCS:
@@ -172,6 +172,7 @@ def main() -> int:
                 continue
             docs.append(doc)
             nq = norm(quote)
+            quotes.append((doc, nq))
             words = len(nq.split())
             if not 6 <= words <= 20:
                 errors.append(f"{where}: quote from {doc} has {words} words (6-20): {quote!r}")
@@ -182,8 +183,8 @@ def main() -> int:
             elif PASSAGES and not any(nq in b for b in blocks(doc)):
                 errors.append(f"{where}: quote crosses a paragraph of kzqa's text of {doc}: {quote!r}")
             n_quotes += 1
-        if len(set(docs)) != len(docs):
-            errors.append(f"{where}: a document appears twice in evidence")
+        if len(set(quotes)) != len(quotes):
+            errors.append(f"{where}: a quote appears twice in evidence")
         # latest
         expected = max(docs, key=recency) if docs else None
         if q["latest"] != expected:
