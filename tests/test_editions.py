@@ -62,6 +62,9 @@ def test_the_first_passage_gives_way_to_a_later_editions_rewrite_of_it_and_to_no
     # too far from the question, or too unlike the first passage: nothing moves
     assert supersede(fused, vectors, q, years, series, 0.9, 0.0).rows.tolist() == [0, 1, 2, 3]
     assert supersede(fused, vectors, q, years, series, 0.9999, 0.05).rows.tolist() == [0, 1, 2, 3]
+    # the rewrite scores 0.2 below the first on the fused score (it lacks the question's words)
+    assert supersede(fused, vectors, q, years, series, 0.9, 0.05, score_margin=0.1).rows.tolist() == [0, 1, 2, 3]
+    assert supersede(fused, vectors, q, years, series, 0.9, 0.05, score_margin=0.2).rows.tolist() == [2, 0, 1, 3]
     # a passage of no known year is never replaced
     unknown = np.array([np.nan, 2024.0, 2023.0, 2024.0])
     assert supersede(fused, vectors, q, unknown, series, 0.9, 0.05).rows.tolist() == [0, 1, 2, 3]

@@ -58,7 +58,8 @@ def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: 
 
 
 def supersede(fused: Ranked, vectors: np.ndarray, qvec: np.ndarray, row_years: np.ndarray,
-              row_series: np.ndarray, similar: float, margin: float) -> Ranked:
+              row_series: np.ndarray, similar: float, margin: float,
+              score_margin: float = np.inf) -> Ranked:
     """``fused`` with its first passage handed over to a later edition's passage on the same
     topic that answers about as well: the most recent edition first among near-equals.
 
@@ -67,7 +68,10 @@ def supersede(fused: Ranked, vectors: np.ndarray, qvec: np.ndarray, row_years: n
     same series (``row_series``: the same publisher about the same country), its vector lies
     within cosine ``similar`` of the first passage's (the same paragraph rewritten -- the
     2023 edition moved to the past tense -- or another paragraph of the same section on the
-    same matter), and it is at most ``margin`` less similar to the question. The most recent
+    same matter), it is at most ``margin`` less similar to the question, and its fused score
+    (the model and the question's words, with the recency bonus) is at most ``score_margin``
+    below the first's: a passage on the same matter that lacks the words the question asks
+    about ("rated", "harassment") does not take the place of one that has them. The most recent
     such candidate wins, and the step repeats from it (2019 -> 2022 -> 2023). The passage it
     replaces follows it, and the rest keep their order."""
     n = len(vectors)
@@ -77,11 +81,13 @@ def supersede(fused: Ranked, vectors: np.ndarray, qvec: np.ndarray, row_years: n
     years = np.nan_to_num(row_years[rows], nan=-np.inf)
     series = row_series[rows]
     to_query = vectors @ qvec
+    fused_scores = fused.scores[:n]
     first = 0
     while np.isfinite(years[first]):
         near = vectors @ vectors[first]
         ok = ((years > years[first]) & (series == series[first]) & (near >= similar)
-              & (to_query >= to_query[first] - margin))
+              & (to_query >= to_query[first] - margin)
+              & (fused_scores >= fused_scores[first] - score_margin))
         if not ok.any():
             break
         found = np.flatnonzero(ok)

@@ -218,7 +218,8 @@ class QA:
         if recent:
             pool = fused.rows[:SUPERSEDE_POOL]
             fused = supersede(fused, self._dense.rows(pool), qvec, self._scope.row_years,
-                              self._scope.row_series, s.supersede_similar, s.supersede_margin)
+                              self._scope.row_series, s.supersede_similar, s.supersede_margin,
+                              s.supersede_score_margin)
         hits = self._hits(qvec, fused, k, diversify=True, others=others)
         signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None, allowed)
         rule = self.settings.abstention
