@@ -22,7 +22,7 @@ from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import Filter, countries_named, country_pattern
-from .preference import Echoes, asked_years, asks_when, prefer, supersede
+from .preference import Echoes, asked_years, asks_when, counterparts, hand_over, prefer, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .scope import Scope
@@ -87,6 +87,7 @@ class QA:
         self._terms_cache: dict[int, set[str]] = {}
         self._scope = Scope(store)
         self._echoes: Echoes | None = None
+        self._later: dict[int, list[tuple[int, ...]]] | None = None
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
 
     @property
@@ -120,6 +121,7 @@ class QA:
                     f"vectors but the index at {self.store.path} holds {self.store.dimension}-"
                     "dimensional ones; rebuild the index with this model")
             self._get_echoes()
+            self._get_counterparts()
             self._checked = True
         return self
 
@@ -214,6 +216,11 @@ class QA:
         recent = not years and not asks_when(query)  # prefer the latest edition
         fused = prefer(fused, self._scope.row_years, years, s.year_weight,
                        s.recency_weight if recent else 0.0)
+        # whether to answer is judged on the best passage, before an edition takes its place
+        best = int(fused.rows[0]) if len(fused.rows) else None
+        if recent:
+            fused = hand_over(fused, self._get_counterparts(), allowed,
+                              lambda rows: self._dense.rows(rows) @ qvec)
         fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
         if recent:
             pool = fused.rows[:SUPERSEDE_POOL]
@@ -221,7 +228,7 @@ class QA:
                               self._scope.row_series, s.supersede_similar, s.supersede_margin,
                               s.supersede_score_margin)
         hits = self._hits(qvec, fused, k, diversify=True, others=others)
-        signals = self._signals(dense, qvec, focus_vec, words, hits[0] if hits else None, allowed)
+        signals = self._signals(dense, qvec, focus_vec, words, best if hits else None, allowed)
         rule = self.settings.abstention
         margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
         return hits, signals, margin
@@ -270,6 +277,17 @@ class QA:
             self._echoes = Echoes.of(echo_groups(texts, [p.doc_id for p in self.store.passages]))
         return self._echoes
 
+    def _get_counterparts(self) -> dict[int, list[tuple[int, ...]]]:
+        """Each passage's rewrites in the later editions of its report (computed on first use
+        from the passage vectors)."""
+        if self._later is None:
+            self._later = counterparts(self._dense.rows(np.arange(len(self.store.passages))),
+                                       self._scope.doc_rows, self._scope.row_years,
+                                       self._scope.row_series,
+                                       np.array([p.paragraph for p in self.store.passages]),
+                                       self.settings.counterpart_similar)
+        return self._later
+
     def _highlights(self, row: int, qvec: np.ndarray) -> tuple[tuple[int, int], ...]:
         spans = self.store.passages[row].sentences
         if len(spans) <= 1:
@@ -281,11 +299,12 @@ class QA:
                      if sim >= best - self.settings.highlight_margin)
 
     def _signals(self, dense: Ranked, qvec: np.ndarray, focus_vec: np.ndarray,
-                 words: list[str], top: Hit | None, allowed: np.ndarray | None) -> dict[str, float]:
+                 words: list[str], top: int | None, allowed: np.ndarray | None) -> dict[str, float]:
         """``dense``: best cosine; ``focus``: best cosine of the question without the words
         most passages share (what is left when "Kazakhstan" is taken out of "What is the
         population of Kazakhstan?"); ``lift``: best cosine minus the cosine to the centroid;
-        ``coverage``: idf-weighted share of the query's words found in the top passage;
+        ``coverage``: idf-weighted share of the query's words found in the top passage (row
+        ``top``);
         ``unknown``: idf-weighted share of the query's words that no passage contains (what
         the corpus never speaks of: "hijab", "dual citizenship")."""
         best = dense.best
@@ -295,7 +314,7 @@ class QA:
         return {"dense": round(best, 6), "focus": round(focus, 6), "lift": round(lift, 6),
                 "coverage": round(coverage, 6), "unknown": round(unknown, 6)}
 
-    def _coverage(self, words: set[str], top: Hit | None) -> tuple[float, float]:
+    def _coverage(self, words: set[str], row: int | None) -> tuple[float, float]:
         """idf-weighted shares of the query's content words that occur in the top passage,
         and that occur in no passage at all."""
         lexical = self.store.lexical
@@ -309,9 +328,8 @@ class QA:
         if not total:
             return 0.0, 0.0
         unknown = sum(idf(w) for w in words if lexical.doc_freq(w) == 0) / total
-        if top is None:
+        if row is None:
             return 0.0, unknown
-        row = self._rows[top.id]
         if row not in self._terms_cache:
             passage = self.store.passages[row]
             source = self.store.documents[passage.doc_id].source
