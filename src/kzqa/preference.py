@@ -10,7 +10,7 @@ rules serve every index size.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,61 +98,6 @@ def supersede(fused: Ranked, vectors: np.ndarray, qvec: np.ndarray, row_years: n
     scores = fused.scores[order].copy()
     scores[0] = fused.scores[0]
     return Ranked(fused.rows[order], scores, fused.low)
-
-
-def counterparts(vectors: np.ndarray, row_docs: np.ndarray, row_years: np.ndarray,
-                 row_series: np.ndarray, row_paragraphs: np.ndarray,
-                 similar: float) -> dict[int, list[tuple[int, ...]]]:
-    """For each passage, the same paragraph in the later editions of its report, newest
-    first: for two documents of one series (``row_series``) of different years, the pairs of
-    passages that are each other's nearest neighbour across the two (passage vectors, cosine
-    at least ``similar``), each given as the rows of its paragraph (``row_paragraphs``
-    numbers a document's paragraphs; a long one is cut into several passages, and the
-    alignment may pair the wrong part of it). Rewrites keep their place in this alignment where the question's
-    similarity would not find them (the 2023 edition moved to the past tense: "must apply to
-    local authorities for a permit" became "could only be held in areas designated by
-    authorities", 26th for the question that ranks the 2019 wording first)."""
-    later: dict[int, list[tuple[float, tuple[int, ...]]]] = {}
-    if similar > 1.0 or not len(row_docs):
-        return {}
-    by_doc: dict[int, np.ndarray] = {}
-    for doc in np.unique(row_docs):
-        rows = np.flatnonzero(row_docs == doc)
-        if np.isfinite(row_years[rows[0]]):
-            by_doc[int(doc)] = rows
-    docs = sorted(by_doc, key=lambda d: row_years[by_doc[d][0]])
-    for i, a in enumerate(docs):
-        ra = by_doc[a]
-        for b in docs[i + 1:]:
-            rb = by_doc[b]
-            if row_series[rb[0]] != row_series[ra[0]] or row_years[rb[0]] <= row_years[ra[0]]:
-                continue
-            sims = vectors[ra] @ vectors[rb].T
-            ab, ba = sims.argmax(axis=1), sims.argmax(axis=0)
-            for x in np.flatnonzero((ba[ab] == np.arange(len(ra))) & (sims.max(axis=1) >= similar)):
-                pair = int(rb[ab[x]])
-                paragraph = tuple(int(r) for r in rb[row_paragraphs[rb] == row_paragraphs[pair]])
-                later.setdefault(int(ra[x]), []).append((float(row_years[rb[0]]), paragraph))
-    return {row: [rows for _, rows in sorted(found, reverse=True)] for row, found in later.items()}
-
-
-def hand_over(fused: Ranked, later: dict[int, list[tuple[int, ...]]], allowed: np.ndarray | None,
-              closeness: Callable[[np.ndarray], np.ndarray]) -> Ranked:
-    """``fused`` with its first passage's newest counterpart (``counterparts``) that the
-    question may be answered from put first -- of that paragraph's passages, the one
-    ``closeness`` (rows -> similarity to the question) finds closest -- with the first's
-    score; the first follows it."""
-    if not len(fused.rows):
-        return fused
-    first = int(fused.rows[0])
-    newer = [np.array(p) for p in later.get(first, ()) if allowed is None or allowed[p[0]]]
-    if not newer:
-        return fused
-    chosen = int(newer[0][int(np.argmax(closeness(newer[0])))])
-    keep = fused.rows[1:] != chosen
-    rows = np.concatenate([[chosen, first], fused.rows[1:][keep]]).astype(fused.rows.dtype)
-    scores = np.concatenate([[fused.scores[0], fused.scores[0]], fused.scores[1:][keep]])
-    return Ranked(rows, scores.astype(fused.scores.dtype), fused.low)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .editions import echo_groups
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import Filter, countries_named, country_pattern
-from .preference import Echoes, asked_years, asks_when, counterparts, hand_over, prefer, supersede
+from .preference import Echoes, asked_years, asks_when, prefer, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .scope import Scope
@@ -87,7 +87,6 @@ class QA:
         self._terms_cache: dict[int, set[str]] = {}
         self._scope = Scope(store)
         self._echoes: Echoes | None = None
-        self._later: dict[int, list[tuple[int, ...]]] | None = None
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
 
     @property
@@ -121,7 +120,6 @@ class QA:
                     f"vectors but the index at {self.store.path} holds {self.store.dimension}-"
                     "dimensional ones; rebuild the index with this model")
             self._get_echoes()
-            self._get_counterparts()
             self._checked = True
         return self
 
@@ -218,9 +216,6 @@ class QA:
                        s.recency_weight if recent else 0.0)
         # whether to answer is judged on the best passage, before an edition takes its place
         best = int(fused.rows[0]) if len(fused.rows) else None
-        if recent:
-            fused = hand_over(fused, self._get_counterparts(), allowed,
-                              lambda rows: self._dense.rows(rows) @ qvec)
         fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
         if recent:
             pool = fused.rows[:SUPERSEDE_POOL]
@@ -276,17 +271,6 @@ class QA:
             texts = [p.text for p in self.store.passages]
             self._echoes = Echoes.of(echo_groups(texts, [p.doc_id for p in self.store.passages]))
         return self._echoes
-
-    def _get_counterparts(self) -> dict[int, list[tuple[int, ...]]]:
-        """Each passage's rewrites in the later editions of its report (computed on first use
-        from the passage vectors)."""
-        if self._later is None:
-            self._later = counterparts(self._dense.rows(np.arange(len(self.store.passages))),
-                                       self._scope.doc_rows, self._scope.row_years,
-                                       self._scope.row_series,
-                                       np.array([p.paragraph for p in self.store.passages]),
-                                       self.settings.counterpart_similar)
-        return self._later
 
     def _highlights(self, row: int, qvec: np.ndarray) -> tuple[tuple[int, int], ...]:
         spans = self.store.passages[row].sentences

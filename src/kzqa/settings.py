@@ -117,10 +117,6 @@ class Settings:
     # 0.911 / 0.525-0.60. The wrong hand-overs it stops: a 2024 paragraph on online control
     # for "is internet freedom rated as free?", where the 2022 one gives the rating.
     supersede_score_margin: float = 0.35
-    # An undated question's first passage gives way to the same paragraph in the newest later
-    # edition (kzqa.preference.counterparts: mutual nearest neighbours across two editions,
-    # passage cosine >= this; above 1 turns it off).
-    counterpart_similar: float = 0.85
     abstention: Abstention = field(default_factory=Abstention.default)
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,4 +150,4 @@ class Settings:
 # rebuilds, changed by `kzqa build --dense-weight ...` or `kzqa calibrate`.
 SEARCH_SETTINGS = ("mode", "fusion", "dense_weight", "rrf_k", "depth", "mmr_lambda",
                    "highlight_margin", "country", "year_weight", "recency_weight", "supersede_similar",
-                   "supersede_margin", "supersede_score_margin", "counterpart_similar", "abstention")
+                   "supersede_margin", "supersede_score_margin", "abstention")
