@@ -48,7 +48,7 @@ library: $(STAMP)
 	  --corpus $(LIBRARY)/corpus --index $(LIBRARY)/index
 	$(BIN)/kzqa add --collection library-reports --from $(SHARED)/library/pdf \
 	  --corpus $(LIBRARY)/corpus --index $(LIBRARY)/index
-	$(BIN)/kzqa calibrate eval/library-questions.jsonl --index $(LIBRARY)/index
+	$(BIN)/kzqa calibrate eval/library-questions.jsonl eval/library-questions-fresh.jsonl --index $(LIBRARY)/index
 
 serve-library: library
 	$(BIN)/kzqa serve --index $(LIBRARY)/index --host $(HOST) --port $(PORT)

@@ -135,6 +135,29 @@ def test_calibrate_fits_on_the_tuning_split_and_saves_the_rule(built, tmp_path, 
     assert "abstention_recall" in capsys.readouterr().out
 
 
+def test_calibrate_fits_on_the_tuning_splits_of_several_question_sets_together(built, tmp_path, capsys):
+    _, index = built
+    answerable = [("permits for public demonstrations", ["limited-political-freedoms-kazakhstan#6"]),
+                  ("journalists censorship imprisonment", ["limited-political-freedoms-kazakhstan#5"]),
+                  ("opposition parties registration", ["limited-political-freedoms-kazakhstan#3"])]
+    unanswerable = [("zorblat quux", []), ("frumious bandersnatch", []), ("wobble glorp", []),
+                    ("snark hunting", [])]
+    paths = []
+    for n, part in enumerate((answerable + unanswerable[:1], unanswerable[1:] + [
+            ("elections observers free fair", ["limited-political-freedoms-kazakhstan#4"])])):
+        path = tmp_path / f"set{n}.jsonl"
+        path.write_text("".join(json.dumps({"id": f"s{n}q{i}", "question": q, "answers": a, "split": "tune"})
+                                + "\n" for i, (q, a) in enumerate(part)))
+        paths.append(str(path))
+    # each set alone is too small to fit on; together they are enough
+    assert main(["calibrate", paths[0], "--index", str(index), "--dry-run"]) == 2
+    assert "only 4 questions in split 'tune'; need 8" in capsys.readouterr().err
+    assert main(["calibrate", *paths, "--index", str(index)]) == 0
+    assert "Fitted on 8 questions" in capsys.readouterr().out
+    fitted = kzqa.load(index).settings.abstention.fitted_on
+    assert fitted is not None and fitted["questions"] == "set0.jsonl, set1.jsonl"
+
+
 def test_kzqa_build_from_python_keeps_the_fitted_rule_as_the_cli_does(built):
     corpus, index = built
     fitted = kzqa.load(index).settings.abstention

@@ -220,7 +220,8 @@ def _calibrate_command(sub: Any) -> None:
                          description="Fit when to answer and when to abstain (logistic regression "
                          "on the search signals) on the questions whose split is 'tune', and write "
                          "the rule into the index manifest (atomically).")
-    cal.add_argument("questions", type=Path, help="a .jsonl question set with a 'tune' split")
+    cal.add_argument("questions", type=Path, nargs="+",
+                     help="one or more .jsonl question sets; their 'tune' splits are fitted on together")
     _folder_options(cal, corpus=False)
     cal.add_argument("--dry-run", action="store_true", help="print the rule, do not save it")
     cal.add_argument("--signals", default=None,

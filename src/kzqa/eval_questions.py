@@ -11,6 +11,7 @@ another country, and answers that show one text twice. ``calibrate`` fits the ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -134,20 +135,24 @@ def evaluate_questions(qa: QA, path: Path) -> dict[str, Any]:
 CALIBRATION_SIGNALS = ("focus", "coverage", "lift", "unknown")
 
 
-def calibrate(qa: QA, path: Path, split: str = "tune",
+def calibrate(qa: QA, path: Path | Sequence[Path], split: str = "tune",
               signals: tuple[str, ...] = CALIBRATION_SIGNALS) -> tuple[Abstention, dict[str, Any]]:
-    """Fit the abstention rule on ``split``: logistic regression of "the corpus answers this
-    question" on the signals, then the cut-off that makes the fewest mistakes on that split,
-    answering an unanswerable question counting twice an abstention (silence beats a wrong
-    answer). Whether the *first* passage is the right one is the ranking's job: the signals
-    cannot see it, and fitting on it made the rule abstain on questions it answered well."""
-    rows = [r for r in run_questions(qa, load_questions(path)) if r["split"] == split]
+    """Fit the abstention rule on ``split`` of one or more question sets: logistic regression
+    of "the corpus answers this question" on the signals, then the cut-off that makes the
+    fewest mistakes on that split, answering an unanswerable question counting twice an
+    abstention (silence beats a wrong answer). Whether the *first* passage is the right one
+    is the ranking's job: the signals cannot see it, and fitting on it made the rule abstain
+    on questions it answered well."""
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    questions = [q for p in paths for q in load_questions(p)]
+    rows = [r for r in run_questions(qa, questions) if r["split"] == split]
+    names = ", ".join(p.name for p in paths)
     if len(rows) < 8:
-        raise KzqaError(f"{path}: only {len(rows)} questions in split '{split}'; need 8 or more")
+        raise KzqaError(f"{names}: only {len(rows)} questions in split '{split}'; need 8 or more")
     x = np.array([[r["signals"][s] for s in signals] for r in rows], dtype=np.float64)
     y = np.array([bool(r["answerable"]) for r in rows], dtype=np.float64)
     if y.min() == y.max():
-        raise KzqaError(f"{path}: split '{split}' needs both answerable and unanswerable questions")
+        raise KzqaError(f"{names}: split '{split}' needs both answerable and unanswerable questions")
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
     w = _logistic((x - mean) / std, y, l2=1.0)
     weights = w[:-1] / std
@@ -163,7 +168,7 @@ def calibrate(qa: QA, path: Path, split: str = "tune",
     best = min(range(len(cuts)), key=lambda i: (cost(float(cuts[i])), -gaps[i]))
     rule = Abstention({s: round(float(v), 4) for s, v in zip(signals, weights)},
                       round(float(bias - cuts[best]), 4),
-                      {"questions": Path(path).name, "split": split, "passages": len(qa.passages),
+                      {"questions": names, "split": split, "passages": len(qa.passages),
                        "documents": len(qa.documents)})
     return rule, {"split": split, "questions": len(rows), "mistakes": cost(float(cuts[best]))}
 
