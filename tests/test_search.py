@@ -89,6 +89,23 @@ def test_query_words_are_the_words_bm25s_indexes(qa):
         assert lexical.all_terms(text) == expected, text
 
 
+def test_a_question_is_searched_for_its_topic_words_in_the_spelling_the_index_knows():
+    from kzqa.retrieval import Lexical
+
+    lexical = Lexical.build(["Internet cafes had to check the identification of customers.",
+                             "LGBTQI+ persons faced violence; LGBTQI+ activists were threatened.",
+                             "Registered parties and registration rules.", "Registered NGOs.",
+                             "Why not? said the court."],
+                            k1=1.5, b=0.75)
+    # the words of asking go; the accented and the short form become the indexed word
+    assert lexical.query_terms("Why do internet cafés have to check IDs?") == ["internet", "cafe", "check", "id"]
+    assert lexical.query_terms("Can LGBT people live openly?") == ["lgbtqi", "peopl", "live", "open"]
+    # a prefix of several indexed words: the most frequent; under four letters: left alone
+    assert lexical.query_terms("regis gay") == ["regist", "gay"]
+    # passages are indexed as bm25s tokenizes them: "why" stays a word of the last one
+    assert "whi" in lexical.all_terms("Why not? said the court.")
+
+
 def test_ubiquitous_words_are_masked_for_the_focus_signal(qa):
     masked = mask_ubiquitous("What is the population of Kazakhstan?", qa.store.lexical)
     assert "Kazakhstan" not in masked and "population" in masked

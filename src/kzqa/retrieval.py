@@ -8,8 +8,10 @@ index (at a million passages, fusing full score arrays took 16.5 ms of a ~46 ms 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,19 @@ def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN  # what bm25s.tokenize(stopwords="en") drops
 
     return frozenset(STOPWORDS_EN)
+
+
+# The words of asking, which bm25s's 33 stopwords keep: a question's "why", "could" and "you"
+# are not its topic, yet counted as rare words of it ("why" stems to "whi", in no passage).
+# Dropped from questions only; passages are indexed as before.
+QUESTION_WORDS = frozenset("""
+what which who whom whose when where why how whether
+can could may might must shall should would will do does did done doing have has had having
+been being am i me my mine we us our ours you your yours he him his she her hers its them
+theirs any anyone anybody anything some someone somebody something every each all other
+ever also still really actually just even else too very much many
+""".split())
+_MARKS = re.compile(r"[\u0300-\u036f]")  # combining accents, after NFKD
 
 @dataclass(frozen=True)
 class Ranked:
@@ -52,6 +67,7 @@ class Lexical:
     def __init__(self, bm25: Any, stemmer: Any):  # bm25s.BM25, Stemmer.Stemmer (untyped)
         self.bm25, self.stemmer = bm25, stemmer
         self._df: np.ndarray | None = None
+        self._sorted: list[str] | None = None
 
     @staticmethod
     def _stemmer() -> Any:
@@ -97,6 +113,39 @@ class Lexical:
         stopwords = _stopwords()
         words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
         return self.stemmer.stemWords(words) if words else []
+
+    def query_terms(self, question: str) -> list[str]:
+        """The stemmed words of a question to search for: ``all_terms`` without the words of
+        asking (``QUESTION_WORDS``), each word the index does not know replaced by one it
+        does when the difference is only spelling: accents ("cafés" -> "cafes") or a
+        shorter form of the same word ("LGBT" -> "lgbtqi", the only indexed word that starts
+        with it; four letters or more, the most frequent if several)."""
+        stopwords = _stopwords() | QUESTION_WORDS
+        words = [w for w in _TOKEN.findall(question.lower()) if w not in stopwords]
+        return [self._known_form(w, t) for w, t in zip(words, self.stemmer.stemWords(words))]
+
+    def _known_form(self, word: str, term: str) -> str:
+        vocab = self.bm25.vocab_dict
+        if term in vocab:
+            return term
+        plain = _MARKS.sub("", unicodedata.normalize("NFKD", word))
+        if plain != word and (folded := self.stem(plain)) in vocab:
+            return folded
+        if len(term) >= 4:
+            longer = self._vocabulary()
+            i = bisect.bisect_left(longer, term)
+            found = []
+            while i < len(longer) and longer[i].startswith(term):
+                found.append(longer[i])
+                i += 1
+            if found:
+                return max(found, key=lambda t: (self.doc_freq(t), t))
+        return term
+
+    def _vocabulary(self) -> list[str]:
+        if self._sorted is None:
+            self._sorted = sorted(self.bm25.vocab_dict)
+        return self._sorted
 
     @property
     def size(self) -> int:

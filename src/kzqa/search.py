@@ -200,7 +200,7 @@ class QA:
         for country in countries_named(question, self._scope.countries):
             words = country_pattern(country).sub(" ", words)
         lexical = self.store.lexical
-        return any(lexical.doc_freq(t) <= UBIQUITOUS_DF for t in lexical.all_terms(words))
+        return any(lexical.doc_freq(t) <= UBIQUITOUS_DF for t in lexical.query_terms(words))
 
     def _attempt(self, query: str, k: int, filters: Filter | None, scope_of: str | None = None
                  ) -> tuple[list[Hit], dict[str, float], float]:
@@ -240,7 +240,7 @@ class QA:
             texts.append(masked or ".")
         vectors = np.asarray(self._get_embedder().encode(texts), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors[0], self.store.lexical.all_terms(text), vectors[-1]
+        return vectors[0], self.store.lexical.query_terms(text), vectors[-1]
 
     def _hits(self, qvec: np.ndarray, fused: Ranked, k: int, diversify: bool,
               others: dict[int, list[int]] | None = None) -> list[Hit]:
