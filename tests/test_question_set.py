@@ -4,10 +4,13 @@ document, which survives a re-cut of the documents into passages."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from conftest import ROOT, write
+from conftest import LIBRARY, ROOT, write
 from kzqa.errors import KzqaError
 from kzqa.question_set import load_questions
 
@@ -30,6 +33,20 @@ def test_the_shipped_question_sets_load(tmp_path):
     assert len(seeds) >= 70 and all(q.answers or not q.answerable for q in seeds)
     assert len(library) >= 130 and {q.split for q in library} == {"tune", "heldout"}
     assert sum(q.answerable for q in library) >= 100
+    fresh = load_questions(ROOT / "eval" / "library-questions-fresh.jsonl")
+    assert len(fresh) == 80 and {q.split for q in fresh} == {"tune", "heldout"}
+
+
+@pytest.mark.skipif(not LIBRARY.is_dir(), reason=f"the document library {LIBRARY} is not here")
+@pytest.mark.parametrize("name", ["library-questions.jsonl", "library-questions-fresh.jsonl"])
+def test_every_evidence_quote_of_the_library_sets_stands_in_its_document(name):
+    """The checker finds every quote verbatim in its document and inside one paragraph kzqa
+    indexes, the latest edition named right, the kinds and halves balanced."""
+    env = {**os.environ, "KZQA_SRC": str(ROOT / "src"), "KZQA_CORPUS": str(ROOT / "corpus"),
+           "KZQA_LIBRARY": str(LIBRARY)}
+    run = subprocess.run([sys.executable, str(ROOT / "eval" / "check_library_questions.py"),
+                          str(ROOT / "eval" / name), "--passages"], env=env, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.rstrip().endswith("OK"), run.stdout + run.stderr
 
 
 def test_a_broken_line_is_named_with_its_number(tmp_path):
