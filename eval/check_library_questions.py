@@ -3,13 +3,13 @@
 
 For every line: valid JSON with the expected fields, unique ids, known kinds and splits,
 every evidence quote (6-20 words) found verbatim in its document's text (whitespace
-normalised only: for HTML the trafilatura text, else lxml's visible text; for PDF the
+normalised only: for HTML the trafilatura text (when installed), else lxml's visible text; for PDF the
 pypdf text of all pages), `latest` = the most recent evidence document, kind-specific rules
 (no evidence for uncovered/off-topic, only Kazakhstan documents for wrong-country, only
 other countries' documents for other-country, history for follow-up, years for dated),
 and tune/heldout balance per kind. Prints counts per kind x split. Exit status 1 on error.
 
-Run with the project's venv (trafilatura, pypdf, lxml):
+Run with the project's venv (pypdf, lxml; trafilatura too if installed):
     /work/main/.venv/bin/python eval/check_library_questions.py [FILE] [--passages]
 --passages also checks, with kzqa's own extractor (kzqa.extract, from /work/main/src),
 that every quote lies inside one block (paragraph) of the text kzqa indexes, so that some
@@ -88,9 +88,12 @@ def texts(doc: str) -> list[str]:
         out = []
         if path.suffix == ".html":
             import lxml.html
-            import trafilatura
             raw = path.read_text(encoding="utf-8")
-            out.append(norm(trafilatura.extract(raw) or ""))
+            try:  # an extractor independent of kzqa's, where installed (not a kzqa dependency)
+                import trafilatura
+                out.append(norm(trafilatura.extract(raw) or ""))
+            except ImportError:
+                pass
             tree = lxml.html.fromstring(raw)
             for bad in tree.xpath("//script|//style|//noscript"):
                 bad.drop_tree()
