@@ -100,6 +100,7 @@ def texts(doc: str) -> list[str]:
             out.append(norm(tree.text_content()))
         elif path.suffix == ".pdf":
             import logging
+
             import pypdf
             logging.getLogger("pypdf").setLevel(logging.ERROR)
             reader = pypdf.PdfReader(str(path))
