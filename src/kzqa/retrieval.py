@@ -40,6 +40,16 @@ ever also still really actually just even else too very much many
 """.split())
 _MARKS = re.compile(r"[\u0300-\u036f]")  # combining accents, after NFKD
 
+
+@functools.cache
+def _question_stopwords() -> frozenset[str]:
+    return _stopwords() | QUESTION_WORDS
+
+
+def _words(text: str, stopwords: frozenset[str]) -> list[str]:
+    """The lower-cased words of ``text`` as bm25s splits them, ``stopwords`` left out."""
+    return [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
+
 @dataclass(frozen=True)
 class Ranked:
     """A retriever's best rows, best first, with their scores. ``low`` is the score that
@@ -110,8 +120,7 @@ class Lexical:
         """The stemmed content words of ``text``, stopwords removed, known or not: the same
         words ``bm25s.tokenize(stopwords="en")`` gives (tested), without its per-call set-up,
         which cost more than the search itself for a one-line question."""
-        stopwords = _stopwords()
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in stopwords]
+        words = _words(text, _stopwords())
         return self.stemmer.stemWords(words) if words else []
 
     def query_terms(self, question: str) -> list[str]:
@@ -120,8 +129,7 @@ class Lexical:
         does when the difference is only spelling: accents ("cafés" -> "cafes") or a
         shorter form of the same word ("LGBT" -> "lgbtqi", the only indexed word that starts
         with it; four letters or more, the most frequent if several)."""
-        stopwords = _stopwords() | QUESTION_WORDS
-        words = [w for w in _TOKEN.findall(question.lower()) if w not in stopwords]
+        words = _words(question, _question_stopwords())
         return [self._known_form(w, t) for w, t in zip(words, self.stemmer.stemWords(words))]
 
     def _known_form(self, word: str, term: str) -> str:
