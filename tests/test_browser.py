@@ -22,19 +22,25 @@ ELECTIONS_START = "Although Kazakhstan holds regular elections, they are widely 
 PROTEST_URL = "https://thehuman-rights.com/limited_political_freedoms_encourage_citizens_to_flee_kazakhstan"
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.rstrip("/"))
+def open_page(browser, url: str, request, height: int = 1000):
+    """The chat at ``url`` in a fresh desktop context that may use the clipboard, with the
+    dialogs it opens recorded (``page.dialogs``); a full-page screenshot after the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": height})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(live_server)
+    page.goto(url)
     page.wait_for_selector("#kzqa-question textarea", timeout=30_000)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    yield from open_page(browser, live_server, request)
 
 
 def ask(page, question: str, submit: str = "enter"):

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 import kzqa
 from conftest import LIBRARY, FakeEmbedder, http_get, start_server, write
 from kzqa.citation import long_date
-from test_browser import ARTIFACTS, ask, copied, shown_citation
+from test_browser import ask, copied, open_page, shown_citation
 
 pytestmark = [pytest.mark.browser]
 
@@ -50,16 +50,7 @@ def library_server(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, library_server, request):
-    url, _ = library_server
-    context = browser.new_context(viewport={"width": 1280, "height": 1200})
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_selector("#kzqa-question textarea", timeout=30_000)
-    yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    yield from open_page(browser, library_server[0], request, height=1200)
 
 
 def test_a_repeated_paragraph_shows_once_from_the_latest_edition_with_its_date_and_the_others(page):
