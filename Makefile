@@ -22,7 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m mypy
-	$(BIN)/python -m ruff check src tests bench app.py
+	$(BIN)/python -m ruff check src tests bench eval app.py
 	$(BIN)/python -m pytest
 
 # Benchmarks, each against a bare baseline in the same run; loopback only; temporary files

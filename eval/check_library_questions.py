@@ -143,8 +143,13 @@ def main() -> int:
         except json.JSONDecodeError as err:
             errors.append(f"{where}: invalid JSON ({err})")
             continue
-        if not isinstance(q, dict) or set(q) != FIELDS:
-            errors.append(f"{where}: fields {sorted(q) if isinstance(q, dict) else type(q)} != {sorted(FIELDS)}")
+        if not isinstance(q, dict) or set(q) - {"standalone"} != FIELDS:
+            errors.append(f"{where}: fields {sorted(q) if isinstance(q, dict) else type(q)} != {sorted(FIELDS)}"
+                          " (and, for a follow-up, standalone)")
+        elif "standalone" in q and (q["kind"] != "follow-up" or not isinstance(q["standalone"], str)
+                                    or not q["standalone"].strip()):
+            errors.append(f"{where}: standalone (the follow-up written without the conversation) "
+                          "belongs to a follow-up and is a question")
             continue
         qid = q["id"]
         where = f"{qid} (line {lineno})"

@@ -66,7 +66,7 @@ def test_question_metrics_count_what_a_user_sees():
 def test_logistic_regression_separates_separable_data():
     x = np.array([[0.1], [0.2], [0.3], [0.7], [0.8], [0.9]])
     y = np.array([0, 0, 0, 1, 1, 1], dtype=float)
-    w = evq._logistic((x - x.mean()) / x.std(), y, l2=1.0)
+    w = evq.fit_logistic((x - x.mean()) / x.std(), y, l2=1.0)
     z = ((x - x.mean()) / x.std()) @ w[:-1] + w[-1]
     assert (z[:3] < 0).all() and (z[3:] > 0).all()
 
@@ -200,3 +200,35 @@ def test_a_calibrated_rule_survives_a_rebuild_from_python(built, tmp_path):
     assert rebuilt.abstention == rule and rebuilt.dense_weight == 0.6
     kzqa.build(corpus, index, kzqa.Settings(), embedder=FakeEmbedder())
     assert kzqa.load(index, embedder=FakeEmbedder()).settings.abstention == kzqa.Settings().abstention
+
+
+def test_the_bounds_report_measures_kzqa_against_its_oracles(built, tmp_path):
+    """eval/bounds.py: kzqa's ranking, the edition-known and written-alone oracles and the
+    abstention rule refitted on the half measured, per file and split."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bounds", Path(__file__).parents[1] / "eval" / "bounds.py")
+    assert spec and spec.loader
+    bounds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bounds)
+    _, index = built
+    qa = kzqa.load(index, embedder=FakeEmbedder())
+    doc, press = "limited-political-freedoms-kazakhstan", "Independent journalists and activists face harassment"
+    rows = [{"question": "permits for public demonstrations", "kind": "undated", "latest": doc,
+             "evidence": [{"doc": doc, "quote": "Kazakhstan’s laws require government permits for public demonstrations"}]},
+            {"question": "And them?", "kind": "follow-up", "history": ["zorblat quux"],
+             "standalone": "journalists activists harassment censorship imprisonment",
+             "evidence": [{"doc": doc, "quote": press}]},
+            {"question": "zorblat quux", "kind": "off-topic"},
+            {"question": "recipe for apple pie", "kind": "uncovered"}]
+    qs = write(tmp_path / "qs.jsonl", "".join(json.dumps({**r, "split": split}) + "\n"
+                                              for split in ("tune", "heldout") for r in rows))
+    report = bounds.report(qa, [qs])
+    assert "qs.jsonl heldout (2 answerable)" in report and "qs.jsonl tune (2 answerable)" in report
+    heldout = report.split("qs.jsonl heldout")[1].split("qs.jsonl tune")[0]
+    lines = {line[:34].strip(): line[34:].strip() for line in heldout.splitlines() if line.startswith("  ")}
+    assert lines["latest@1 | edition known"] == "1.000 (1/1)"
+    assert lines["follow-ups | written alone"] == "1.000 (1/1)"
+    assert lines["hit@10"] == "1.000 (2/2)"
+    assert "off-topic 1.00" in lines["abstention | as shipped"]
+    assert "need 8 or more" in lines["abstention | fitted on this half"]  # too few to refit

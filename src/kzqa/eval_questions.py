@@ -154,7 +154,7 @@ def calibrate(qa: QA, path: Path | Sequence[Path], split: str = "tune",
     if y.min() == y.max():
         raise KzqaError(f"{names}: split '{split}' needs both answerable and unanswerable questions")
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    w = _logistic((x - mean) / std, y, l2=1.0)
+    w = fit_logistic((x - mean) / std, y, l2=1.0)
     weights = w[:-1] / std
     bias = w[-1] - float(weights @ mean)
     z = x @ weights + bias
@@ -173,7 +173,7 @@ def calibrate(qa: QA, path: Path | Sequence[Path], split: str = "tune",
     return rule, {"split": split, "questions": len(rows), "mistakes": cost(float(cuts[best]))}
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> np.ndarray:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 50) -> np.ndarray:
     """L2-regularised logistic regression by Newton's method; returns weights + intercept."""
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])

@@ -49,6 +49,7 @@ class Question:
     evidence: tuple[Evidence, ...] = ()
     latest: str | None = None  # the most recent document that answers
     years: tuple[int, ...] = ()  # report years a dated question is about
+    standalone: str | None = None  # a follow-up as written without the conversation (eval/bounds.py)
 
     @property
     def answerable(self) -> bool:
@@ -91,7 +92,8 @@ def _question(row: dict[str, Any], n: int) -> Question:
     kind = row.get("kind") or ("answerable" if answers or evidence else "no-answer")
     return Question(str(row.get("id", n)), row["question"], answers,
                     tuple(str(h) for h in row.get("history") or ()), str(row.get("split", "all")),
-                    str(kind), evidence, row.get("latest"), tuple(int(y) for y in row.get("years") or ()))
+                    str(kind), evidence, row.get("latest"), tuple(int(y) for y in row.get("years") or ()),
+                    row.get("standalone"))
 
 
 __all__ = ["Evidence", "Question", "load_questions"]
