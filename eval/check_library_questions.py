@@ -146,11 +146,11 @@ def main() -> int:
         if not isinstance(q, dict) or set(q) - {"standalone"} != FIELDS:
             errors.append(f"{where}: fields {sorted(q) if isinstance(q, dict) else type(q)} != {sorted(FIELDS)}"
                           " (and, for a follow-up, standalone)")
-        elif "standalone" in q and (q["kind"] != "follow-up" or not isinstance(q["standalone"], str)
-                                    or not q["standalone"].strip()):
+            continue
+        if "standalone" in q and (q["kind"] != "follow-up" or not isinstance(q["standalone"], str)
+                                  or not q["standalone"].strip()):
             errors.append(f"{where}: standalone (the follow-up written without the conversation) "
                           "belongs to a follow-up and is a question")
-            continue
         qid = q["id"]
         where = f"{qid} (line {lineno})"
         if not isinstance(qid, str) or not re.fullmatch(r"(lib|fresh)-\d{3}", qid):
