@@ -79,21 +79,23 @@ def report(qa: QA, paths: list[Path]) -> str:
             reranked = [r.right[int(np.argmax(r.features @ weights))] for r in rs if len(r.right)]
         dated = [r for r in rs if r.latest_known is not None]
         alone = [r for r in rs if r.alone is not None]
-        rows = [(f"hit@{k}", share([r.right[:k].any() for r in rs])) for k in (1, 3, 10)] + [
+        rows: list[tuple[str, ...]] = [(f"hit@{k}", share([r.right[:k].any() for r in rs])) for k in (1, 3, 10)]
+        rows += [
             ("re-ranker hit@1", share(reranked)),
             ("latest@1", share([r.latest for r in dated])),
             ("latest@1 | edition known", share([bool(r.latest_known) for r in dated])),
             ("follow-ups right@1", share([r.right[:1].any() for r in alone])),
             ("follow-ups | written alone", share([bool(r.alone) for r in alone]))]
         path = next(p for p in paths if p.name == name)
-        rows += [("abstention | as shipped", abstention(qa, path, split, refit=False)),
-                 ("abstention | fitted on this half", abstention(qa, path, split, refit=True))]
-        rows[-1] = (rows[-1][0], rows[-1][1].replace(" | ", f"\n  {'':<32} "))
-        lines += ["", f"{name} {split} ({len(rs)} answerable)"] + [f"  {a:<32} {b}" for a, b in rows]
+        rows += [("abstention | as shipped", *abstention(qa, path, split, refit=False)),
+                 ("abstention | fitted on this half", *abstention(qa, path, split, refit=True))]
+        lines += ["", f"{name} {split} ({len(rs)} answerable)"]
+        lines += [f"  {label if i == 0 else '':<32} {value}" for label, *values in rows
+                  for i, value in enumerate(values)]
     return "\n".join(lines)
 
 
-def abstention(qa: QA, path: Path, split: str, refit: bool) -> str:
+def abstention(qa: QA, path: Path, split: str, refit: bool) -> list[str]:
     """Uncovered and off-topic questions abstained on, answerable ones wrongly abstained on:
     with the index's rule; or with the rule refitted on this half, at the cut-off that
     abstains on every off-topic question and 90% of the uncovered ones with the fewest
@@ -104,7 +106,7 @@ def abstention(qa: QA, path: Path, split: str, refit: bool) -> str:
         try:
             qa = with_overrides(qa, abstention=calibrate(qa, path, split=split)[0])
         except KzqaError as e:
-            return f"- ({e})"
+            return [f"- ({e})"]
     rows = run_questions(qa, questions)
     unc = np.array([r["margin"] for r in rows if r["kind"] == "uncovered"])
     off = np.array([r["margin"] for r in rows if r["kind"] == "off-topic"])
@@ -115,13 +117,13 @@ def abstention(qa: QA, path: Path, split: str, refit: bool) -> str:
                 f"wrongly abstained {(ans < cut).mean():.3f}")
 
     if not refit:
-        return at(0.0)
+        return [at(0.0)]
     allowed = int(len(unc) * 0.1)  # uncovered questions that may be answered
     meets = max(np.max(off, initial=-np.inf), np.sort(unc)[::-1][allowed] if len(unc) else -np.inf)
     strict = float(np.nextafter(meets, np.inf))
     room = int(len(ans) * 0.05)  # answerable questions that may be abstained on
     lenient = float(np.sort(ans)[room]) if len(ans) else 0.0
-    return f"{at(strict)} | {at(lenient)}"
+    return [at(strict), at(lenient)]
 
 
 def share(values: list[Any]) -> str:
