@@ -21,6 +21,8 @@ Per question file and split (tune / heldout):
   fitted on the very half measured (kzqa calibrate on it: a cheat), then the best cut-off:
   the fewest answerable questions abstained on while every off-topic one and at least 90% of
   the uncovered ones are. If even that misses the targets, the signals bound them.
+- ``year@1 | year named``: a dated question searched in the editions of the year(s) it
+  asks about only: whether the model finds the right passage once the year is certain.
 - ``follow-ups | written alone``: each follow-up asked as the question a person would write
   without the conversation (its ``standalone`` field). Those still missed are retrieval
   misses, not misreadings of the conversation.
@@ -79,11 +81,14 @@ def report(qa: QA, paths: list[Path]) -> str:
             reranked = [r.right[int(np.argmax(r.features @ weights))] for r in rs if len(r.right)]
         dated = [r for r in rs if r.latest_known is not None]
         alone = [r for r in rs if r.alone is not None]
+        years = [r for r in rs if r.year is not None]
         rows: list[tuple[str, ...]] = [(f"hit@{k}", share([r.right[:k].any() for r in rs])) for k in (1, 3, 10)]
         rows += [
             ("re-ranker hit@1", share(reranked)),
             ("latest@1", share([r.latest for r in dated])),
             ("latest@1 | edition known", share([bool(r.latest_known) for r in dated])),
+            ("year@1", share([r.year for r in years])),
+            ("year@1 | year named", share([r.year_known for r in years])),
             ("follow-ups right@1", share([r.right[:1].any() for r in alone])),
             ("follow-ups | written alone", share([bool(r.alone) for r in alone]))]
         path = next(p for p in paths if p.name == name)
@@ -175,9 +180,11 @@ class Run:
     """One question: which of kzqa's first passages are right, their signals, and the oracles."""
 
     def __init__(self, right: np.ndarray, features: np.ndarray, latest: bool,
-                 latest_known: bool | None, alone: bool | None):
+                 latest_known: bool | None, alone: bool | None, year: bool | None = None,
+                 year_known: bool | None = None):
         self.right, self.features = right, features
         self.latest, self.latest_known, self.alone = latest, latest_known, alone
+        self.year, self.year_known = year, year_known
 
     @classmethod
     def of(cls, qa: QA, signals: Signals, q: Question) -> Run:
@@ -188,11 +195,22 @@ class Run:
             latest = bool(d.ranking) and q.is_latest(d.ranking[0].doc_id, d.ranking[0].text)
             first = qa.diagnose(q.question, k=1, filters=Filter(documents=(q.latest,))).ranking
             known = bool(first) and q.is_latest(first[0].doc_id, first[0].text)
+        year = year_known = None
+        if q.years and q.kind != "follow-up":
+            year = bool(d.ranking) and _of_year(q, d.ranking[0]) and bool(right[0])
+            only = Filter(since=min(q.years), until=max(q.years))
+            first = qa.diagnose(q.question, k=1, filters=only).ranking
+            year_known = bool(first) and _of_year(q, first[0]) and is_right(qa, q, first[0])
         alone = None
         if q.kind == "follow-up" and q.standalone:
             first = qa.diagnose(q.standalone, k=1).ranking
             alone = bool(first) and is_right(qa, q, first[0])
-        return cls(right, signals.of(d), bool(latest), known, alone)
+        return cls(right, signals.of(d), bool(latest), known, alone, year, year_known)
+
+
+def _of_year(q: Question, hit: Hit) -> bool:
+    """Whether the passage comes from an edition of a year the question asks about."""
+    return bool(hit.covers) and int(str(hit.covers)[-4:]) in q.years
 
 
 def is_right(qa: QA, q: Question, hit: Hit) -> bool:
