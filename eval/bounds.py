@@ -8,6 +8,9 @@ Per question file and split (tune / heldout):
 
 - ``hit@1 / hit@3 / hit@10``: the right passage among kzqa's first 1, 3, 10 (abstention
   aside). No re-ordering of the first ten can do better than hit@10.
+- ``hit@1, follow-ups left out / written alone``: the questions that stand alone, and all of
+  them with each follow-up replaced by its standalone wording (a perfect reading of the
+  conversation).
 - ``re-ranker``: a pairwise logistic re-ranker of the first ten over every per-passage signal
   kzqa has (fused score, the model's cosine, the best sentence's cosine, the idf-weighted
   share of the question's words in the passage and in its best sentence, the rank), fitted on
@@ -84,6 +87,9 @@ def report(qa: QA, paths: list[Path]) -> str:
         years = [r for r in rs if r.year is not None]
         rows: list[tuple[str, ...]] = [(f"hit@{k}", share([r.right[:k].any() for r in rs])) for k in (1, 3, 10)]
         rows += [
+            ("hit@1, follow-ups left out", share([r.right[:1].any() for r in rs if r.alone is None])),
+            ("hit@1, follow-ups written alone", share([r.right[:1].any() if r.alone is None else r.alone
+                                                       for r in rs])),
             ("re-ranker hit@1", share(reranked)),
             ("latest@1", share([r.latest for r in dated])),
             ("latest@1 | edition known", share([bool(r.latest_known) for r in dated])),
