@@ -240,7 +240,9 @@ def main() -> int:
     if {s for _, s in counts} == SPLITS:
         for k in kinds:
             t, h = counts[(k, "tune")], counts[(k, "heldout")]
-            if abs(t - h) > 1:
+            # 2, not 1: a later judgement can move a question to another kind without
+            # moving it to the other half (lib-102, judged answerable after all)
+            if abs(t - h) > 2:
                 errors.append(f"kind {k}: tune {t} vs heldout {h} not balanced")
         if prefix == "lib-" and len(seen) < 130:
             errors.append(f"only {len(seen)} questions (< 130)")

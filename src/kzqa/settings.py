@@ -20,8 +20,8 @@ PASSAGE_RULES_VERSION = 3
 
 
 FIT_RATIO = 3.0  # an index this many times larger or smaller than the rule's is reported
-LIBRARY_RULE = {"focus": 3.7747, "coverage": 5.4133, "lift": 14.4605, "unknown": -5.7265}
-LIBRARY_BIAS = -7.7099
+LIBRARY_RULE = {"focus": 4.6287, "coverage": 5.1824, "lift": 13.7894, "unknown": -3.3984}
+LIBRARY_BIAS = -7.8663
 LIBRARY_FIT = {"questions": "library-questions.jsonl, library-questions-fresh.jsonl", "split": "tune",
                "passages": 2742, "documents": 15}
 
@@ -45,9 +45,10 @@ class Abstention:
     # tune halves of eval/library-questions.jsonl and eval/library-questions-fresh.jsonl over
     # the test library (`make library`: 2,742 passages, 15 documents): the starting rule of a
     # new index until it is calibrated on questions about its own corpus. Tune halves: wrongly
-    # abstained 0.000 and 0.033, unanswerable abstained 0.947 and 0.70 (README, "The
-    # library"). Earlier, on the first set alone: leave-one-out uncovered 0.9 and wrongly
-    # 0.036 with unknown, 0.7 and 0.14 without.
+    # abstained 0.018 and 0.033, unanswerable abstained 0.944 and 0.70 (README, "The
+    # library"). Refitted 2026-11-27 after lib-102 (the hijab question) was found answerable:
+    # unknown -5.73 -> -3.40, the held-out halves' numbers unchanged. Earlier, on the first set
+    # alone: leave-one-out uncovered 0.9 and wrongly 0.036 with unknown, 0.7 and 0.14 without.
     weights: dict[str, float] = field(default_factory=lambda: dict(LIBRARY_RULE))
     bias: float = LIBRARY_BIAS
     fitted_on: dict[str, Any] | None = None
