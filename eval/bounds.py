@@ -36,7 +36,6 @@ Nothing here is tuned on: it reads the index as built and the questions as writt
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import Any
 
@@ -148,11 +147,6 @@ class Signals:
     def __init__(self, qa: QA):
         self.qa, self.store = qa, qa.store
         self.rows = {p.id: i for i, p in enumerate(qa.passages)}
-        self.count = len(qa.passages)
-
-    def idf(self, term: str) -> float:
-        df = self.store.lexical.doc_freq(term) * self.count
-        return math.log(1 + (self.count - df + 0.5) / (df + 0.5))
 
     def of(self, d: Diagnosis) -> np.ndarray:
         embedder = self.qa.embedder
@@ -161,10 +155,10 @@ class Signals:
         qvec /= max(float(np.linalg.norm(qvec)), 1e-12)
         lexical = self.store.lexical
         words = set(lexical.query_terms(d.query))
-        total = sum(self.idf(w) for w in words) or 1.0
+        total = sum(lexical.idf(w) for w in words) or 1.0
 
         def covered(terms: set[str]) -> float:
-            return sum(self.idf(w) for w in words if w in terms) / total
+            return float(sum(lexical.idf(w) for w in words if w in terms)) / total
 
         out = []
         for rank, hit in enumerate(d.ranking[:DEPTH]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -184,6 +185,12 @@ class Lexical:
             self._df = np.diff(indptr) / max(self.size, 1)
         tid = self.bm25.vocab_dict.get(term)
         return float(self._df[tid]) if tid is not None else 0.0
+
+    def idf(self, term: str) -> float:
+        """How rare ``term`` is, as BM25 weighs it: ``log(1 + (n - df + 0.5) / (df + 0.5))``."""
+        n = max(self.size, 1)
+        df = self.doc_freq(term) * n
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def fuse(dense: Ranked, sparse: Ranked, mode: str, fusion: str, weight: float,

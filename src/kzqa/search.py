@@ -9,7 +9,6 @@ signals (``Settings.abstention``). Follow-ups are read together with the previou
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -302,12 +301,7 @@ class QA:
         """idf-weighted shares of the query's content words that occur in the top passage,
         and that occur in no passage at all."""
         lexical = self.store.lexical
-        n = max(len(self.store.passages), 1)
-
-        def idf(term: str) -> float:
-            df = lexical.doc_freq(term) * n
-            return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
+        idf = lexical.idf
         total = sum(idf(w) for w in words)
         if not total:
             return 0.0, 0.0
