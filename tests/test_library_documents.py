@@ -21,6 +21,7 @@ LIBRARY = ROOT.parent / "shared" / "library"
 pytestmark = pytest.mark.skipif(not LIBRARY.is_dir(), reason=f"the document library {LIBRARY} is not here")
 
 STATE = "United States Department of State"
+UN_HRC = "United Nations, Human Rights Council"
 S2A = "Section 2. Respect for Civil Liberties — a. Freedom of Expression, Including for Members of the Press and Other Media"
 
 
@@ -66,9 +67,13 @@ EXPECTED = [
     _hrr(2024, None, "EXECUTIVE SUMMARY", "Section 1. Life — a. Extrajudicial Killings",
          "Section 2. Liberty — a. Freedom of the Press — Physical Attacks, Imprisonment, and Pressure",
          "Section 3. Security of the Person — e. Instances of Transnational Repression"),
-    # PDFs: title, author and date as the document information states them (the UN documents
-    # state no title: the file name stands in, as for any file; a sidecar can give one)
-    Expected("pdf/usdos-hrr-2023-nicaragua.pdf", "NICARAGUA 2023 HUMAN RIGHTS REPORT", None, "2024-01-29",
+    # PDFs: title, publisher and date as the first page prints them (kzqa.pdf_metadata). The
+    # file's creation date is not the document's: Nicaragua (2024-01-29) and the refugee
+    # report (2024-09-05) print no date of their own, so none is given; the UN documents
+    # print their distribution date ("Distr.: General" / "7 November 2024"). The refugee
+    # report's cover sets its title in the body's type: the file name stands in, as for any
+    # file (a sidecar or the catalogue gives the real one).
+    Expected("pdf/usdos-hrr-2023-nicaragua.pdf", "Nicaragua 2023 Human Rights Report", None, None,
              ("Executive Summary",
               ("Section 1. Respect for the Integrity of the Person — a. Arbitrary Deprivation of Life and "
                "Other Unlawful or Politically Motivated Killings"),
@@ -77,15 +82,18 @@ EXPECTED = [
               ("Section 5. Governmental Posture Towards International and Nongovernmental Monitoring and "
                "Investigation of Alleged Abuses of Human Rights"),
               "Section 7. Worker Rights — e. Acceptable Conditions of Work")),
-    Expected("pdf/usdos-refugee-admissions-fy2025.pdf", "Usdos refugee admissions fy2025", None, "2024-09-05",
+    Expected("pdf/usdos-refugee-admissions-fy2025.pdf", "Usdos refugee admissions fy2025", None, None,
              ("INTRODUCTION", "REGIONAL REFUGEE ADMISSIONS — Europe and Central Asia",
               "ADMISSIONS PROCEDURES — Priority 2 (P-2) – Group Referrals")),
-    Expected("pdf/upr-svn-2024-ohchr-compilation.pdf", "Upr svn 2024 ohchr compilation", None, "2024-11-06",
+    Expected("pdf/upr-svn-2024-ohchr-compilation.pdf",
+             "Slovenia: Compilation of information prepared by the Office of the United Nations High Commissioner"
+             " for Human Rights (A/HRC/WG.6/48/SVN/2)", UN_HRC, "2024-11-07",
              ("I. Background",
               "III. National human rights framework — Institutional infrastructure and policy measures",
               ("IV. Promotion and protection of human rights — B. Rights of specific persons or groups — "
                "6. Migrants, refugees and asylum-seekers"))),
-    Expected("pdf/upr-svn-2024-stakeholder-summary.pdf", "Upr svn 2024 stakeholder summary", None, "2024-11-06",
+    Expected("pdf/upr-svn-2024-stakeholder-summary.pdf",
+             "Summary of stakeholders’ submissions on Slovenia (A/HRC/WG.6/48/SVN/3)", UN_HRC, "2024-11-06",
              ("I. Background",
               ("III. Information provided by other stakeholders — B. National human rights framework — "
                "Institutional infrastructure and policy measures"),

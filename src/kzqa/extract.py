@@ -6,7 +6,8 @@ give the same result, whatever the clock or the machine. ``Extracted.extractor``
 library and version and this module's rules, so an index can tell when that may change.
 
 The rules of each kind of file are in its own module, and described there:
-:mod:`kzqa.pdf_text` (PDF, with pypdf; its pages laid out by :mod:`kzqa.pdf_layout`) and
+:mod:`kzqa.pdf_text` (PDF, with PDFium; its pages laid out by :mod:`kzqa.pdf_layout`, its
+first page read for its title by :mod:`kzqa.pdf_metadata`) and
 :mod:`kzqa.html_text` (web pages, with lxml).
 This module holds the entry point, :func:`extract`, which picks one by the file's suffix, and
 what they share: the result types, :class:`ExtractionError`, the rules version and the
@@ -31,11 +32,11 @@ __all__ = [
 EXTRACTED_SUFFIXES = (".pdf", ".html", ".htm")
 # bump when a rule here or in kzqa.pdf_text, kzqa.pdf_layout or kzqa.html_text changes the text or
 # metadata of a file
-EXTRACT_RULES_VERSION = 2
+EXTRACT_RULES_VERSION = 3  # 3: PDFium; titles, dates and publishers from the first page
 
 # Loggers of the libraries, silenced while they work:
 # their warnings are about the file, and a failure reaches the user as ExtractionError.
-_LIBRARY_LOGGERS = ("pypdf",)
+_LIBRARY_LOGGERS = ("pypdfium2",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class Extracted:
     ``metadata``: only keys among title, author, publisher, date (``YYYY-MM-DD``), url and
     language, and only those the file states.
     ``extractor``: library, version and this module's rules, e.g.
-    ``"pypdf 7.1.0; kzqa.extract 1"``.
+    ``"pypdfium2 5.15.2 (PDFium 8149); kzqa.extract 3"``.
     """
 
     text: str

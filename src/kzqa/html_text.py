@@ -144,7 +144,9 @@ def _furniture_reason(el: Any, in_article: bool, total: int) -> str:
     role = (el.get("role") or "").lower()
     if role in _ROLES:
         return _ROLES[role]
-    if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
+    # hidden from a sighted reader: the hidden attribute or CSS; aria-hidden hides only from
+    # screen readers (a tooltip's "Geographic coordinates:" label is on the screen)
+    if el.get("hidden") is not None:
         return "hidden"
     if re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", el.get("style") or "", re.IGNORECASE):
         return "hidden"
@@ -331,7 +333,7 @@ def _html_metadata(tree: Any) -> dict[str, str]:
                                    for n in sites)
 
     title_el = tree.find(".//title")
-    h1 = tree.xpath("//h1")
+    h1 = [el for el in tree.xpath("//h1") if not _navigation_heading(el)]
     candidates = [ld_value("headline"), metas.get("og:title", ""), metas.get("twitter:title", ""),
                   _visible(h1[0]) if h1 else "",
                   " ".join(title_el.text_content().split()) if title_el is not None else ""]
@@ -349,6 +351,24 @@ def _html_metadata(tree: Any) -> dict[str, str]:
     found = {"title": title, "author": author, "publisher": publisher, "date": date,
              "url": url if re.match(r"https?://\S+$", url) else "", "language": _html_language(tree) or ""}
     return {k: " ".join(v.split()) for k, v in found.items() if v and v.strip()}
+
+
+_SKIP_LINK_TEXT = re.compile(r"(?i)(?:skip\s+to\s+|jump\s+to\s+)?(?:the\s+)?(?:main\s+)?"
+                             r"(?:content|navigation|menu|search)")
+_SCREEN_READER_NAMES = re.compile(r"(?i)\b(?:sr-only|visually-hidden|screen-reader|skip-?link|skip-?nav)\b")
+
+
+def _navigation_heading(el: Any) -> bool:
+    """An ``<h1>`` that is navigation, not the page's headline: a skip link ("Main Content"),
+    an in-page link alone, or a heading for screen readers only."""
+    text = _visible(el)
+    if not text or _SKIP_LINK_TEXT.fullmatch(text):
+        return True
+    names = " ".join(f"{x.get('class') or ''} {x.get('id') or ''}" for x in (el, *el.iterancestors()))
+    if _SCREEN_READER_NAMES.search(names):
+        return True
+    links = [a for a in el.iter("a") if (a.get("href") or "").startswith("#")]
+    return bool(links) and " ".join(_visible(a) for a in links) == text
 
 
 def _json_ld(tree: Any) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ import sentencex
 
 from .corpus import Document
 from .extract import pages_of
+from .pdf_layout import capitalised
 from .pull_quotes import find_pullquotes
 from .results import SECTION_SEPARATOR, Passage
 from .settings import DEFAULT_MAX_CHARS
@@ -207,8 +208,9 @@ def _extracted_blocks(doc: Document) -> list[Block]:
         elif span.kind == "heading" or (block is not None and block.kind == "heading"):
             end = span.end
             while (pdf and i + 1 < len(spans) and _RUNS_ON.search(doc.text[span.start:end])
-                   and (nxt := kinds.get((spans[i + 1].start, spans[i + 1].end))) is not None
-                   and nxt.kind == "heading"):  # a heading set on several lines, apart
+                   and (spans[i + 1].kind == "heading"
+                        or ((nxt := kinds.get((spans[i + 1].start, spans[i + 1].end))) is not None
+                            and nxt.kind == "heading"))):  # a heading set on several lines, apart
                 i += 1
                 end = spans[i].end
             name = doc.text[span.start:end]
@@ -226,8 +228,10 @@ def _extracted_blocks(doc: Document) -> list[Block]:
 # "Section 2.", "Part II", "Chapter 3:": a division's label, alone or leading its title
 _DIVISION_LABEL = re.compile(r"(?i)(?:section|part|chapter|annex|appendix)\s+(?:\d+|[IVXLC]+|[A-Z])\s*[.:]?")
 _DIVISION = re.compile(r"(?i)(?:section|part|chapter|annex|appendix)\s+(?:\d+|[IVXLC]+|[A-Z])\b")
-_ENUMERATION = re.compile(r"\(?(?:(?P<roman>[IVXLC]{2,6}|[IVX])|(?P<upper>[A-Z])|(?P<digit>\d{1,2}(?:\.\d{1,2})*)"
-                          r"|(?P<lower>[a-z]))[.)]\s+\S")
+_ENUMERATION = re.compile(r"\(?(?:(?:(?P<roman>[IVXLC]{2,6}|[IVX])|(?P<upper>[A-Z])|(?P<digit>\d{1,2}(?:\.\d{1,2})*)"
+                          r"|(?P<lower>[a-z]))[.)]\s+\S|(?P<number>\d{1,2}(?:\.\d{1,2})*)\s+(?=[A-Z])\S)")
+# A numbered heading without a full stop after its number ("1 INTRODUCTION", "4.2 Results",
+# "2.1 Related Work: Lexicase Selection"): its words are capitalised, as a heading's are.
 
 
 # a line of a title that ends on one of these words goes on in the next line
@@ -252,7 +256,10 @@ def heading_rank(name: str, tag_level: int = 0) -> int:
     if _DIVISION.match(name):
         return 2
     if enum:
-        return {"roman": 4, "upper": 6, "digit": 8, "lower": 10}[enum.lastgroup or "digit"]
+        group = next((g for g in ("roman", "upper", "digit", "number", "lower") if enum[g]), "digit")
+        if group in ("digit", "number"):  # "4" above "4.2" above "4.2.1", all above "a."
+            return 8 + min(enum[group].count("."), 1)
+        return {"roman": 4, "upper": 6, "lower": 10}[group]
     return 11 if name.upper() == name else 12
 
 
@@ -268,6 +275,8 @@ def _labelled_heading(chunk: str) -> bool:
     label = _DIVISION.match(flat) or _ENUMERATION.match(flat)
     if not label:
         return False
+    if label.re is _ENUMERATION and label["number"] and not capitalised(flat[label.end() - 1:]):
+        return False  # "12 people were detained": a figure, not a heading's number
     rest = flat[label.end() - 1:] if label.re is _ENUMERATION else flat[label.end():].lstrip(".: ")
     return (bool(rest) and rest[:1].isupper() and not _SENTENCE_INSIDE.search(rest)
             and len(flat.split()) <= 2 * HEADING_MAX_WORDS)

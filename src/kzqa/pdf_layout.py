@@ -3,7 +3,7 @@
 - lines that are not the report's text are left out of the text (listed in
   ``Extracted.skipped`` with their page and reason): running headers and footers (a line
   that recurs on ``RUNNING_SHARE`` of the pages, the page's own number aside: "Page 3 of 59",
-  "GE.24-19779 3", a document symbol, a series title, wherever pypdf puts them in reading
+  "GE.24-19779 3", a document symbol, a series title, wherever PDFium puts them in reading
   order), a line carrying a header's document number and no ordinary word (the job line
   "GE.24-19779 (E) 061124"), page numbers, lines mostly of private-use glyphs (a barcode),
   table-of-contents lines (dot leaders) and whole contents pages (3+ dot leaders, or entries
@@ -23,7 +23,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -32,8 +34,9 @@ from .extract import Skipped, Span
 # A line that repeats on this share of the pages (digits aside) is a running header or footer.
 RUNNING_SHARE = 0.3
 RUNNING_MAX_CHARS = 150
-_DOT_LEADER = re.compile(r"(?:\.\s*){5,}\s*\d+(?:\s*[-–]\s*\d+)?\s*$|(?:\. ){4,}")
 _PAGE_REF = re.compile(r"(\d{1,4})(?:\s*[-–]\s*\d{1,4})?")
+# a contents entry with its page number at the end, without dot leaders ("III. Admissions, FY 2023 56")
+_ENTRY_PAGE_REF = re.compile(r"(?<=[^\W\d_]|[,)]) (?:\S+ )?(\d{1,3})(?:[-–]\d{1,3})?$")
 _SYMBOL_NOTE = re.compile(r"\s*[*†‡]\s+\S")
 _NOTE_START = re.compile(r"\s*(\d{1,3})\s+(?!\d)\S")
 _SYMBOL_TOKEN = re.compile(r"(?=\S*[A-Za-z])(?=\S*\d)\S{6,}")
@@ -41,32 +44,85 @@ _ORDINARY_WORD = re.compile(r"\b[a-z]{4,}\b")
 
 # A line that starts a heading of its own although no wider gap sets it apart ("f. Status and
 # Treatment of Internally Displaced Persons (IDPs)" right under a paragraph's last line).
-_HEADING_LINE = re.compile(r"(?:(?:Section|Part|Chapter)\s+\d+\.|[a-z]\.|[IVX]{1,5}\.|[A-Z]\.)\s+[A-Z][^\n]*")
+_HEADING_LINE = re.compile(r"(?:(?:Section|Part|Chapter)\s+\d+\.|[a-z]\.|[IVX]{1,5}\.|[A-Z]\.|\d{1,2}(?:\.\d{1,2})*\.?)"
+                           r"\s+[A-Z][^\n]*")
+_NUMBERED = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?\s")
 
 
 
-def lay_out_pages(texts: list[str]) -> tuple[str, tuple[tuple[int, int], ...], tuple[Span, ...],
-                                               tuple[Skipped, ...]]:
+@dataclass(frozen=True, slots=True)
+class PageLine:
+    """One line of a PDF page as :mod:`kzqa.pdf_text` reads it: its text, whether the page
+    sets it apart from the line before (a blank line goes there), and its type size (the
+    median and the largest of its characters'; 0: unknown)."""
+
+    text: str
+    gap: bool = False
+    size: float = 0.0
+    peak: float = 0.0
+
+
+def lay_out_pages(page_lines: Sequence[Sequence[PageLine]], title: Sequence[PageLine] = ()) -> tuple[
+        str, tuple[tuple[int, int], ...], tuple[Span, ...], tuple[Skipped, ...]]:
     """The report's body text from its pages (see the module notes): running headers and
     footers, page numbers, table-of-contents lines and junk glyphs are left out, notes are set
     apart, and a paragraph that runs on over a page break is joined with a line break.
 
     Each page in turn: its furniture lines are found (:func:`_page_furniture`) and recorded as
     skipped, then its other lines are split into body and notes (:class:`_Notes`, whose state
-    runs on from page to page); last, the pages' bodies are joined (:func:`_join_pages`)."""
-    pages = [t.split("\n") for t in texts]
+    runs on from page to page); last, the pages' bodies are joined (:func:`_join_pages`).
+    ``title``: the lines of the first page that are the document's title (a block of them is
+    a ``"title"`` span, not a heading)."""
+    laid = [_with_blank_lines(lines) for lines in page_lines]
+    pages = [[line.text for line in lines] for lines in laid]
     running = _Running.of(pages)
     skipped: list[Skipped] = []
-    notes = _Notes(skipped)
-    bodies: list[list[tuple[str, bool]]] = []  # per page: (line, blank line before it)
+    notes = _Notes(skipped, _body_size([_BodyLine(x.text, False, x.size, 0) for page in laid for x in page]))
+    bodies: list[list[_BodyLine]] = []  # per page
     for number, lines in enumerate(pages, 1):
         furniture = _page_furniture(lines, number, len(pages), running)
         skipped.extend(Skipped(reason, " ".join(lines[i].split()), number) for i, reason in furniture.items())
-        bodies.append(notes.body_of(lines, number, furniture))
+        bodies.append(notes.body_of(laid[number - 1], number, furniture, {id(x) for x in title}))
         notes.end_page(pages, number)
     notes.end_note()
-    text, spans = _join_pages(bodies)
-    return text, spans, _pdf_blocks(text), tuple(skipped)
+    body_size = _body_size([line for body in bodies for line in body])
+    text, spans, placed = _join_pages(bodies, body_size)
+    return text, spans, _pdf_blocks(text, placed, body_size), tuple(skipped)
+
+
+@dataclass(frozen=True, slots=True)
+class _BodyLine:
+    """A line of a page's body: its text, whether a blank line comes before it, its type size
+    and the page it is on."""
+
+    text: str
+    gap: bool
+    size: float
+    page: int
+    title: bool = False
+
+
+def _with_blank_lines(lines: Sequence[PageLine]) -> list[PageLine]:
+    """A page's lines, with an empty line where a line is set apart, and none at either end."""
+    out: list[PageLine] = []
+    for line in lines:
+        if line.gap and out:
+            out.append(PageLine(""))
+        out.append(line)
+    while out and not out[-1].text.strip():
+        out.pop()
+    while out and not out[0].text.strip():
+        out.pop(0)
+    return out
+
+
+def _body_size(lines: list[_BodyLine]) -> float:
+    """The type size most of the body's characters are set in (0: unknown)."""
+    chars: dict[float, int] = {}
+    for line in lines:
+        if line.size:
+            chars[round(line.size)] = chars.get(round(line.size), 0) + len(line.text)
+    return float(max(chars, key=lambda k: chars[k])) if chars else 0.0
 
 
 def _page_key(line: str, number: int) -> str:
@@ -121,6 +177,29 @@ class _Running:
                 and any(tok in self.symbols for tok in _SYMBOL_TOKEN.findall(flat)))
 
 
+_PAGE_REF_CHARS = frozenset("0123456789–-—ivxlcIVXLC ")
+
+
+def _dot_leader(flat: str) -> bool:
+    """Whether a line is a contents entry: a run of five dots or more (spaced or not, or
+    ellipses), with nothing after it but page references ("1–4 3", "24", "xii"). Linear in the
+    line: no pattern is searched from every dot."""
+    end = len(flat)
+    while end and flat[end - 1] in _PAGE_REF_CHARS:
+        end -= 1
+    dots, k = 0, end
+    while k and flat[k - 1] in ". …\u2024":
+        dots += 3 if flat[k - 1] == "…" else flat[k - 1] != " "
+        k -= 1
+    return dots >= 5
+
+
+def capitalised(words: str) -> bool:
+    """Most words of four letters or more begin with a capital (a heading, not a sentence)."""
+    long = re.findall(r"[^\W\d_]{4,}", words)
+    return bool(long) and sum(w[0].isupper() for w in long) * 3 >= 2 * len(long)
+
+
 def _private_use(ch: str) -> bool:
     o = ord(ch)
     return 0xE000 <= o <= 0xF8FF or o >= 0xF0000 or ch == "\ufffd"
@@ -157,7 +236,7 @@ def _line_reason(line: str, number: int, running: _Running) -> str:
         return "running header or footer"
     if sum(map(_private_use, flat)) * 2 >= len(flat.replace(" ", "")):
         return "junk glyphs"
-    if _DOT_LEADER.search(flat):
+    if _dot_leader(flat):
         return "table of contents"
     return ""
 
@@ -177,9 +256,10 @@ def _print_codes(lines: list[str], furniture: dict[int, str]) -> dict[int, str]:
 
 def _is_contents_page(lines: list[str], content: list[int], leaders: int, n: int) -> bool:
     """Whether a page whose remaining lines are ``content`` is a table of contents: 3+ dot
-    leaders, or 3+ lines that are only a page number of this document (of ``n`` pages), in
-    order, making up a quarter of its lines at least."""
-    refs = [int(m[1]) for i in content if (m := _PAGE_REF.fullmatch(lines[i].strip()))]
+    leaders, or 3+ page numbers of this document (of ``n`` pages), alone on a line or ending an
+    entry, in order, making up a quarter of its lines at least."""
+    refs = [int(m[1]) for i in content if (m := _PAGE_REF.fullmatch(lines[i].strip())
+                                            or _ENTRY_PAGE_REF.search(lines[i].strip()))]
     refs = [r for r in refs if r <= n]  # page numbers of this document (not a year)
     return bool(content) and (leaders >= 3 or (len(refs) >= 3 and refs == sorted(refs)
                                                and len(refs) >= 0.25 * len(content)))
@@ -197,8 +277,9 @@ class _Notes:
     over the page break while the list of notes goes on. Each note is recorded in ``skipped``
     (its page: the page where it starts) when it ends."""
 
-    def __init__(self, skipped: list[Skipped]) -> None:
+    def __init__(self, skipped: list[Skipped], body_size: float = 0.0) -> None:
         self.skipped = skipped
+        self.body_size = body_size  # a line in larger type starts no note ("1 INTRODUCTION")
         self.expected = 1  # the number the next note will have
         self.in_notes = False  # whether the notes of the page (or the page before) have begun
         self.note: list[str] = []  # the lines of the note being read
@@ -210,19 +291,21 @@ class _Notes:
             self.skipped.append(Skipped("note", "\n".join(self.note), self.note_page))
             self.note.clear()
 
-    def body_of(self, lines: list[str], number: int, furniture: dict[int, str]) -> list[tuple[str, bool]]:
-        """The body lines of page ``number`` (each with whether a blank line comes before it),
-        its ``furniture`` left out and its notes set apart."""
-        body: list[tuple[str, bool]] = []
+    def body_of(self, lines: list[PageLine], number: int, furniture: dict[int, str],
+                title: set[int]) -> list[_BodyLine]:
+        """The body lines of page ``number``, its ``furniture`` left out and its notes set
+        apart."""
+        body: list[_BodyLine] = []
         gap = self.in_notes
         for i, line in enumerate(lines):
-            if not line.strip():
+            if not line.text.strip():
                 gap = True
                 continue
             if i in furniture:
                 continue
-            if not self._takes(line, number, gap, bool(body)):
-                body.append((line, gap and bool(body)))
+            larger = bool(self.body_size and line.size > 1.05 * self.body_size)
+            if larger and not self.note or not self._takes(line.text, number, gap, bool(body)):
+                body.append(_BodyLine(line.text, gap and bool(body), line.size, number, id(line) in title))
             gap = False
         return body
 
@@ -265,27 +348,40 @@ class _Notes:
             self.in_notes = False
 
 
-def _join_pages(bodies: list[list[tuple[str, bool]]]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The pages' body lines joined into the text, and each page's span in it: lines with a
-    line break (two where a blank line comes before), pages with a blank line, or with one line
-    break where a paragraph runs on over the page break (:func:`_runs_on`)."""
+def _join_pages(bodies: list[list[_BodyLine]], body_size: float) -> tuple[
+        str, tuple[tuple[int, int], ...], list[tuple[int, int, _BodyLine]]]:
+    """The pages' body lines joined into the text, each page's span in it, and each line's
+    span and type size: lines with a line break (two where a blank line comes before), pages
+    with a blank line, or with one line break where a paragraph runs on over the page break
+    (:func:`_runs_on`; never from a line in larger type than the body's, nor into a line in
+    other type)."""
     out: list[str] = []
     spans: list[tuple[int, int]] = []
+    placed: list[tuple[int, int, _BodyLine]] = []
     pos = 0
-    last = ""
+    last: _BodyLine | None = None
     for body in bodies:
-        if out and body:
-            joint = "\n" if _runs_on(last, " ".join(body[0][0].split())) else "\n\n"
+        start = pos
+        for k, line in enumerate(body):
+            if k:
+                joint = "\n\n" if line.gap else "\n"
+            elif last is not None:
+                same_type = (not (last.size and line.size) or abs(last.size - line.size) <= 0.15 * max(
+                    last.size, line.size)) and not (body_size and last.size >= HEADING_SIZE_RATIO * body_size)
+                joint = "\n" if same_type and _runs_on(last.text, " ".join(line.text.split())) else "\n\n"
+            else:
+                joint = ""
             out.append(joint)
             pos += len(joint)
-        page = "".join(("\n\n" if gap else "\n") + line if k else line
-                       for k, (line, gap) in enumerate(body))
-        spans.append((pos, pos + len(page)))
-        out.append(page)
-        pos += len(page)
+            if not k:
+                start = pos
+            placed.append((pos, pos + len(line.text), line))
+            out.append(line.text)
+            pos += len(line.text)
+        spans.append((start, pos) if body else (pos, pos))
         if body:
-            last = body[-1][0]
-    return "".join(out), tuple(spans)
+            last = body[-1]
+    return "".join(out), tuple(spans), placed
 
 
 def _runs_on(last: str, first: str) -> bool:
@@ -298,7 +394,48 @@ def _runs_on(last: str, first: str) -> bool:
             and not (_HEADING_LINE.fullmatch(first) or first.upper() == first))
 
 
-def _pdf_blocks(text: str) -> tuple[Span, ...]:
+# A block whose lines are all in type this much larger than the body's is a heading; this
+# much smaller, and opening with a note mark ("1Dates and times are ...", "* The present
+# document ..."), a note.
+HEADING_SIZE_RATIO = 1.15
+NOTE_SIZE_RATIO = 0.9
+_NOTE_MARK_START = re.compile(r"\s*(?:\d{1,3}(?=\s*[^\W\d_])|[*†‡§])")
+
+
+def _pdf_blocks(text: str, placed: Sequence[tuple[int, int, _BodyLine]] = (),
+                body_size: float = 0.0) -> tuple[Span, ...]:
+    """Paragraphs: runs of lines between blank lines; a labelled heading line after a line that
+    ends a sentence is a block of its own. A block of at most three lines all set in type
+    larger than the body's is a heading; one in smaller type that opens with a note mark, a
+    note (:data:`HEADING_SIZE_RATIO`, :data:`NOTE_SIZE_RATIO`). A block of the title's lines
+    is the title."""
+    blocks = _paragraphs(text)
+    if not placed:
+        return blocks
+    starts = [p[0] for p in placed]
+    out: list[Span] = []
+    for block in blocks:
+        k = bisect.bisect_right(starts, block.start) - 1
+        lines = []
+        while 0 <= k < len(placed) and placed[k][0] < block.end:
+            if placed[k][1] > block.start:
+                lines.append(placed[k][2])
+            k += 1
+        sizes = [line.size for line in lines if line.size] if body_size else []
+        chunk = text[block.start:block.end]
+        if lines and all(line.title for line in lines):
+            out.append(Span(block.start, block.end, "title"))
+        elif sizes and min(sizes) >= HEADING_SIZE_RATIO * body_size and len(sizes) <= 3 \
+                and len(chunk) <= 300 and any(ch.isalpha() for ch in chunk):
+            out.append(Span(block.start, block.end, "heading"))
+        elif sizes and max(sizes) <= NOTE_SIZE_RATIO * body_size and _NOTE_MARK_START.match(chunk):
+            out.append(Span(block.start, block.end, "note", page=lines[0].page))
+        else:
+            out.append(block)
+    return tuple(out)
+
+
+def _paragraphs(text: str) -> tuple[Span, ...]:
     """Paragraphs: runs of lines between blank lines; a labelled heading line after a line that
     ends a sentence is a block of its own."""
     blocks: list[Span] = []
@@ -308,7 +445,8 @@ def _pdf_blocks(text: str) -> tuple[Span, ...]:
         for prev, line in pairwise(lines):
             flat = line.group().strip()
             if (_HEADING_LINE.fullmatch(flat) and len(flat) <= 100 and flat[-1] not in ".,;:!?"
-                    and re.search(r"[.!?:]\W*$", prev.group())):
+                    and re.search(r"[.!?:]\W*$", prev.group())
+                    and (not _NUMBERED.match(flat) or capitalised(flat))):
                 cuts += [m.start() + line.start(), m.start() + line.end()]
         cuts.append(m.end())
         for s, e in pairwise(cuts):

