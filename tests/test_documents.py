@@ -85,8 +85,9 @@ def test_citations_give_pdf_pages_and_the_page_url(indexed):
     qa = indexed[2]
     pdf_hit = qa.search("Independent trade unions reported pressure on their members", k=1).passages[0]
     assert pdf_hit.doc_id == "report" and pdf_hit.pages == (2,)
-    # the file's creation date (2023-11-07) is no publication date the pages print: "n.d."
-    assert pdf_hit.citation().startswith("Civic Monitor, “Assembly and Association 2023”, n.d.")
+    # the file's creation date (2023-11-07) is no publication date the pages print: "n.d.";
+    # its Info author "Civic Monitor" is printed nowhere in it: not cited as the author
+    assert pdf_hit.citation().startswith("“Assembly and Association 2023”, n.d.")
     assert ", p. 2, ¶ 3." in pdf_hit.citation()
     assert kzqa.Hit.from_dict(json.loads(json.dumps(pdf_hit.to_dict()))) == pdf_hit
     web_hit = qa.search("permitted places in Almaty shrunk to three remote parks", k=1).passages[0]
@@ -120,9 +121,23 @@ def test_kzqa_add_metadata_flags_override_the_files_own(built, files, capsys):
     assert code == 0, err
     hit = kzqa.load(index, embedder=FakeEmbedder()).search("trade unions pressure", k=1).passages[0]
     assert (hit.title, hit.publisher, hit.author) == ("Freedom of Assembly Report", "Civic Monitor NGO",
-                                                       "Civic Monitor")  # author still from the PDF
+                                                       None)  # the PDF's Info author is printed nowhere in it
     assert hit.url == "https://civic.example/report.pdf"
     assert (corpus / "report.meta.yaml").is_file()
+
+
+def test_kzqa_add_says_how_each_document_will_be_cited_and_what_is_missing(built, files, capsys):
+    corpus, index = built
+    code, out, err = run(capsys, "add", files[0], "--corpus", corpus, "--index", index)
+    assert code == 0, err
+    # one line per document: the title it read, and a hint for each empty field with its flag
+    assert ("  cited as: report.pdf: “Assembly and Association 2023” (no author, no publisher, no date: "
+            "give --author --publisher --date to set them)") in err.splitlines()
+    code, out, err = run(capsys, "add", files[0], "--corpus", corpus, "--index", index, "--date", "2023-11",
+                         "--publisher", "Civic Monitor NGO", "--author", "Dana Nurpeisova")
+    assert code == 0, err
+    assert ("  cited as: report.pdf: “Assembly and Association 2023”; author Dana Nurpeisova; "
+            "publisher Civic Monitor NGO; date 2023-11") in err.splitlines()
 
 
 HRR = "# Human rights report\n\nThe police dispersed a peaceful protest in Almaty.\n"
@@ -299,3 +314,13 @@ def test_a_hidden_file_is_refused_not_added_and_ignored(built, tmp_path):
     with pytest.raises(kzqa.KzqaError, match="hidden file"):
         kzqa.add([hidden], corpus, index)
     assert not (corpus / ".hidden-report.txt").exists()
+
+
+def test_a_title_made_from_the_file_name_is_said_to_be_a_guess():
+    from kzqa.manage import Cited
+    from kzqa.results import Source
+
+    cited = Cited("annual-report_2024.pdf", Source(title="Annual report 2024", date="2024"), ("title",),
+                  ("author", "publisher"))
+    assert str(cited) == ("annual-report_2024.pdf: “Annual report 2024”; date 2024 (title guessed from the file "
+                          "name, no author, no publisher: give --title --author --publisher to set them)")

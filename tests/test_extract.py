@@ -98,9 +98,13 @@ def test_a_slice_across_a_page_break_cites_both_pages(report):
     assert page_label(pages_of(report.pages, start, end)) == "pp. 1\u20132"
 
 
-def test_pdf_metadata_comes_from_the_document_information_where_the_page_says_nothing(report):
-    # the file's creation date is no publication date: the pages print no "2023", so no date
-    assert report.metadata == {"title": "Civic Space Report 2023", "author": "Dana Nurpeisova"}
+def test_document_information_counts_only_where_the_first_page_prints_it(report):
+    # the fixture's pages print neither its Info author nor any "2023": the typist's name and
+    # the day the file was saved are not cited; a title that is no file name or placeholder is
+    assert report.metadata == {"title": "Civic Space Report 2023"}
+    printed = [["Civic Space Report 2023", "Written by Dana Nurpeisova for the monitor."], *REPORT_PAGES[1:]]
+    doc = extract(PDF, pdf_bytes(printed, title="Civic Space Report 2023", author="Dana Nurpeisova"))
+    assert doc.metadata == {"title": "Civic Space Report 2023", "author": "Dana Nurpeisova", "date": "2023-11-07"}
 
 
 def test_a_pdf_without_metadata_gets_none_invented():

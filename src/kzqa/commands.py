@@ -187,6 +187,8 @@ def run_add(args: argparse.Namespace) -> int:
         print(f"kzqa: not added {problem}", file=sys.stderr)
     if change.documents:
         print(f"Added {', '.join(change.documents)}.", file=sys.stderr)
+    for cited in change.cited:
+        print(f"  cited as: {cited}", file=sys.stderr)
     for update in change.updated:
         print(f"Updated {update}.", file=sys.stderr)
     for gap in change.warnings:

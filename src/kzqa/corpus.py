@@ -185,7 +185,7 @@ def read_document(path: Path, rel: str, data: bytes | None = None) -> Document:
         if fm:
             raise DocumentProblem(f"metadata given twice: front matter and {sidecar_name(rel)}; keep one")
         meta = _read_sidecar(sidecar, rel)
-    title = meta.get("title") or _title_from_text(text, body_start) or _title_from_name(rel)
+    title = meta.get("title") or _title_from_text(text, body_start) or title_from_name(rel)
     return Document(doc_id_for(rel), rel, text, body_start, _source(meta, str(title)))
 
 
@@ -206,7 +206,7 @@ def _read_extracted(path: Path, rel: str, data: bytes) -> Document:
     sidecar = path.with_name(sidecar_name(path.name))
     if sidecar.is_file():
         meta.update({k: v for k, v in _read_sidecar(sidecar, rel).items() if v not in (None, "")})
-    title = meta.get("title") or _title_from_name(rel)
+    title = meta.get("title") or title_from_name(rel)
     return Document(doc_id_for(rel), rel, got.text, 0, _source(meta, str(title)), got.pages,
                     got.extractor, got.blocks, got.skipped)
 
@@ -351,7 +351,8 @@ def _title_from_text(text: str, start: int) -> str | None:
     return rest[lead:max(lead + 1, end)]
 
 
-def _title_from_name(rel: str) -> str:
+def title_from_name(rel: str) -> str:
+    """The title kzqa gives a document that states none: its file name in words."""
     stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     words = re.sub(r"[-_]+", " ", stem).strip()
     return words[:1].upper() + words[1:] if words else rel

@@ -9,7 +9,9 @@ same kinds, hidden elements, buttons and forms, elements whose class or id names
 (cookie, share, breadcrumb, toc, menu, nav, tags, back-to-top, ...) and hold links or controls,
 lists of 3+ links that are mostly link text (a table of contents when the links point inside
 the page), and headings that are only a link ("Download Report"). Every paragraph, list item,
-table row (cells joined by `` | ``) and heading kept is one block, its text as a browser shows
+table row (cells joined by `` | ``; a row whose cells hold headings, paragraphs or lists lays
+out the page, and its cells are walked as blocks) and heading kept is one block (a field's
+label alone, "Geographic coordinates:", with the block of its value under it), its text as a browser shows
 it (whitespace runs collapsed to one space, ``<br>`` a line break); blocks are joined with
 one blank line, and ``Extracted.blocks`` gives each block's span, kind and heading level. The
 first ``<h1>`` before any paragraph is the title, not a section. A page with under 250
@@ -247,7 +249,7 @@ class _Walker:
                 else:
                     self.blocks.append(("heading", text, level))
             return
-        if tag == "tr":
+        if tag == "tr" and not _layout_row(el):
             self._flush()
             cells = [_visible(c) for c in el if isinstance(c.tag, str) and c.tag in ("td", "th")]
             cells = [c for c in cells if c]
@@ -271,7 +273,12 @@ class _Walker:
             self._flush()
 
     def _add_body(self, text: str) -> None:
-        self.blocks.append(("body", text, 0))
+        """A body block; after a field's label alone ("Geographic coordinates:"), the value
+        goes with its label, on the next line: quoted alone, "50 50 N, 4 00 E" says nothing."""
+        if self.blocks and self.blocks[-1][0] == "body" and _FIELD_LABEL.fullmatch(self.blocks[-1][1]):
+            self.blocks[-1] = ("body", self.blocks[-1][1] + "\n" + text, 0)
+        else:
+            self.blocks.append(("body", text, 0))
         self._seen_body = True
 
     def _flush(self) -> None:
@@ -281,6 +288,21 @@ class _Walker:
         text = "\n".join(line for line in lines if line)
         if text:
             self._add_body(text)
+
+
+# A field's label alone in its block: a few words and a colon, no sentence.
+_FIELD_LABEL = re.compile(r"[^\W\d_][^.!?:\n]{0,58}:")
+_STRUCTURE = frozenset({"p", "div", "ul", "ol", "dl", "table", "blockquote", "section", "article",
+                        *_HEADINGS})
+
+
+def _layout_row(tr: Any) -> bool:
+    """A table row that lays out a page rather than holding a row of data: a cell holds a
+    heading, or paragraphs, lists or divisions of its own (an old page set in one big table,
+    as the 2015 World Factbook's). Its cells are walked as the page's blocks."""
+    return any(isinstance(d.tag, str) and d.tag in _STRUCTURE
+               for cell in tr if isinstance(cell.tag, str) and cell.tag in ("td", "th")
+               for d in cell.iterdescendants())
 
 
 def _html_language(tree: Any) -> str | None:
@@ -334,6 +356,9 @@ def _html_metadata(tree: Any) -> dict[str, str]:
 
     title_el = tree.find(".//title")
     h1 = [el for el in tree.xpath("//h1") if not _navigation_heading(el)]
+    page_title = " ".join(title_el.text_content().split()) if title_el is not None else ""
+    if h1 and len(_visible(h1[0]).split()) == 1 and len(page_title.split()) > 1:
+        h1 = []  # one word ("Library") under a longer <title>: the site's section, not the headline
     candidates = [ld_value("headline"), metas.get("og:title", ""), metas.get("twitter:title", ""),
                   _visible(h1[0]) if h1 else "",
                   " ".join(title_el.text_content().split()) if title_el is not None else ""]
@@ -360,15 +385,15 @@ _SCREEN_READER_NAMES = re.compile(r"(?i)\b(?:sr-only|visually-hidden|screen-read
 
 def _navigation_heading(el: Any) -> bool:
     """An ``<h1>`` that is navigation, not the page's headline: a skip link ("Main Content"),
-    an in-page link alone, or a heading for screen readers only."""
+    a link alone (the site's logo linking home), or a heading for screen readers only."""
     text = _visible(el)
     if not text or _SKIP_LINK_TEXT.fullmatch(text):
         return True
     names = " ".join(f"{x.get('class') or ''} {x.get('id') or ''}" for x in (el, *el.iterancestors()))
     if _SCREEN_READER_NAMES.search(names):
         return True
-    links = [a for a in el.iter("a") if (a.get("href") or "").startswith("#")]
-    return bool(links) and " ".join(_visible(a) for a in links) == text
+    links = [a for a in el.iter("a") if a.get("href") is not None]
+    return bool(links) and " ".join(_visible(a) for a in links).split() == text.split()  # a link alone: a logo
 
 
 def _json_ld(tree: Any) -> list[dict[str, Any]]:

@@ -33,11 +33,13 @@ from .corpus import (
     read_document,
     scan_corpus,
     sidecar_name,
+    title_from_name,
 )
 from .embedding import Embedder
 from .errors import CorpusProblem, KzqaError
 from .indexer import BuildReport, build_index
 from .passage_vectors import Progress
+from .results import Source
 
 REMOVED = ".removed"
 
@@ -76,6 +78,34 @@ class CitationGap:
 
 
 @dataclass(frozen=True, slots=True)
+class Cited:
+    """How an added document will be cited: its ``source`` as kzqa read it (what the document
+    says of itself, with the sidecar or the flags on top), and the fields of it that are
+    ``guessed`` (a title made from the file name) or ``empty``. ``str()``: one line for the
+    person adding it, with the flags that fill the gaps."""
+
+    file: str
+    source: Source
+    guessed: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        s = self.source
+        parts = [f"“{s.title}”"] + [f"{key} {value}" for key in CITED_FIELDS[1:]
+                                    if (value := getattr(s, key)) is not None]
+        line = f"{self.file}: " + "; ".join(parts)
+        hints = [f"{key} guessed from the file name" for key in self.guessed] + [f"no {key}" for key in self.empty]
+        if hints:
+            flags = " ".join(f"--{key}" for key in (*self.guessed, *self.empty))
+            line += f" ({', '.join(hints)}: give {flags} to set {'them' if len(hints) > 1 else 'it'})"
+        return line
+
+
+# What a citation carries, in the order ``Cited`` shows it.
+CITED_FIELDS = ("title", "author", "publisher", "date")
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What ``add`` or ``remove`` did to the corpus, and the build that followed."""
 
@@ -86,6 +116,7 @@ class Change:
     refused: tuple[CorpusProblem, ...] = ()  # files that could not be added, with the reason
     updated: tuple[MetadataUpdate, ...] = ()  # files already in the corpus given new metadata (add)
     warnings: tuple[CitationGap, ...] = ()  # added or updated documents whose citations lack a part
+    cited: tuple[Cited, ...] = ()  # added or updated documents, as they will be cited
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +180,7 @@ def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return Change(tuple(outcome.added), tuple(outcome.unchanged), None, report, tuple(refused),
-                  tuple(outcome.updated), tuple(outcome.gaps))
+                  tuple(outcome.updated), tuple(outcome.gaps), tuple(outcome.cited))
 
 
 def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | None = None,
@@ -238,6 +269,7 @@ class _Staged:
     updated: list[MetadataUpdate] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     gaps: list[CitationGap] = field(default_factory=list)
+    cited: list[Cited] = field(default_factory=list)
 
 
 def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | None,
@@ -289,6 +321,9 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
     missing = tuple(key for key in ("publisher", "url") if not getattr(doc.source, key))
     if missing:
         staged.gaps.append(CitationGap(name, missing, corpus / sidecar))
+    guessed = ("title",) if title_from_name(name) == doc.source.title else ()
+    staged.cited.append(Cited(name, doc.source, guessed,
+                              tuple(key for key in CITED_FIELDS[1:] if getattr(doc.source, key) is None)))
     if update is not None:
         staged.updated.append(update)
     else:

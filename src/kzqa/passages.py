@@ -166,6 +166,8 @@ def classify(text: str, spans: list[tuple[int, int]], guess_headings: bool = Tru
             kind, reason = "furniture", why
         elif len(chunk) <= NOISE_MAX_CHARS and "\n" not in chunk and (why := _match(_CAPTION, chunk)):
             kind, reason = "caption", why
+        elif guess_headings and _form_label(chunk):
+            kind = "heading"
         elif guess_headings and (_looks_like_heading(chunk) or _labelled_heading(chunk)) \
                 and sum(c.isdigit() for c in chunk) * 2 < sum(c.isalpha() for c in chunk):
             kind = "heading"
@@ -365,6 +367,13 @@ def sentence_windows(text: str, start: int, end: int, max_chars: int, language: 
         else:
             windows.append((s, e))
     return windows
+
+
+def _form_label(chunk: str) -> bool:
+    """A section label of a form, alone on its line in capitals ("URGENT ACTION SUMMARY:",
+    "BACKGROUND INFORMATION (400 WORDS + RELEVANT LINKS):")."""
+    return ("\n" not in chunk and chunk.endswith(":") and chunk.upper() == chunk
+            and sum(c.isalpha() for c in chunk) >= 4 and len(chunk.split()) <= HEADING_MAX_WORDS)
 
 
 def _looks_like_heading(chunk: str) -> bool:

@@ -437,15 +437,18 @@ def _pdf_blocks(text: str, placed: Sequence[tuple[int, int, _BodyLine]] = (),
 
 def _paragraphs(text: str) -> tuple[Span, ...]:
     """Paragraphs: runs of lines between blank lines; a labelled heading line after a line that
-    ends a sentence is a block of its own."""
+    ends a sentence, or after another heading line ("1 INTRODUCTION" / "2 PRELIMINARIES"), is a
+    block of its own."""
     blocks: list[Span] = []
     for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
         cuts = [m.start()]
         lines = list(re.finditer(r"[^\n]+", m.group()))
         for prev, line in pairwise(lines):
             flat = line.group().strip()
+            before = prev.group().strip()
+            after_heading = bool(_HEADING_LINE.fullmatch(before) and capitalised(before) and len(before) <= 100)
             if (_HEADING_LINE.fullmatch(flat) and len(flat) <= 100 and flat[-1] not in ".,;:!?"
-                    and re.search(r"[.!?:]\W*$", prev.group())
+                    and (re.search(r"[.!?:]\W*$", before) or after_heading)
                     and (not _NUMBERED.match(flat) or capitalised(flat))):
                 cuts += [m.start() + line.start(), m.start() + line.end()]
         cuts.append(m.end())

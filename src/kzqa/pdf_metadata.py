@@ -31,8 +31,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from .pdf_layout import PageLine
+from .pdf_layout import PageLine, capitalised
 
 # A title's type is at least this much larger than the body's.
 TITLE_SIZE_RATIO = 1.15
@@ -55,7 +56,7 @@ _DATE_LINE = re.compile(r"(?i)\b(distr\.?|date[d:]|published|issued|released)\b"
 _SYMBOL = re.compile(r"(?<![\w/])(?P<symbol>[A-Z]{1,8}(?:/[A-Z0-9][A-Za-z0-9.()-]*){2,})(?![\w/])")
 # A body named above a title ("Human Rights Council", "Committee against Torture",
 # "Executive Board of ..."): a short line with one of these words.
-_BODY = re.compile(r"\b(Council|Committee|Commission|Assembly|Board|Conference|Office|Secretariat|"
+_BODY = re.compile(r"(?i)\b(Council|Committee|Commission|Assembly|Board|Conference|Office|Secretariat|"
                    r"Court|Tribunal|Parliament|Agency|Programme|Fund)\b")
 _JUNK_TITLE = re.compile(
     r"(?i)^(microsoft\s+\w+\s*-|untitled|default|document\d*|new document|slide \d+|title)\b"
@@ -66,37 +67,116 @@ _JUNK_AUTHOR = re.compile(r"(?i)@|\d|^(default|user|admin|administrator|owner|au
 # A heading's label ("II. Scope ...", "A. Presentation ...", "1 INTRODUCTION", "4.2 Results"):
 # a section, not the document's title.
 _LABEL = re.compile(r"(?:[IVXLC]+|[A-Z])[.)]\s|\d{1,2}(?:\.\d{1,2})*[.)]?\s")
+_TITLE_LABEL = re.compile(r"(?i)(?:^|\s)title\s*:\s*(?P<title>\S.*)$")
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright ©?)\s*(?:(?P<year>(?:19|20)\d{2})\s+(?P<holder>[A-Z].{2,80})"
+                        r"|(?P<holder2>[A-Z][^©\d]{2,80}?)\s+(?P<year2>(?:19|20)\d{2})\b)")
 _NOTE_MARK = re.compile(r"[\s*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+$")
 
 
-def title_lines(pages: Sequence[Sequence[PageLine]]) -> list[PageLine]:
-    """The lines of the first page that hold the document's title (see the module notes);
-    ``[]`` where no title is set in larger type."""
+@dataclass(frozen=True, slots=True)
+class PageTitle:
+    """The title the first page prints: its ``lines`` (a block of them is the title, not a
+    passage) and its ``text`` as a citation gives it; empty where the page prints none that
+    can be told."""
+
+    lines: tuple[PageLine, ...] = ()
+    text: str = ""
+
+
+def page_title(pages: Sequence[Sequence[PageLine]]) -> PageTitle:
+    """The title of the first page (see the module notes): set in the largest type above the
+    body's; else a line labelled as the title ("TITLE: Honduras: Armed attack ..."); else, in
+    a document with a symbol (whose masthead says it is one), the first line of the first page
+    in the body's type that reads as a title (:func:`_plain_title`)."""
     first = [line for line in (pages[0] if pages else ()) if line.text.strip()]
-    return _title_group(first, _body_size(pages))
+    group = _title_group(first, _body_size(pages))
+    text = _joined(group)
+    if group and len(text) <= TITLE_MAX_CHARS:
+        return PageTitle(tuple(group), text)
+    for line in first:
+        m = _TITLE_LABEL.search(_flat(line.text))
+        if m and _words(m["title"]) >= TITLE_MIN_WORDS and len(m["title"]) <= TITLE_MAX_CHARS:
+            return PageTitle((line,), m["title"].strip())
+    return _plain_title(first) if _symbol(pages) else PageTitle()
 
 
-def pdf_metadata(info: dict[str, str], pages: Sequence[Sequence[PageLine]],
-                 title_group: Sequence[PageLine]) -> dict[str, str]:
+def pdf_metadata(info: dict[str, str], pages: Sequence[Sequence[PageLine]], printed: PageTitle) -> dict[str, str]:
     """The metadata of a PDF (see the module notes): keys among title, author, publisher and
-    date, only those read with confidence. ``title_group``: :func:`title_lines`."""
+    date, only those read with confidence. ``printed``: :func:`page_title`."""
     first = [line for line in (pages[0] if pages else ()) if line.text.strip()]
+    first_text = " ".join(_flat(line.text) for line in first)
     found: dict[str, str] = {}
     symbol = _symbol(pages)
-    page_title = _joined(list(title_group))
-    title = (page_title if len(page_title) <= TITLE_MAX_CHARS else "") or _info_title(info.get("Title", ""))
+    title = printed.text or _info_title(info.get("Title", ""))
     if title:
         found["title"] = f"{title} ({symbol})" if symbol and symbol not in title else title
-    author = _info_author(info.get("Author", ""))
+    author = _printed_by(_info_author(info.get("Author", "")), first_text)
     if author:
         found["author"] = author
-    publisher = _publisher(first, symbol, title)
+    holder, year = _copyright(first)
+    publisher = _publisher(first, symbol, title) or holder
     if publisher:
         found["publisher"] = publisher
-    date = _printed_date(first) or _info_date(info.get("CreationDate", ""), pages)
+    date = _printed_date(first) or year or _info_date(info.get("CreationDate", ""), pages)
     if date:
         found["date"] = date
     return found
+
+
+def _printed_by(value: str, page: str) -> str:
+    """``value`` (the Info author) if the first page prints it: two thirds of its words of
+    three letters or more are on the page; else ``""`` (the typist's name, not the author's)."""
+    words = re.findall(r"[^\W\d_]{3,}", value.casefold())
+    on_page = set(re.findall(r"[^\W\d_]{3,}", page.casefold()))
+    return value if words and sum(w in on_page for w in words) * 3 >= 2 * len(words) else ""
+
+
+def _plain_title(lines: list[PageLine]) -> PageTitle:
+    """A title set in the body's type: the first line of the first page, before its first
+    paragraph, that reads as a title (three to 25 words, capitalised as a title is, not all in
+    capitals as a masthead is, no date, symbol, label or full stop), with a name set apart
+    on the line under it ("Report of the Working Group on the Universal Periodic Review" /
+    "Uzbekistan")."""
+    for k, line in enumerate(lines):
+        flat = _NOTE_MARK.sub("", _flat(line.text))
+        if _paragraph_line(flat):
+            break
+        if not (TITLE_MIN_WORDS <= _words(flat) <= 25 and capitalised(flat) and flat.upper() != flat
+                and not _SYMBOL.search(flat) and not _DATE_LINE.search(flat) and not _date_of(flat)
+                and ":" not in flat and not flat.endswith(".") and not _LABEL.match(flat)
+                and not any(0xE000 <= ord(ch) <= 0xF8FF for ch in flat)):
+            continue
+        group = [line]
+        under = lines[k + 1] if k + 1 < len(lines) else None
+        if under is not None and under.gap and 1 <= len(under.text.split()) <= 3 and capitalised(under.text) \
+                and not _paragraph_line(_flat(under.text)) and not _date_of(under.text):
+            group.append(under)
+        return PageTitle(tuple(group), _joined(group))
+    return PageTitle()
+
+
+def _paragraph_line(flat: str) -> bool:
+    """A line of a paragraph: a numbered paragraph's first line, or a line of twelve words or
+    more."""
+    return bool(re.match(r"\d{1,3}\.\s", flat)) or len(flat.split()) >= 12
+
+
+def _copyright(lines: list[PageLine]) -> tuple[str, str]:
+    """The holder and year of a copyright line of the first page ("© 2023 Association for
+    Computing Machinery."; "© Amnesty International 2011"): the holder publishes, the year
+    dates the document where nothing else does. ``("", "")`` where there is none, or the
+    holder is the authors ("held by the owner/author(s)")."""
+    for line in lines:
+        flat = _flat(line.text)
+        m = _COPYRIGHT.search(flat)
+        if not m:
+            continue
+        holder = re.split(r"[.;]\s|\.$|\s+All rights reserved", m["holder"] or m["holder2"] or "", maxsplit=1)[0]
+        holder = holder.strip(" ,.")
+        if re.search(r"(?i)\b(held by|owner|author|copyright)\b", holder) or _words(holder) < 1:
+            holder = ""
+        return holder, m["year"] or m["year2"] or ""
+    return "", ""
 
 
 def _flat(text: str) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 
 from .extract import Extracted, ExtractionError, extractor_label, quiet
 from .pdf_layout import PageLine, lay_out_pages
-from .pdf_metadata import pdf_metadata, title_lines
+from .pdf_metadata import page_title, pdf_metadata
 
 # A blank line goes where two baselines are further apart than this many line pitches. Lines
 # of one paragraph sit 1.0 pitch apart (baselines, so a descender or a raised mark does not
@@ -106,8 +106,8 @@ def extract_pdf(data: bytes) -> Extracted:
             pdf.close()
     if not any(line.text.strip() for page in pages for line in page):
         raise ExtractionError(SCANNED if pages else DAMAGED)  # no pages at all: not a real PDF
-    title = title_lines(pages)
-    text, spans, blocks, skipped = lay_out_pages(pages, title)
+    title = page_title(pages)
+    text, spans, blocks, skipped = lay_out_pages(pages, title.lines)
     metadata = pdf_metadata(info, pages, title)
     return Extracted(text, spans, metadata, extractor_label("pypdfium2", _version()), blocks, skipped)
 
