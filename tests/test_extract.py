@@ -432,3 +432,56 @@ def test_a_visible_label_marked_aria_hidden_is_kept_and_a_skip_link_is_no_title(
     assert "Geographic coordinates: 48 00 N" in " ".join(doc.text.split())
     assert "Hidden text" not in doc.text
     assert doc.metadata["title"] == "Kazakhstan - The World Factbook"
+
+
+@pytest.mark.parametrize(("printed", "iso"), [
+    ("Distr.: General 23 March 2010", "2010-03-23"), ("First published March 20, 2013 in London", "2013-03-20"),
+    ("GECCO '23, July 15–19, 2023, Lisbon", "2023-07"), ("November 2024", "2024-11"),
+    ("issued 2024-11-07", "2024-11-07"), ("30 February 2023", ""), ("Resolution 5/1 of 2007", ""),
+])
+def test_printed_dates_are_read_as_a_citation_gives_them(printed, iso):
+    from kzqa.printed_dates import date_in
+
+    assert date_in(printed) == iso
+
+
+def test_a_web_page_dated_and_published_in_a_definition_list_and_never_by_its_update():
+    page = """<html><head><title>Council of Europe promoting human rights protection - GOV.UK</title></head><body>
+    <dl><dt>From:</dt><dd><a href="/fco">Foreign &amp; Commonwealth Office</a> and <a href="/x">a delegation</a></dd>
+    <dt>Last updated:</dt><dd><abbr class="date" title="2019-01-02T10:00:00+00:00">2 January 2019</abbr></dd>
+    <dt>First published:</dt><dd><abbr class="date" title="2013-03-20T19:38:53+00:00">20 March 2013</abbr></dd></dl>
+    <main><h1>Council of Europe promoting human rights protection</h1>
+    <p>The United Kingdom works with the Council of Europe to protect human rights, democracy and the rule of law
+    across its 47 member states, and supports reform of the European Court of Human Rights.</p>
+    <p>The court's backlog fell after the Brighton Declaration, which the United Kingdom negotiated as chair of
+    the Committee of Ministers in 2012, and member states agreed on new admissibility criteria.</p></main></body></html>"""
+    meta = extract(HTML, page.encode()).metadata
+    assert (meta["date"], meta["publisher"]) == ("2013-03-20", "Foreign & Commonwealth Office")
+
+
+def test_a_title_set_in_small_capitals_is_cited_in_readable_case_and_its_subtitle_follows_a_colon():
+    from kzqa.pdf_layout import PageLine
+    from kzqa.pdf_metadata import page_title
+
+    small_caps = [PageLine("AmNesTy INTerNATIoNAl reporT 2011", False, 20, 20),
+                  PageLine("THe sTATe oF THe world’s HumAN rIgHTs", False, 20, 20),
+                  *[PageLine("Body text of the report, set in its usual type.", True, 10, 10)] * 5]
+    assert page_title([small_caps]).text == "Amnesty International Report 2011 The State Of The World’s Human Rights"
+    paper = [PageLine("On the Art and Science of Explainable Machine Learning:", False, 17.2, 17.2),
+             PageLine("Techniques, Recommendations, and Responsibilities", True, 14.3, 14.3),
+             PageLine("Patrick Hall", True, 12, 12),
+             *[PageLine("This text discusses several popular explanatory methods.", True, 9, 9)] * 5]
+    assert page_title([paper]).text == ("On the Art and Science of Explainable Machine Learning: Techniques, "
+                                        "Recommendations, and Responsibilities")
+
+
+def test_a_contents_page_of_entries_with_slashed_page_numbers_is_skipped():
+    from kzqa.pdf_layout import PageLine, lay_out_pages
+
+    countries = ("Afghanistan/55", "Albania/58", "Algeria/60", "Angola/62", "Argentina/65", "Armenia/66",
+                 "Australia/67", "Austria/68", "Azerbaijan/69", "Bahrain/71", "Kazakhstan/192", "Kenya/194")
+    contents = [PageLine(x) for x in ("Part 1", "regional overviews", "Africa/1", "Americas/11", "Part 2",
+                                      "Country entries", *countries)]
+    body = [PageLine("Kazakhstan. The authorities continued to restrict freedom of expression and assembly.")]
+    text, _, _, skipped = lay_out_pages([contents, *[body] * 200])
+    assert "Afghanistan/55" not in text and sum(s.reason == "table of contents" for s in skipped) == 18

@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from .extract import Extracted, ExtractionError, Skipped, Span, extractor_label, quiet, tidy
+from .printed_dates import date_in
 
 NO_MAIN_TEXT = (
     "no main text found in this web page"
@@ -321,8 +322,9 @@ def _html_metadata(tree: Any) -> dict[str, str]:
     Title: the article's headline (schema.org ``headline``, ``og:title``, the first ``<h1>``,
     ``<title>``), skipping any that is the site's name or ends with it (" - Site", " | Site").
     Date: the publication date (schema.org ``datePublished``, ``article:published_time`` and
-    the like), never a modification date. Publisher: schema.org ``publisher``, else
-    ``og:site_name``, else the schema.org WebSite's name."""
+    the like, else a definition list's "Published:"), never a modification date. Publisher:
+    schema.org ``publisher``, else ``og:site_name``, else the schema.org WebSite's name, else a
+    definition list's "From:"/"Publisher:"."""
     metas: dict[str, str] = {}
     for meta in tree.iter("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
@@ -367,6 +369,9 @@ def _html_metadata(tree: Any) -> dict[str, str]:
              metas.get("citation_publication_date", ""), metas.get("dc.date.issued", ""),
              metas.get("dcterms.issued", ""), metas.get("datepublished", ""),
              *(t.get("datetime") or "" for t in tree.xpath("//time[@itemprop='datePublished' or @pubdate]"))]
+    listed = _listed_metadata(tree)
+    dates.append(listed.get("date", ""))
+    publisher = publisher or listed.get("publisher", "")
     date = next((m[0].replace("/", "-") for d in dates if (m := re.match(r"\d{4}[-/]\d{2}[-/]\d{2}", d))), "")
     author = ld_value("author") or metas.get("author", "") or metas.get("article:author", "")
     if re.match(r"https?://", author):
@@ -394,6 +399,36 @@ def _navigation_heading(el: Any) -> bool:
         return True
     links = [a for a in el.iter("a") if a.get("href") is not None]
     return bool(links) and " ".join(_visible(a) for a in links).split() == text.split()  # a link alone: a logo
+
+
+_DT_DATE = re.compile(r"(?i)(?:first\s+)?(?:published|issued|publication\s+date|date\s+of\s+publication)"
+                      r"\s*(?:on)?\s*:?")
+_DT_PUBLISHER = re.compile(r"(?i)(?:from|publisher|published\s+by|organi[sz]ation)\s*:?")
+
+
+def _listed_metadata(tree: Any) -> dict[str, str]:
+    """The publication date and publisher a page lists in a definition list ("First published:
+    20 March 2013", "From: Foreign & Commonwealth Office"): ``<dt>`` names the field, the next
+    ``<dd>`` holds it (a machine-readable ``datetime`` or ``title`` of a date inside it first).
+    Never a date listed as updated or modified."""
+    found: dict[str, str] = {}
+    for dt in tree.iter("dt"):
+        label = " ".join(dt.text_content().split())
+        dd = dt.getnext()
+        while dd is not None and dd.tag != "dd":
+            dd = dd.getnext() if dd.tag not in ("dt",) else None
+        if dd is None:
+            continue
+        if "date" not in found and _DT_DATE.fullmatch(label):
+            stamps = [x.get("datetime") or x.get("title") or "" for x in dd.iter("time", "abbr")]
+            iso = next((m[0] for x in stamps if (m := re.match(r"\d{4}-\d{2}-\d{2}", x))), "")
+            found["date"] = iso or date_in(" ".join(dd.text_content().split()))
+        elif "publisher" not in found and _DT_PUBLISHER.fullmatch(label):
+            first = next((a for a in dd.iter("a")), dd)
+            name = " ".join(first.text_content().split())
+            if 0 < len(name) <= 120:
+                found["publisher"] = name
+    return {k: v for k, v in found.items() if v}
 
 
 def _json_ld(tree: Any) -> list[dict[str, Any]]:

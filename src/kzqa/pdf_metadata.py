@@ -34,22 +34,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .pdf_layout import PageLine, capitalised
+from .printed_dates import date_in, days_in
 
 # A title's type is at least this much larger than the body's.
 TITLE_SIZE_RATIO = 1.15
 TITLE_MIN_WORDS = 3
 TITLE_MAX_CHARS = 300
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
-_MONTH = r"(?P<month>" + "|".join(m.capitalize() for m in _MONTHS) + r"|" + "|".join(
-    m[:3].capitalize() + r"\." for m in _MONTHS) + r")"
-_DATES = [
-    re.compile(r"\b(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d{2})\b"),
-    re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?P<range>\s*[–-]\s*\d{1,2})?,\s+(?P<year>(?:19|20)\d{2})\b"),
-    re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<mnum>[01]\d)-(?P<day>[0-3]\d)\b"),
-    re.compile(r"\b" + _MONTH + r"\s+(?P<year>(?:19|20)\d{2})\b"),
-]
 _DATE_LINE = re.compile(r"(?i)\b(distr\.?|date[d:]|published|issued|released)\b")
 # A document symbol: an organ's letters, then two parts or more, split by "/" ("A/HRC/14/10",
 # "CCPR/C/KAZ/CO/2", "E/C.12/KAZ/CO/2", "DP/DCP/KAZ/4").
@@ -70,6 +61,8 @@ _LABEL = re.compile(r"(?:[IVXLC]+|[A-Z])[.)]\s|\d{1,2}(?:\.\d{1,2})*[.)]?\s")
 _TITLE_LABEL = re.compile(r"(?i)(?:^|\s)title\s*:\s*(?P<title>\S.*)$")
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright ©?)\s*(?:(?P<year>(?:19|20)\d{2})\s+(?P<holder>[A-Z].{2,80})"
                         r"|(?P<holder2>[A-Z][^©\d]{2,80}?)\s+(?P<year2>(?:19|20)\d{2})\b)")
+# a word whose letters go from lower case back to capitals ("AmNesTy", "reporT", "oF")
+_GARBLED = re.compile(r"\b[^\W\d_]*[a-z][^\W\d_]*[A-Z][^\W\d_]*\b")
 _NOTE_MARK = re.compile(r"[\s*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+$")
 
 
@@ -142,14 +135,14 @@ def _plain_title(lines: list[PageLine]) -> PageTitle:
         if _paragraph_line(flat):
             break
         if not (TITLE_MIN_WORDS <= _words(flat) <= 25 and capitalised(flat) and flat.upper() != flat
-                and not _SYMBOL.search(flat) and not _DATE_LINE.search(flat) and not _date_of(flat)
+                and not _SYMBOL.search(flat) and not _DATE_LINE.search(flat) and not date_in(flat)
                 and ":" not in flat and not flat.endswith(".") and not _LABEL.match(flat)
                 and not any(0xE000 <= ord(ch) <= 0xF8FF for ch in flat)):
             continue
         group = [line]
         under = lines[k + 1] if k + 1 < len(lines) else None
         if under is not None and under.gap and 1 <= len(under.text.split()) <= 3 and capitalised(under.text) \
-                and not _paragraph_line(_flat(under.text)) and not _date_of(under.text):
+                and not _paragraph_line(_flat(under.text)) and not date_in(under.text):
             group.append(under)
         return PageTitle(tuple(group), _joined(group))
     return PageTitle()
@@ -210,9 +203,9 @@ def _title_group(lines: list[PageLine], body: float) -> list[PageLine]:
         else:
             groups.append([line])
     groups = [g for g in groups if g and not _LABEL.match(_flat(g[0].text))]
-    for k, group in enumerate(groups):  # a title of one or two words and its subtitle under it
-        if _words(_joined(group)) < TITLE_MIN_WORDS and k + 1 < len(groups) \
-                and groups[k + 1][0] is _next_line(lines, group[-1]):
+    for k, group in enumerate(groups):  # a title of one or two words, or ending in ":", and its subtitle under it
+        short = _words(_joined(group)) < TITLE_MIN_WORDS or _flat(group[-1].text).endswith(":")
+        if short and k + 1 < len(groups) and groups[k + 1][0] is _next_line(lines, group[-1]):
             groups[k] = [*group, *groups[k + 1]]
     groups = [g for g in groups if _words(_joined(g)) >= TITLE_MIN_WORDS]
     if not groups:
@@ -235,7 +228,18 @@ def _joined(group: list[PageLine]) -> str:
         apart = k and (line.gap or abs(line.peak - group[k - 1].peak) > 0.05 * line.peak)
         joint = ": " if apart and not title.endswith((":", "-", "–")) else " "
         title = part if not title else title + joint + part
-    return _NOTE_MARK.sub("", title).strip(" :")
+    return _recased(_NOTE_MARK.sub("", title).strip(" :"))
+
+
+def _recased(title: str) -> str:
+    """A title set in small capitals reads in mixed case from the text layer ("AmNesTy
+    INTerNATIoNAl reporT 2011"): where three words or more (two in five) mix cases so, each word is given
+    an initial capital ("Amnesty International Report 2011"). A citation's title is data, not
+    a quote; the passages keep the text layer's letters."""
+    garbled, words = len(_GARBLED.findall(title)), len(re.findall(r"[^\W\d_]+", title))
+    if garbled < 3 or garbled < 0.4 * words:  # "iPhone", "McAllen": a name's own capitals
+        return title
+    return re.sub(r"[^\W\d_]+(?:[’'][^\W\d_]+)?", lambda m: m[0][:1].upper() + m[0][1:].lower(), title)
 
 
 def _info_title(value: str) -> str:
@@ -286,46 +290,16 @@ def _publisher(lines: list[PageLine], symbol: str, title: str) -> str:
     return ", ".join(dict.fromkeys(p for p in (org, body) if p))
 
 
-def _date_of(text: str) -> str:
-    """The first date in ``text`` as YYYY-MM-DD (YYYY-MM where only month and year are printed,
-    or a day range is)."""
-    best: tuple[int, str] | None = None
-    for pattern in _DATES:
-        for m in pattern.finditer(text):
-            groups = m.groupdict()
-            if groups.get("mnum"):
-                month = int(groups["mnum"])
-            else:
-                month = _MONTHS.index(next(x for x in _MONTHS if x.startswith(groups["month"][:3].lower()))) + 1
-            year = int(groups["year"])
-            if not 1 <= month <= 12:
-                continue
-            day = int(groups["day"]) if groups.get("day") and not groups.get("range") else 0
-            if day and not 1 <= day <= _days_in(year, month):
-                continue
-            value = f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
-            if best is None or m.start() < best[0]:
-                best = (m.start(), value)
-            break
-    return best[1] if best else ""
-
-
-def _days_in(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
 def _printed_date(lines: list[PageLine]) -> str:
     """The date the first page prints of the document (see the module notes)."""
     texts = [_flat(line.text) for line in lines]
     for k, text in enumerate(texts):
         if _DATE_LINE.search(text):
             for candidate in (text, *texts[k + 1:k + 3]):
-                if date := _date_of(candidate):
+                if date := date_in(candidate):
                     return date
     for text in texts:
-        if date := _date_of(text):
+        if date := date_in(text):
             return date
     return ""
 
@@ -340,6 +314,6 @@ def _info_date(value: str, pages: Sequence[Sequence[PageLine]]) -> str:
     printed = " ".join(line.text for page in pages[:2] for line in page)
     if not re.search(rf"(?<!\d){year}(?!\d)", printed):
         return ""
-    if month and day and 1 <= int(month) <= 12 and 1 <= int(day) <= _days_in(int(year), int(month)):
+    if month and day and 1 <= int(month) <= 12 and 1 <= int(day) <= days_in(int(year), int(month)):
         return f"{year}-{month}-{day}"
     return year
