@@ -118,6 +118,8 @@ def reads_columns_in_order(text: str) -> bool:
 
 def char_api(name: str, path: Path) -> tuple[str, str]:
     """(per-character positions, font sizes) as the extractor's API gives them, tried on ``path``."""
+    if name == "kzqa":
+        return "PDFium's (baselines, font boxes)", "PDFium's x text matrix, per line"
     if name == "pdfium":
         import pypdfium2
         import pypdfium2.raw as pdfium_c

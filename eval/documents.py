@@ -105,6 +105,22 @@ def _variants(text: str) -> list[str]:
     return out
 
 
+def _as_printed(sentence: str) -> re.Pattern[str]:
+    """The sentence as a pattern that matches it as laid out on the page: any run of spaces and
+    line breaks where it has a space, and each line break after a hyphen that the page may put
+    inside a word ("gen-" / "eralised" for "generalised"; "transaction-" / "based" for
+    "transaction-based"). Nothing else may differ: a split or a joined word does not match."""
+    parts: list[str] = []
+    for ch in " ".join(sentence.split()):
+        if ch == " ":
+            parts.append(r"\s+")
+        elif ch == "-":
+            parts.append(r"-[ \t]*(?:\n\s*)?")
+        else:
+            parts.append(re.escape(ch) + (r"(?:-[ \t]*\n\s*)?" if ch.isalpha() else ""))
+    return re.compile("".join(parts))
+
+
 def _stem_words(file: str) -> str:
     """The file's name turned into words, as kzqa does when it finds no title."""
     stem = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -303,12 +319,12 @@ def check(path: Path, record: dict[str, Any], vocabulary: frozenset[str]) -> Rep
             rep.headings_missed.append((heading, near))
 
     collapsed = [_variants(p.text) for p in passages]
-    whole = _variants(doc.text)
     for sentence in record.get("sentences") or []:
         s = _squash(sentence)
-        if any(s in v for vs in collapsed for v in vs):
+        pattern = _as_printed(sentence)
+        if any(pattern.search(p.text) for p in passages):
             rep.sentences_in_passage.append(sentence)
-        elif any(s in v for v in whole):
+        elif pattern.search(doc.text):
             rep.sentences_in_text_only.append(sentence)
         else:
             rep.sentences_missed.append((sentence, _nearest(s, [vs[-1] for vs in collapsed])))

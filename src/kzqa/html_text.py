@@ -149,9 +149,11 @@ def _furniture_reason(el: Any, in_article: bool, total: int) -> str:
         return _ROLES[role]
     # hidden from a sighted reader: the hidden attribute or CSS; aria-hidden hides only from
     # screen readers (a tooltip's "Geographic coordinates:" label is on the screen)
-    if el.get("hidden") is not None:
-        return "hidden"
-    if re.search(r"display\s*:\s*none|visibility\s*:\s*hidden", el.get("style") or "", re.IGNORECASE):
+    # ... but not a collapsed section holding half of the article or more: a reader opens it
+    # ("EXPAND ALL" over a country's fields set display:none until clicked)
+    hidden = el.get("hidden") is not None or re.search(r"display\s*:\s*none|visibility\s*:\s*hidden",
+                                                       el.get("style") or "", re.IGNORECASE)
+    if hidden and len(_visible(el)) < total / 2:
         return "hidden"
     if tag in ("body", "main", "article"):
         return ""

@@ -34,6 +34,8 @@ from .extract import Skipped, Span
 # A line that repeats on this share of the pages (digits aside) is a running header or footer.
 RUNNING_SHARE = 0.3
 RUNNING_MAX_CHARS = 150
+# A line in type under this share of the body's is set smaller (a note: 9 pt under 10 pt).
+SMALLER_TYPE = 0.95
 _PAGE_REF = re.compile(r"(\d{1,4})(?:\s*[-–]\s*\d{1,4})?")
 # a contents entry with its page number at the end, without dot leaders ("III. Admissions, FY 2023 56",
 # "Kazakhstan/192")
@@ -221,8 +223,17 @@ def _page_furniture(lines: list[str], number: int, n: int, running: _Running) ->
     content = [i for i, line in enumerate(lines) if line.strip() and i not in furniture]
     leaders = sum(1 for reason in furniture.values() if reason == "table of contents")
     if _is_contents_page(lines, content, leaders, n):
-        # a page of contents (dot leaders, or entries each with its page number): all of it
-        furniture.update(dict.fromkeys(content, "table of contents"))
+        # a page of contents (dot leaders, or entries each with its page number): from its first
+        # entry to its last, with the lines set right above it, no blank line between (the heading
+        # "Contents", "Paragraphs Page", the first lines of an entry whose number ends a later line);
+        # the text after the contents on the same page is the document's
+        entries = [i for i, reason in furniture.items() if reason == "table of contents"] + [
+            i for i in content if _PAGE_REF.fullmatch(lines[i].strip()) or _ENTRY_PAGE_REF.search(lines[i].strip())]
+        lo, hi = min(entries), max(entries)
+        while lo > 0 and lines[lo - 1].strip() and len(lines[lo - 1].split()) <= 12 \
+                and not re.search(r"[.!?]$", lines[lo - 1].strip()):
+            lo -= 1
+        furniture.update({i: "table of contents" for i in content if lo <= i <= hi})
     return furniture
 
 
@@ -276,12 +287,15 @@ class _Notes:
     """Sets the notes apart from the body, page after page. A note starts at a line that
     starts the next note number (counted from 1 through the document) after a blank line, or
     with a symbol ("* The present document is ..."), and runs to the end of the page, and on
-    over the page break while the list of notes goes on. Each note is recorded in ``skipped``
-    (its page: the page where it starts) when it ends."""
+    over the page break while the list of notes goes on. Where type sizes are known, a line in
+    larger type than the body's starts no note ("1 INTRODUCTION"), and a line in the body's type
+    after a note in smaller type ends the notes (the body goes on in the next column). Each note is recorded in ``skipped`` (its page: the page where it starts) when
+    it ends."""
 
     def __init__(self, skipped: list[Skipped], body_size: float = 0.0) -> None:
         self.skipped = skipped
-        self.body_size = body_size  # a line in larger type starts no note ("1 INTRODUCTION")
+        self.body_size = body_size
+        self.note_small = False  # whether the note being read is set in type smaller than the body's
         self.expected = 1  # the number the next note will have
         self.in_notes = False  # whether the notes of the page (or the page before) have begun
         self.note: list[str] = []  # the lines of the note being read
@@ -305,13 +319,19 @@ class _Notes:
                 continue
             if i in furniture:
                 continue
-            larger = bool(self.body_size and line.size > 1.05 * self.body_size)
-            if larger and not self.note or not self._takes(line.text, number, gap, bool(body)):
+            body_type = bool(self.body_size and line.size and line.size >= SMALLER_TYPE * self.body_size)
+            if body_type and self.note and self.note_small:
+                # a line in the body's type after notes in smaller type: the notes have ended and
+                # the body goes on (the next column, or the text a page sets under its notes)
+                self.end_note()
+                self.in_notes = False
+            larger = bool(self.body_size and line.size > 1.05 * self.body_size)  # "1 INTRODUCTION"
+            if larger and not self.note or not self._takes(line.text, number, gap, bool(body), line.size):
                 body.append(_BodyLine(line.text, gap and bool(body), line.size, number, id(line) in title))
             gap = False
         return body
 
-    def _takes(self, line: str, number: int, gap: bool, body: bool) -> bool:
+    def _takes(self, line: str, number: int, gap: bool, body: bool, size: float = 0.0) -> bool:
         """Whether the line (of page ``number``, after a blank line if ``gap``, after body lines
         of the page if ``body``) belongs to the notes: it starts a note, or carries one on."""
         start = _NOTE_START.match(line)
@@ -328,6 +348,8 @@ class _Notes:
             self.expected += 1
         elif not (self.in_notes and (self.note or not body)):
             return False
+        if not self.note:
+            self.note_small = bool(self.body_size and size and size < SMALLER_TYPE * self.body_size)
         self.note.append(line)
         return True
 

@@ -40,6 +40,7 @@ from .printed_dates import date_in, days_in
 TITLE_SIZE_RATIO = 1.15
 TITLE_MIN_WORDS = 3
 TITLE_MAX_CHARS = 300
+COVER_WORDS = 8  # a first page with fewer words is a cover: the title is read from the next
 
 _DATE_LINE = re.compile(r"(?i)\b(distr\.?|date[d:]|published|issued|released)\b")
 # A document symbol: an organ's letters, then two parts or more, split by "/" ("A/HRC/14/10",
@@ -81,7 +82,7 @@ def page_title(pages: Sequence[Sequence[PageLine]]) -> PageTitle:
     body's; else a line labelled as the title ("TITLE: Honduras: Armed attack ..."); else, in
     a document with a symbol (whose masthead says it is one), the first line of the first page
     in the body's type that reads as a title (:func:`_plain_title`)."""
-    first = [line for line in (pages[0] if pages else ()) if line.text.strip()]
+    first = _first_page(pages)
     group = _title_group(first, _body_size(pages))
     text = _joined(group)
     if group and len(text) <= TITLE_MAX_CHARS:
@@ -93,10 +94,21 @@ def page_title(pages: Sequence[Sequence[PageLine]]) -> PageTitle:
     return _plain_title(first) if _symbol(pages) else PageTitle()
 
 
+def _first_page(pages: Sequence[Sequence[PageLine]]) -> list[PageLine]:
+    """The lines of the first page that prints words (``COVER_WORDS`` or more): a cover whose
+    title is a picture ("ISBN: 978-92-2-126242-8" alone) gives way to the title page after it,
+    up to the third page."""
+    for page in pages[:3]:
+        lines = [line for line in page if line.text.strip()]
+        if _words(" ".join(line.text for line in lines)) >= COVER_WORDS:
+            return lines
+    return [line for line in (pages[0] if pages else ()) if line.text.strip()]
+
+
 def pdf_metadata(info: dict[str, str], pages: Sequence[Sequence[PageLine]], printed: PageTitle) -> dict[str, str]:
     """The metadata of a PDF (see the module notes): keys among title, author, publisher and
     date, only those read with confidence. ``printed``: :func:`page_title`."""
-    first = [line for line in (pages[0] if pages else ()) if line.text.strip()]
+    first = _first_page(pages)
     first_text = " ".join(_flat(line.text) for line in first)
     found: dict[str, str] = {}
     symbol = _symbol(pages)
@@ -195,14 +207,14 @@ def _title_group(lines: list[PageLine], body: float) -> list[PageLine]:
     for line in lines:
         if line.peak < TITLE_SIZE_RATIO * body or not any(ch.isalpha() for ch in line.text) or \
                 any(0xE000 <= ord(ch) <= 0xF8FF for ch in line.text) or _SYMBOL.search(line.text) \
-                or _DATE_LINE.search(line.text):
-            groups.append([])
+                or _DATE_LINE.search(line.text) or _LABEL.match(_flat(line.text)):
+            groups.append([])  # not a title's line, and the end of the one above ("I. Introduction")
             continue
         if groups and groups[-1] and abs(groups[-1][-1].peak - line.peak) <= 0.05 * line.peak:
             groups[-1].append(line)
         else:
             groups.append([line])
-    groups = [g for g in groups if g and not _LABEL.match(_flat(g[0].text))]
+    groups = [g for g in groups if g and not _masthead_organ(lines, g) and not _organisation(g)]
     for k, group in enumerate(groups):  # a title of one or two words, or ending in ":", and its subtitle under it
         short = _words(_joined(group)) < TITLE_MIN_WORDS or _flat(group[-1].text).endswith(":")
         if short and k + 1 < len(groups) and groups[k + 1][0] is _next_line(lines, group[-1]):
@@ -211,6 +223,23 @@ def _title_group(lines: list[PageLine], body: float) -> list[PageLine]:
     if not groups:
         return []
     return max(groups, key=lambda g: g[0].peak)  # the first of the largest
+
+
+def _masthead_organ(lines: list[PageLine], group: list[PageLine]) -> bool:
+    """A masthead's organ, set large between the document symbol and the distribution line
+    ("United Nations DP/FPA/2025/7" / "Executive Board of the United Nations ..." / "Distr.:
+    General"): the publisher, not the title."""
+    k = next(i for i, x in enumerate(lines) if x is group[0])
+    before = lines[k - 1].text if k else ""
+    after = _next_line(lines, group[-1])
+    return bool(_SYMBOL.search(before)) and after is not None and bool(_DATE_LINE.search(after.text))
+
+
+def _organisation(group: list[PageLine]) -> bool:
+    """A line that only names an organisation ("United Nations Population Fund", "Human Rights
+    Council"): a few words ending in a body's name, above the title."""
+    text = _NOTE_MARK.sub("", " ".join(_flat(x.text) for x in group))
+    return len(group) == 1 and len(text.split()) <= 8 and bool(re.search(_BODY.pattern + r"\W*$", text))
 
 
 def _next_line(lines: list[PageLine], line: PageLine) -> PageLine | None:

@@ -56,7 +56,9 @@ SIZE_CHANGE = 0.15
 # UN reports' kerning: up to 0.06); the spaces a file sets by moving the pen: 0.187-0.2 em
 # (Nicaragua), 0.10-0.18 em (a QuarkXPress book's justified lines: "Thelatest", 0.155).
 # Gaps of 0.1+ em also stand before dot leaders and in LaTeX formulas, where a space is
-# harmless. A pen move under 0.07 em ("ofmy", 0.04) cannot be told from kerning.
+# harmless. A pen move under 0.07 em ("ofmy", 0.04) cannot be told from kerning. Measured
+# from the line's usual gap between letters, so letter-spaced type (a statute's citations
+# tracked 0.1 em: "m o d i f i é") is not cut into letters.
 SPACE_GAP = 0.1
 # A line indented this many ems from the line above, which ends a sentence, opens a paragraph.
 INDENT = 0.8
@@ -203,18 +205,22 @@ def _raw_lines(textpage: Any) -> list[_RawLine]:
 def _missing_spaces(textpage: Any, seen: list[tuple[int, int]], size: float) -> list[int]:
     """The characters of a line before which the page leaves a word space that PDFium's text
     has no space for (a file that moves the pen instead of setting a space: "reports" |
-    "that"): the gap between their font boxes is over ``SPACE_GAP`` of the type size."""
+    "that"): the gap between their font boxes is wider than the line's usual gap between two
+    letters (0 in most type; the tracking of letter-spaced type) by ``SPACE_GAP`` of the type
+    size."""
     if size <= 0:
         return []
-    missing: list[int] = []
+    gaps: list[tuple[int, float]] = []  # (PDFium's index of the character after the gap, gap)
     previous: tuple[int, float, float] | None = None  # place in the text, right edge, bottom
     for i, pos in seen:
         left, bottom, right, _ = textpage.get_charbox(i, loose=True)
-        if previous is not None and previous[0] == pos - 1 and abs(bottom - previous[2]) < 0.3 * size \
-                and left - previous[1] > SPACE_GAP * size:
-            missing.append(i)
+        if previous is not None and previous[0] == pos - 1 and abs(bottom - previous[2]) < 0.3 * size:
+            gaps.append((i, left - previous[1]))
         previous = (pos, right, bottom)
-    return missing
+    if not gaps:
+        return []
+    usual = max(0.0, _median([g for _, g in gaps]))
+    return [i for i, g in gaps if g - usual > SPACE_GAP * size]
 
 
 def _same_line(before: _RawLine, line: _RawLine) -> bool:
