@@ -289,8 +289,8 @@ class _Notes:
     with a symbol ("* The present document is ..."), and runs to the end of the page, and on
     over the page break while the list of notes goes on. Where type sizes are known, a line in
     larger type than the body's starts no note ("1 INTRODUCTION"), and a line in the body's type
-    after a note in smaller type ends the notes (the body goes on in the next column). Each note is recorded in ``skipped`` (its page: the page where it starts) when
-    it ends."""
+    after a note in smaller type ends the notes (the body goes on in the next column). Each
+    note is recorded in ``skipped`` (its page: the page where it starts) when it ends."""
 
     def __init__(self, skipped: list[Skipped], body_size: float = 0.0) -> None:
         self.skipped = skipped
