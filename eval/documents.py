@@ -1,6 +1,6 @@
 """How well kzqa reads real documents it was never tuned on: words, contents, title, date, headings, sentences.
 
-    .venv/bin/python eval/documents.py eval/heldout-documents.jsonl --docs /work/heldout [--set judge|tune|all] [--json]
+    .venv/bin/python eval/documents.py eval/heldout-documents.jsonl --docs /work/heldout [--set tune|judge|judge2|all] [--json]
 
 The JSONL file lists the documents and what a reader sees in them (one JSON object a line: set, file,
 title, date, publisher, headings, sentences, ...; and repo, commit, path, sha256, licence, so that the
@@ -51,7 +51,7 @@ from word_fidelity import joined_words, load_vocabulary, per_thousand, split_wor
 
 EXAMPLES = 5  # split / joined words shown per document
 SECTION_SEPARATOR = " — "  # how kzqa joins a passage's section path (kzqa.citation.SECTION_SEPARATOR)
-SETS = ("tune", "judge")
+SETS = ("tune", "judge", "judge2")
 
 # --- contents passages -------------------------------------------------------------------------------
 _DOT_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}\.|…{2,}|(?:…\s*){2,}")
