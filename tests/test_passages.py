@@ -231,3 +231,19 @@ def test_pdf_passages_take_labelled_headings_as_sections_and_cite_both_pages():
         ("Section 1. Assembly — b. Detentions", (2,), "Police detained elev"),
         ("Section 2. Association", (3,), "Registration of a pu"),
     ]
+
+
+def test_numbered_headings_of_plain_text_nest_into_section_paths(tmp_path):
+    from kzqa.corpus import read_document
+
+    text = ("1 INTRODUCTION\n\nPeaceful assemblies were dispersed in every region of the country this year.\n\n"
+            "2 METHODS\n\nWe interviewed forty observers who had attended the rallies in the capital.\n\n"
+            "2.1 Interviews\n\nEach interview lasted an hour and was recorded with the observer's consent.\n\n"
+            "II. Conclusions and/or recommendations\n\nThe state should repeal the permit rules for assemblies.\n\n"
+            "A. Presentation by the State under review\n\nThe delegation said that the law would be amended soon.\n")
+    path = tmp_path / "study.txt"
+    path.write_text(text, encoding="utf-8")
+    sections = [p.section for p in make_passages(read_document(path, "study.txt"))]
+    assert sections == ["1 INTRODUCTION", "2 METHODS", "2 METHODS — 2.1 Interviews",
+                        "II. Conclusions and/or recommendations",
+                        "II. Conclusions and/or recommendations — A. Presentation by the State under review"]

@@ -40,6 +40,8 @@ from .results import SECTION_SEPARATOR, Passage
 from .settings import DEFAULT_MAX_CHARS
 
 HEADING_MAX_CHARS = 100
+# A labelled heading of plain text nests by its label's rank, below any Markdown heading (1-6).
+PLAIN_RANKS = 10
 HEADING_MAX_WORDS = 14
 NOISE_MAX_CHARS = 300  # furniture and captions are short; longer blocks are never skipped
 #   it, in block order: real documents need a handful; a document built to defeat the index
@@ -297,8 +299,11 @@ def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Pas
             name = chunk.strip("#").strip() if block.level else chunk
             if doc.blocks:  # a heading of a PDF or web page: its words on one line
                 name = " ".join(chunk.split())
-            if block.level:
-                md_stack = [(lv, t) for lv, t in md_stack if lv < block.level] + [(block.level, name)]
+            level = block.level
+            if not level and (_DIVISION.match(name) or _ENUMERATION.match(name)):
+                level = PLAIN_RANKS + heading_rank(name)  # "2.1 Interviews" under "2 METHODS"
+            if level:
+                md_stack = [(lv, t) for lv, t in md_stack if lv < level] + [(level, name)]
                 plain_run = []
             else:
                 plain_run = [*plain_run, name] if last_was_heading else [name]
