@@ -1,6 +1,6 @@
 """How well kzqa reads real documents it was never tuned on: words, contents, title, date, headings, sentences.
 
-    .venv/bin/python eval/documents.py eval/heldout-documents.jsonl --docs /work/heldout [--set tune|judge|judge2|all] [--json]
+    .venv/bin/python eval/documents.py eval/heldout-documents.jsonl --docs FOLDER [--set tune|judge|judge2|all] [--json]
 
 The JSONL file lists the documents and what a reader sees in them (one JSON object a line: set, file,
 title, date, publisher, headings, sentences, ...; and repo, commit, path, sha256, licence, so that the
