@@ -1,8 +1,11 @@
 """Hugging Face Space entry point (README front matter: `app_file: app.py`).
 
 A Space installs requirements.txt and then copies the repository in, so kzqa is not
-pip-installed there: this puts src/ on the path and serves the committed index/ (no build
-at start-up) on the address and port Spaces expects.
+pip-installed there: this puts src/ on the path and serves, on the address and port Spaces
+expects, what `kzqa serve` serves: the Kazakhstan library once it is built; until then the
+two seed articles (their index is built in seconds at the first start), while the library is
+downloaded from the publishers' addresses and built in the background, taking over without
+a restart. The page says which it is answering from, and how far the build has come.
 """
 
 import os
@@ -18,15 +21,17 @@ HOST = os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0")  # Spaces route to 0.0.0.
 PORT = int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860")))
 
 
-def create_app():
-    """The ASGI app (chat page, Gradio API, REST routes) over the committed index."""
-    import kzqa
+def create_app(embedder=None):
+    """The ASGI app (chat page, Gradio API, REST routes): the seed articles at once, the
+    library when it is built (``kzqa.live.DefaultLibrary``)."""
+    from kzqa.live import DefaultLibrary
     from kzqa.server import make_server
 
-    return make_server(kzqa.load(ROOT / "index"))
+    default = DefaultLibrary(embedder)
+    return make_server(default.live, status=default.status)
 
 
 if __name__ == "__main__":
     from kzqa.server import serve
 
-    serve(host=HOST, port=PORT, index=str(ROOT / "index"))
+    serve(host=HOST, port=PORT)

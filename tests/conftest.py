@@ -19,6 +19,16 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 LIBRARY = ROOT.parent / "shared" / "library"  # real documents (CI has them; never copied here)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The seed articles' index (index/, never tracked) is built with the real model before
+    the tests that read it run, as `kzqa serve` builds it on first use."""
+    if not (INDEX / "manifest.json").is_file():
+        import kzqa
+        from kzqa.settings import seeds_settings
+
+        kzqa.build(CORPUS, INDEX, seeds_settings())
+
+
 class FakeEmbedder:
     """Bag of hashed lower-case words: texts sharing words get similar vectors, texts
     sharing none get orthogonal-ish ones. Deterministic across runs and machines."""
@@ -67,6 +77,8 @@ def _isolated(request, monkeypatch, tmp_path):
     monkeypatch.setenv("KZQA_INDEX", str(tmp_path / "default-index"))
     monkeypatch.setenv("KZQA_CORPUS", str(tmp_path / "default-corpus"))
     monkeypatch.setenv("KZQA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KZQA_HOME", str(tmp_path / "library-home"))  # the default library: not built
+    monkeypatch.setenv("KZQA_SEEDS_INDEX", str(tmp_path / "seeds-index"))
     if request.node.get_closest_marker("model") is None:
         from kzqa.embedding import substitute
 

@@ -49,8 +49,8 @@ def test_the_committed_index_matches_the_corpus_and_quotes_it_verbatim(shipped):
         assert (CORPUS / file).read_bytes().decode("utf-8")[p.start:p.end] == p.text
 
 
-def test_cli_answers_the_elections_question_with_the_elections_paragraph(tmp_path):
-    proc = _kzqa("ask", "Are elections in Kazakhstan free and fair?", "--json", cwd=tmp_path)
+def test_cli_answers_the_elections_question_from_the_seeds_with_the_elections_paragraph(tmp_path):
+    proc = _kzqa("ask", "--index", "seeds", "Are elections in Kazakhstan free and fair?", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     answer = json.loads(proc.stdout)
     assert answer["abstained"] is False
@@ -179,7 +179,7 @@ def test_the_numpy_query_encoder_gives_the_models_own_vectors():
 
 
 def test_answering_a_question_never_imports_torch(tmp_path):
-    code = ("import sys, kzqa; a = kzqa.load().ask('Can people protest in Kazakhstan?'); "
+    code = ("import sys, kzqa; a = kzqa.load('seeds').ask('Can people protest in Kazakhstan?'); "
             "print(a.passages[0].section, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(),
                          cwd=tmp_path, check=True).stdout.strip()
@@ -215,3 +215,35 @@ def test_kzqa_add_then_ask_quotes_the_pdf_with_its_page_and_the_web_page_with_it
     assert top["citation"].endswith(" https://steppe-monitor.example/news/assembly-law")
     proc = run("build", "--corpus", "corpus", "--index", "index")
     assert proc.returncode == 0 and "(0 passages embedded, 27 reused)" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def library_home(tmp_path_factory):
+    """The Kazakhstan library, built as a new user's first `kzqa library` builds it (the real
+    model, every passage embedded: no cache), from the local copy beside the checkout."""
+    from conftest import LIBRARY
+
+    if not LIBRARY.is_dir():
+        pytest.skip(f"the document library {LIBRARY} is not here")
+    home = tmp_path_factory.mktemp("kazakhstan")
+    env = {**_env(), "KZQA_HOME": str(home), "KZQA_CACHE_DIR": str(home / "cache")}
+    proc = subprocess.run([KZQA, "library"], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "embedding the library" in proc.stderr and "Ready:" in proc.stderr
+    return home
+
+
+@pytest.mark.parametrize(("question", "publisher", "title"), [
+    ("Did the 2024 report find that journalists were prosecuted?", "U.S. Department of State",
+     "2024 Country Reports on Human Rights Practices: Kazakhstan"),
+    ("What did states recommend to Kazakhstan at its 2014 review?", "United Nations, Human Rights Council",
+     "Report of the Working Group on the Universal Periodic Review: Kazakhstan (A/HRC/28/10)"),
+])
+def test_kzqa_ask_answers_from_the_library_by_default(library_home, tmp_path, question, publisher, title):
+    env = {**_env(), "KZQA_HOME": str(library_home)}
+    proc = subprocess.run([KZQA, "ask", question, "--json"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert not answer["abstained"]
+    assert (answer["passages"][0]["publisher"], answer["passages"][0]["title"]) == (publisher, title)

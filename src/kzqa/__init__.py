@@ -2,7 +2,7 @@
 with passages quoted verbatim from its corpus, each with its source.
 
     >>> import kzqa
-    >>> qa = kzqa.load()                        # the shipped index
+    >>> qa = kzqa.load()                        # the Kazakhstan library (built on first use)
     >>> answer = qa.ask("Are elections free?")
     >>> answer.abstained, answer.passages[0].text, answer.passages[0].citation()
 
@@ -47,17 +47,23 @@ __all__ = [
 
 def load(index: str | Path | None = None, *, check_corpus: bool = True,
          embedder: Embedder | None = None) -> QA:
-    """Open an index (default: the shipped one, see ``kzqa.paths``) and check it.
+    """Open an index and check it.
+
+    With no ``index``: the Kazakhstan library (``kzqa.library``: the seed articles, nine State
+    Department reports, two UN reports), built on first use from a local copy or the
+    publishers' addresses (a few minutes: its ~2,700 passages are embedded once; progress on
+    stderr); without any source, the seed articles, with one line on stderr saying how to get
+    the library. ``"seeds"``: the two seed articles (built on first use). ``$KZQA_INDEX``
+    names another default. Or a folder.
 
     Raises ``IndexMissing``, ``IndexCorrupt``, ``IndexMismatch`` or ``IndexStale`` (the
     corpus changed since the build) with the command that fixes it. ``check_corpus=False``
     skips the comparison with the corpus files (for an index copied without its corpus).
     """
-    from . import store
-    from .paths import default_index_dir
+    from . import library, store
     from .search import QA
 
-    stored = store.load(Path(index) if index else default_index_dir(), check_corpus=check_corpus)
+    stored = store.load(library.resolve(index, embedder), check_corpus=check_corpus)
     return QA(stored, embedder)
 
 
@@ -131,11 +137,11 @@ def verify_export(export: str | Path, index: str | Path | None = None) -> tuple[
     """Re-check the quotes of a collection (.jsonl) or an export (.md, .csv) against ``index``
     and its source files: ``(mismatches, quotes checked)``; each mismatch
     (``kzqa.collection.Mismatch``) names the quote and where it differs."""
-    from . import collection, store
+    from . import collection, library, store
     from .paths import default_index_dir
 
     quotes = collection.read_quotes(export)
-    stored = store.load(Path(index) if index else default_index_dir())
+    stored = store.load(library.resolve(index) if index is not None else default_index_dir())
     return collection.check(quotes, store.source_texts_of(stored)), len(quotes)
 
 

@@ -23,6 +23,8 @@ from .render import answer_markdown, answer_text, literal, safe_url
 from .search import MAX_QUESTION_CHARS, QA
 
 Answering = QA | LiveQA
+Status = Callable[[], str]  # a line of Markdown: which documents answer now
+STATUS_SECONDS = 3.0  # how often the page looks again while the library is being built
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
 
@@ -74,15 +76,21 @@ def _filter(documents: list[str] | None, publishers: list[str] | None, countries
     return None if chosen.empty else chosen
 
 
-def _filter_controls(qa: Answering) -> list[Any]:
-    """Which documents to answer from: documents, publishers, countries, a range of years."""
-    import gradio as gr
-
+def _filter_choices(qa: Answering) -> tuple[list[tuple[str, str]], list[str], list[str], list[int]]:
+    """What the filters offer: the documents, publishers, countries and years of the index."""
     records = list(qa.documents.values())
     titled = [(f"{r.source.full_title} ({r.source.year or 'n.d.'})", r.doc_id) for r in records]
     publishers = sorted({r.source.publisher for r in records if r.source.publisher})
     countries = sorted({c for r in records for c in countries_of(r.source)})
     years = sorted({r.source.year for r in records if r.source.year is not None})
+    return titled, publishers, countries, years
+
+
+def _filter_controls(qa: Answering) -> list[Any]:
+    """Which documents to answer from: documents, publishers, countries, a range of years."""
+    import gradio as gr
+
+    titled, publishers, countries, years = _filter_choices(qa)
     with gr.Accordion("Which documents to answer from", open=False, elem_id="kzqa-filters"):
         gr.Markdown("Empty: every document about Kazakhstan (or the country a question names).")
         controls = [
@@ -165,7 +173,7 @@ class Handlers:
             raise gr.Error(str(e), print_exception=False) from None
 
 
-def _page(qa: Answering) -> dict[str, Any]:
+def _page(qa: Answering, status: Status | None) -> dict[str, Any]:
     """The page's components, laid out: the chat on the left, settings and sources right."""
     import gradio as gr
 
@@ -173,6 +181,8 @@ def _page(qa: Answering) -> dict[str, Any]:
     with gr.Row():
         with gr.Column(scale=3):
             gr.Markdown(INTRO)
+            if status is not None:
+                parts["status"] = gr.Markdown(status(), elem_id="kzqa-library-status")
             parts["chatbot"] = gr.Chatbot(
                 label="kzqa", height=None, autoscroll=False, sanitize_html=True, render_markdown=True,
                 latex_delimiters=[], allow_tags=False, buttons=[], elem_id="kzqa-chat",
@@ -198,17 +208,41 @@ def _page(qa: Answering) -> dict[str, Any]:
                                            "passages (marked weak)", elem_id="kzqa-closest")
             gr.HTML(COLLECTION_HTML, elem_id="kzqa-collection-panel")
             parts["chosen"] = _filter_controls(qa)
-            gr.Markdown(_sources_markdown(qa))
+            parts["sources"] = gr.Markdown(_sources_markdown(qa), elem_id="kzqa-sources")
     return parts
 
 
-def build_app(qa: Answering) -> Any:
-    """The Gradio Blocks of the chat page and its API endpoints (not launched)."""
+def _follow_status(p: dict[str, Any], qa: Answering, status: Status) -> None:
+    """Every few seconds, the page's line on which documents answer, and, when they change
+    (the library takes over from the seed articles), its sources and filters."""
+    import gradio as gr
+
+    timer = gr.Timer(STATUS_SECONDS)
+    shown = gr.State(len(qa.documents))
+
+    def tick(count: int) -> tuple[Any, ...]:
+        documents = len(qa.documents)
+        if documents == count:
+            return (status(), gr.skip(), *[gr.skip()] * 5, count)
+        titled, publishers, countries, years = _filter_choices(qa)
+        choices = [gr.update(choices=c) for c in (titled, publishers, countries, years, years)]
+        return (status(), _sources_markdown(qa), *choices, documents)
+
+    timer.tick(tick, inputs=[shown], outputs=[p["status"], p["sources"], *p["chosen"], shown],
+               api_visibility="private", show_progress="hidden")
+
+
+def build_app(qa: Answering, status: Status | None = None) -> Any:
+    """The Gradio Blocks of the chat page and its API endpoints (not launched). ``status``:
+    a line on which documents answer (``kzqa.live.DefaultLibrary.status``), shown and
+    followed on the page."""
     import gradio as gr
 
     on = Handlers(qa)
     with gr.Blocks(title="kzqa — political freedoms in Kazakhstan") as demo:
-        p = _page(qa)
+        p = _page(qa, status)
+        if status is not None:
+            _follow_status(p, qa, status)
         box, chatbot, k, chosen = p["box"], p["chatbot"], p["k"], p["chosen"]
         how = [p["style"], p["closest"]]
         asked = gr.State([])

@@ -27,6 +27,12 @@ class Entry:
     url: str | None  # where it is published (None: only a local copy can be added)
     sha256: str | None  # of the bytes as catalogued
     metadata: dict[str, str]  # title, publisher, date, country, covers, ...
+    download: str | None = None  # where the file itself is served, when not at ``url``
+
+    @property
+    def source(self) -> str | None:
+        """The address its bytes are downloaded from."""
+        return self.download or self.url
 
     def differs(self, data: bytes) -> bool:
         """Whether ``data`` is not the catalogued file (a page re-published since)."""
@@ -73,7 +79,7 @@ def _collection(data: Any, stem: str) -> Collection:
             raise ValueError(f"document {i} ({row['file']}): metadata must be text values")
         if Path(row["file"]).name != row["file"] or row["file"].startswith("."):
             raise ValueError(f"document {i}: {row['file']!r} is not a plain file name")
-        entries.append(Entry(row["file"], row.get("url"), row.get("sha256"), dict(meta)))
+        entries.append(Entry(row["file"], row.get("url"), row.get("sha256"), dict(meta), row.get("download")))
     names_seen = [e.file for e in entries]
     if len(set(names_seen)) != len(names_seen):
         raise ValueError("a file name is listed twice")

@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kzqa {__version__}")
     sub = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     _build_command(sub)
+    _library_command(sub)
     _add_commands(sub)
     _ask_commands(sub)
     _evidence_commands(sub)
@@ -87,6 +88,24 @@ def _build_command(sub: Any) -> None:
     build.add_argument("--skip-invalid", action="store_true", help="index the readable files and "
                        "list the others, instead of refusing")
     build.set_defaults(run=commands.run_build)
+
+
+def _library_command(sub: Any) -> None:
+    """kzqa library"""
+    lib = sub.add_parser("library", help="build the Kazakhstan library kzqa answers from by default",
+                         description="Build (or finish building) the Kazakhstan library: the two seed "
+                         "articles, the State Department's Country Reports on Human Rights Practices: "
+                         "Kazakhstan 2016-2024 and the UN's Universal Periodic Review reports on "
+                         "Kazakhstan (2010, 2014). Its documents are read from a local copy (--from, "
+                         "$KZQA_LIBRARY_FROM, or the shared/library folder beside a source checkout), "
+                         "else downloaded from a mirror (--mirror, $KZQA_LIBRARY_MIRROR) or from the "
+                         "publishers' addresses. It is kept in $KZQA_HOME (default: build/kazakhstan "
+                         "in a checkout, else ~/.local/share/kzqa/kazakhstan); ask, serve and "
+                         "kzqa.load() use it once it is built. A second run adds only what is missing.")
+    lib.add_argument("--from", dest="source", type=Path, metavar="FOLDER",
+                     help="a folder holding the library's files (in it or in folders under it)")
+    lib.add_argument("--mirror", metavar="URL", help="a base address serving the library's files by name")
+    lib.set_defaults(run=commands.run_library)
 
 
 def _add_commands(sub: Any) -> None:
@@ -271,8 +290,10 @@ def _retrieval_options(cmd: argparse.ArgumentParser) -> None:
 
 def _folder_options(cmd: argparse.ArgumentParser, corpus: bool = True) -> None:
     if corpus:
-        cmd.add_argument("--corpus", type=Path, help="corpus folder (default: the project's corpus/)")
-    cmd.add_argument("--index", type=Path, help="index folder (default: the project's index/)")
+        cmd.add_argument("--corpus", type=Path, help="corpus folder (default: the Kazakhstan library's "
+                         "once built, else the project's corpus/ of seed articles)")
+    cmd.add_argument("--index", type=Path, help="index folder (default: the Kazakhstan library's, "
+                     "built on first use; 'seeds': the two seed articles)")
 
 
 if __name__ == "__main__":  # python -m kzqa.cli

@@ -78,7 +78,6 @@ def run_calibrate(args: argparse.Namespace) -> int:
     import kzqa
 
     from . import eval_questions as evq
-    from .paths import default_index_dir
     from .search import SIGNALS
     from .store import update_settings
 
@@ -92,7 +91,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     print(f"Fitted on {info['questions']} questions of split '{info['split']}' "
           f"({info['mistakes']} weighted mistakes): weights {rule.weights}, bias {rule.bias}")
     if not args.dry_run:
-        update_settings(args.index or default_index_dir(), qa.settings.with_(abstention=rule))
+        update_settings(qa.store.path, qa.settings.with_(abstention=rule))
         print("Saved in the index manifest.")
     return EXIT_OK
 
@@ -167,6 +166,17 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"kzqa: ignored {name} (not a .txt, .md, .pdf or .html file)", file=sys.stderr)
     _report_build(report)
     return EXIT_SOME_FAILED if report.skipped else EXIT_OK
+
+
+def run_library(args: argparse.Namespace) -> int:
+    from . import library
+
+    if args.source is not None and not args.source.is_dir():
+        raise KzqaError(f"--from {args.source}: no such folder")
+    say = library.Progress(lambda line: print(line, file=sys.stderr, flush=True))
+    index = library.build(source=args.source, mirror=args.mirror, progress=say)
+    print(f"Ready: kzqa ask, kzqa serve and kzqa.load() answer from {index}.", file=sys.stderr)
+    return EXIT_OK
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -26,6 +26,9 @@ from .lock import LOCK_FILE
 MANIFEST = "manifest.json"
 RECORD = ".kzqa-index"
 FIXED = frozenset({MANIFEST, RECORD, LOCK_FILE, JOURNAL})  # the store's own, always
+# a version-control file that keeps an empty index/ folder in a checkout (index/.gitignore):
+# not the store's, never written or deleted by it, and no reason to refuse the folder
+KEPT = frozenset({".gitignore"})
 _TMP = re.compile(r"(?P<name>.+)\.tmp-\d+\Z")
 
 
@@ -43,7 +46,7 @@ def claim(index: Path, corpus: Path, *, record: bool = True) -> None:
     has_record = (index / RECORD).is_file()
     known, adopted = recorded(index), _adoptable(index)
     owned = known | adopted  # the manifest's files are the store's too
-    foreign = sorted(n for n in names if not is_owned(n, owned) and (index / n).exists())
+    foreign = sorted(n for n in names if not is_owned(n, owned) and n not in KEPT and (index / n).exists())
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise KzqaError(f"the index folder {index} holds files kzqa did not write ({shown}); "

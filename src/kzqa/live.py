@@ -49,6 +49,12 @@ class LiveQA:
         self._refused: Stamp | None = None
         self.reloads = 0  # how many times a new index was taken
 
+    def follow(self, path: Path) -> None:
+        """Answer from the index at ``path`` from now on (the library, once built): it is
+        loaded by the next caller, as a rebuilt index is."""
+        with self._lock:
+            self.path, self._stamp, self._refused = Path(path), None, None
+
     @property
     def qa(self) -> QA:
         """The index to answer the next question from."""
@@ -102,3 +108,68 @@ class LiveQA:
 
     def search(self, query: str, k: int = 10, filters: Filter | None = None) -> Answer:
         return self.qa.search(query, k, filters)
+
+
+class DefaultLibrary:
+    """What ``kzqa serve`` and the Space answer from when no index is named: the Kazakhstan
+    library (``kzqa.library``) when it is built; else the seed articles at once, while the
+    library is built in a background thread, then the library, without a restart. ``status()``
+    says in one line (Markdown) which it is, and how far the build has come."""
+
+    def __init__(self, embedder: Embedder | None = None):
+        from . import library
+        from .paths import default_index_dir, library_ready
+
+        self.progress = library.Progress(lambda line: print(f"kzqa: {line}", file=sys.stderr, flush=True))
+        self._embedder = embedder  # None: the default model
+        self._failed = ""
+        self.thread: threading.Thread | None = None
+        self.on_library = bool(os.environ.get("KZQA_INDEX") or library_ready())
+        if self.on_library:
+            self.live = LiveQA(default_index_dir(), embedder=embedder)
+            self.progress.set(stage="ready")
+            return
+        from . import load
+
+        seeds = load("seeds", embedder=embedder)  # builds the seeds' index if it is missing
+        self.live = LiveQA(seeds.store.path, embedder=embedder)
+        self.thread = threading.Thread(target=self._build, name="kzqa-library", daemon=True)
+        self.thread.start()
+
+    def _build(self) -> None:
+        from threadpoolctl import threadpool_limits
+
+        from . import library
+
+        try:
+            # every core for the build: the server's one-BLAS-thread limit (answers in
+            # parallel) would slow the first start's embedding down; and the batch encoder
+            # (sentence-transformers), not the query path's NumPy one (4x slower in bulk)
+            with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+                index = library.build(progress=self.progress, embedder=self._embedder)
+        except Exception as e:  # any failure: the seeds keep answering, and the page says why
+            self._failed = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.progress.set(stage="unavailable", message=f"the library could not be built: {self._failed}")
+            return
+        self.live.follow(index)
+        self.live.qa.warm_up()
+        self.on_library = True
+
+    def status(self) -> str:
+        """Which documents are answering, in one line of Markdown."""
+        from .library import HOW_TO_GET
+
+        state = self.progress.state
+        if self.on_library:
+            return f"Answering from **the Kazakhstan library** ({len(self.live.documents)} documents)."
+        if state.stage == "unavailable":
+            return (f"Answering from **the two seed articles**: {self._failed}. "
+                    + HOW_TO_GET[0].upper() + HOW_TO_GET[1:] + ".")
+        if state.stage == "embedding" and state.total:
+            step = f"embedding its passages, {state.done:,} of {state.total:,}"
+        elif state.stage == "fetching" and state.total:
+            step = f"fetching its documents, {state.done} of {state.total}"
+        else:
+            step = "starting"
+        return (f"Answering from **the two seed articles** while the Kazakhstan library is built "
+                f"({step}); the library takes over by itself when it is ready.")

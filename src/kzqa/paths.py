@@ -1,15 +1,23 @@
 """Where kzqa looks for its corpus and index when no path is given.
 
-``$KZQA_INDEX`` / ``$KZQA_CORPUS`` win; otherwise the ``index/`` and ``corpus/`` folders of
-the project checkout this package runs from (a source checkout, an editable install or
-the Hugging Face Space); otherwise ``./index`` and ``./corpus``.
+``$KZQA_INDEX`` / ``$KZQA_CORPUS`` win; otherwise the Kazakhstan library's (``kzqa.library``)
+once it is built, in ``library_home()``; otherwise the seed articles: the ``index/`` and
+``corpus/`` folders of the project checkout this package runs from (a source checkout, an
+editable install or the Hugging Face Space), else ``./index`` and ``./corpus``.
+
+``library_home()``: ``$KZQA_HOME``, else ``build/kazakhstan`` in a source checkout, else
+``$XDG_DATA_HOME/kzqa/kazakhstan`` (``~/.local/share/kzqa/kazakhstan``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from pathlib import Path
+
+LIBRARY_COLLECTIONS = ("usdos-kazakhstan", "un-kazakhstan")  # the catalogue's, in kzqa/catalogue/
+LIBRARY_MARKER = "library.json"  # written last, when every document of the library is indexed
 
 
 def project_root() -> Path | None:
@@ -18,11 +26,56 @@ def project_root() -> Path | None:
 
 
 def default_index_dir() -> Path:
+    """The index kzqa answers from when none is named (see the module notes)."""
+    if not os.environ.get("KZQA_INDEX") and library_ready():
+        return library_home() / "index"
     return _default("KZQA_INDEX", "index")
 
 
 def default_corpus_dir() -> Path:
+    """The corpus ``kzqa add``, ``remove`` and ``build`` change when none is named."""
+    if not os.environ.get("KZQA_CORPUS") and not os.environ.get("KZQA_INDEX") and library_ready():
+        return library_home() / "corpus"
     return _default("KZQA_CORPUS", "corpus")
+
+
+def seeds_index_dir() -> Path:
+    """The seed articles' index (``kzqa.load("seeds")``)."""
+    return _default("KZQA_SEEDS_INDEX", "index")
+
+
+def seeds_corpus_dir() -> Path:
+    """The seed articles, shipped with the project."""
+    return _default("KZQA_SEEDS_CORPUS", "corpus")
+
+
+def library_home() -> Path:
+    if os.environ.get("KZQA_HOME"):
+        return Path(os.environ["KZQA_HOME"])
+    root = project_root()
+    if root is not None:
+        return root / "build" / "kazakhstan"
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data / "kzqa" / "kazakhstan"
+
+
+def library_files() -> list[str]:
+    """The file names of every document of the library, as the catalogue lists them."""
+    from .catalogue import load_collection
+
+    return [entry.file for name in LIBRARY_COLLECTIONS for entry in load_collection(name).entries]
+
+
+def library_ready() -> bool:
+    """Whether the whole library is built: its marker names every catalogued file, and its
+    index is there."""
+    home = library_home()
+    try:
+        marker = json.loads((home / LIBRARY_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(marker, dict) and marker.get("files") == library_files()
+            and (home / "index" / "manifest.json").is_file())
 
 
 def build_command(corpus: Path, index: Path) -> str:

@@ -14,7 +14,6 @@ import asyncio
 import gc
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio
@@ -27,11 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from . import collection, page_assets
-from .app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, build_app, theme
+from .app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, Status, build_app, theme
 from .errors import KzqaError
 from .filters import Filter
 from .guards import BodyLimit, RefuseRoutes, guarded_h11
-from .live import LiveQA
+from .live import DefaultLibrary, LiveQA
 from .search import MAX_K, MAX_QUESTION_CHARS, QA
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
@@ -133,8 +132,10 @@ class RefuseWhenFull:
         await self.app(scope, receive, send)
 
 
-def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE) -> FastAPI:
-    """FastAPI app: REST routes under /api, the chat page and Gradio API at /."""
+def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEUE_SIZE,
+                status: Status | None = None) -> FastAPI:
+    """FastAPI app: REST routes under /api, the chat page and Gradio API at /. ``status``: a
+    line on which documents answer, shown on the page and in /api/health."""
     import gradio as gr
 
     slots = AnswerSlots(working, waiting)
@@ -191,14 +192,15 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
 
     @app.get("/api/health", summary="Liveness and what is loaded")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages)}
+        return {"status": "ok", "documents": len(qa.documents), "passages": len(qa.passages),
+                **({"answering": status()} if status is not None else {})}
 
     for path, endpoint in (("/api/ask", ask_get), ("/api/health", health)):  # HEAD: as GET, no body
         app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
     app.add_api_route("/api/{rest:path}", elsewhere, include_in_schema=False,
                       methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa), path="/", footer_links=[], theme=theme(),
+    mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa, status), path="/", footer_links=[], theme=theme(),
                                            css=page_assets.CSS, head=page_assets.HEAD)
     return mounted
 
@@ -298,20 +300,26 @@ def uvicorn_config(app: Any, host: str = "127.0.0.1", port: int = 7860,
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -> None:
-    """Load the index and the model, then serve until interrupted."""
+    """Load the index and the model, then serve until interrupted. With no ``index``: the
+    Kazakhstan library, or the seed articles while it is built (``kzqa.live.DefaultLibrary``)."""
     from threadpoolctl import threadpool_limits
-
-    from .paths import default_index_dir
 
     # One BLAS thread per answer: up to CONCURRENCY answers already share the cores, and
     # BLAS threads of their own only contend (measured, bench/load.py: 20 clients p95
     # ~460 -> ~310 ms; one client alone 14 -> 19 ms median).
     threadpool_limits(limits=1, user_api="blas")
-    qa = LiveQA(Path(index) if index else default_index_dir()).warm_up()  # follows rebuilds
+    status: Status | None = None
+    if index is None:
+        default = DefaultLibrary()
+        qa, status = default.live.warm_up(), default.status
+    else:
+        from .library import resolve
+
+        qa = LiveQA(resolve(index)).warm_up()  # follows rebuilds
     misfit = qa.qa.settings.abstention.misfit(len(qa.passages))
     if misfit:
         print(f"kzqa: warning: {misfit}", flush=True)
-    app = make_server(qa)
+    app = make_server(qa, status=status)
     # What is loaded now (the model, the index, Gradio: ~200,000 objects) lives as long as
     # the server: out of the collector's sight, a full collection takes ~0 instead of
     # 130-190 ms, a pause every request would otherwise wait out under load.

@@ -156,3 +156,18 @@ class Settings:
 SEARCH_SETTINGS = ("mode", "fusion", "dense_weight", "rrf_k", "depth", "mmr_lambda",
                    "highlight_margin", "country", "year_weight", "recency_weight", "supersede_similar",
                    "supersede_margin", "supersede_score_margin", "abstention")
+
+
+# The seed articles' index (kzqa.load("seeds"); built on first use, never tracked): the
+# settings it was shipped with until 2026-12, its rule fitted by `kzqa calibrate
+# eval/questions.jsonl` on the seeds' own tune half (README, "Retrieval quality").
+SEEDS_RULE = {"focus": 10.3123, "coverage": 3.9717}
+SEEDS_BIAS = -3.0218
+SEEDS_FIT = {"questions": "questions.jsonl", "split": "tune", "passages": 19, "documents": 2}
+
+
+def seeds_settings() -> Settings:
+    """The settings the seed articles' index is built with."""
+    return Settings(dense_weight=0.7, recency_weight=0.05,
+                    abstention=Abstention(dict(SEEDS_RULE), SEEDS_BIAS, dict(SEEDS_FIT)))
+

@@ -39,24 +39,30 @@ def from_targets(targets: list[str], metadata: dict[str, str], notify: Notify | 
     return out, refused
 
 
-def from_collection(name: str, folder: Path | None = None, notify: Notify | None = None
+def from_collection(name: str, folder: Path | None = None, notify: Notify | None = None, *,
+                    mirror: str | None = None, skip: frozenset[str] = frozenset()
                     ) -> tuple[list[Incoming], list[CorpusProblem]]:
     """The documents of a collection, downloaded from their addresses, or read from a local
-    copy in ``folder`` (the same file names)."""
+    copy in ``folder`` (the same file names, in it or in a folder under it), or downloaded
+    from ``mirror`` (a base address serving the same file names: an intranet copy). Files
+    named in ``skip`` (already in the corpus) are passed over."""
     collection = load_collection(name)
     out, refused = [], []
-    for i, entry in enumerate(collection.entries, start=1):
+    wanted = [e for e in collection.entries if e.file not in skip]
+    for i, entry in enumerate(wanted, start=1):
         meta = dict(entry.metadata)
         if entry.url:
             meta.setdefault("url", entry.url)
-        origin = str(folder / entry.file) if folder else (entry.url or entry.file)
+        found = _local(folder, entry.file) if folder else None
+        address = mirror.rstrip("/") + "/" + entry.file if mirror else entry.source
+        origin = str(found or folder / entry.file) if folder else (address or entry.file)
         if notify:
-            notify(f"[{i}/{len(collection.entries)}] {'reading' if folder else 'downloading'} {origin}")
+            notify(f"[{i}/{len(wanted)}] {'reading' if folder else 'downloading'} {origin}")
         try:
             if folder:
-                data = (folder / entry.file).read_bytes()
-            elif entry.url:
-                got = fetch(entry.url)
+                data = Path(origin).read_bytes()
+            elif address:
+                got = fetch(address)
                 data, meta["accessed"] = got.data, got.accessed
             else:
                 raise FetchError(f"{entry.file}: the collection gives no address; add it from a "
@@ -70,6 +76,13 @@ def from_collection(name: str, folder: Path | None = None, notify: Notify | None
                    "the publisher may have changed it; it is added as it is now")
         out.append(Incoming(origin, entry.file, data, tuple(meta.items())))
     return out, refused
+
+
+def _local(folder: Path, name: str) -> Path | None:
+    """``folder/name``, else the first file of that name in a folder under ``folder``."""
+    if (folder / name).is_file():
+        return folder / name
+    return next((p for p in sorted(folder.rglob(name)) if p.is_file()), None)
 
 
 __all__ = ["from_collection", "from_targets"]
