@@ -199,3 +199,38 @@ def test_four_quotes_pinned_from_three_questions_export_verbatim_and_verify_agai
     page.get_by_role("button", name="Unpin quote 2").click()
     expect(count).to_have_text("3 quotes pinned.")
     assert items.count() == 3 and second not in [i.inner_text() for i in items.all()]
+
+
+def test_the_page_says_it_answers_from_the_seeds_while_the_library_is_built_then_from_the_library(
+        browser, request, monkeypatch, tmp_path):
+    """The Space's first start, in a real browser: the seed articles at once with the
+    build's progress on the page, then the library, its sources and filters, without a
+    reload."""
+    import runpy
+
+    from test_library import _Mirror
+
+    handler = type("Slow", (_Mirror,), {"missing": set(), "changed": set(), "delay": 0.4})
+    import http.server
+    import threading
+
+    mirror = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=mirror.serve_forever, daemon=True).start()
+    monkeypatch.delenv("KZQA_INDEX")
+    monkeypatch.setenv("KZQA_LIBRARY_MIRROR", f"http://127.0.0.1:{mirror.server_address[1]}")
+    app = runpy.run_path(str(Path(__file__).parents[1] / "app.py"), run_name="space_app")["create_app"](FakeEmbedder())
+    try:
+        for url in start_server(app):
+            for page in open_page(browser, url, request, height=1200):
+                status = page.locator("#kzqa-library-status")
+                expect(status).to_contain_text("Answering from the two seed articles while the Kazakhstan library is built")
+                sources = page.locator("#kzqa-sources")
+                expect(sources).not_to_contain_text("2024 Country Reports")
+                expect(status).to_contain_text("Answering from the Kazakhstan library (13 documents)", timeout=240_000)
+                expect(sources).to_contain_text("2024 Country Reports on Human Rights Practices: Kazakhstan")
+                expect(sources).to_contain_text("A/HRC/28/10")
+                reply = ask(page, "What did the Universal Periodic Review recommend in 2014?")
+                assert "A/HRC/28/10" in reply.inner_text() or "Country Reports" in reply.inner_text()
+            break
+    finally:
+        mirror.shutdown()
