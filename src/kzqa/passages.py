@@ -271,7 +271,8 @@ def _labelled_heading(chunk: str) -> bool:
     """A PDF heading of up to three lines that starts with its label ("a. Arbitrary Deprivation
     of Life and Other Unlawful or" / "Politically Motivated Killings"): no sentence inside, no
     full stop at the end."""
-    flat = re.sub(r"(?<=[.!?”\")])\d{1,3}$", "", " ".join(chunk.split()))  # a note marker: "Families.3"
+    # a note marker: "Families.3", "(Slovenia);2" (a recommendation, not a heading)
+    flat = re.sub(r"(?<=[.!?”\");:,])\d{1,3}$", "", " ".join(chunk.split()))
     if sum(c.isdigit() for c in flat) * 2 >= sum(c.isalpha() for c in flat):
         return False  # a row of figures
     if chunk.count("\n") > 2 or len(flat) > 2 * HEADING_MAX_CHARS or flat[-1:] in ".,;:!?…":
