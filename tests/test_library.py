@@ -204,3 +204,21 @@ def test_without_any_source_the_seeds_answer_and_one_line_says_how_to_get_the_li
     lines = [line for line in done.stderr.splitlines() if line.startswith("kzqa: answering from")]
     assert len(lines) == 1 and "KZQA_LIBRARY_FROM=FOLDER" in lines[0] and "kzqa library" in lines[0]
     assert "Traceback" not in done.stderr and not (Path(env["KZQA_HOME"]) / "library.json").exists()
+
+
+def test_a_library_cut_by_an_older_kzqa_is_rebuilt_not_refused():
+    import json as jsonlib
+
+    import kzqa
+    from kzqa import library
+    from kzqa.paths import library_ready
+
+    index = library.build(source=LIBRARY)
+    manifest = index / "manifest.json"
+    old = jsonlib.loads(manifest.read_text())
+    old["settings"]["rules_version"] -= 1  # as an index written before an upgrade
+    manifest.write_text(jsonlib.dumps(old))
+    assert not library_ready()  # the server answers from the seeds meanwhile, and rebuilds
+    said, progress = _lines()
+    library.build(source=LIBRARY, progress=progress)
+    assert library_ready() and len(kzqa.load(index).documents) == 13

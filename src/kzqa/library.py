@@ -44,6 +44,7 @@ from .paths import (
     LIBRARY_COLLECTIONS,
     LIBRARY_MARKER,
     default_index_dir,
+    index_outdated,
     library_files,
     library_home,
     library_ready,
@@ -162,11 +163,10 @@ def build(*, source: Path | None = None, mirror: str | None = None, progress: Pr
     if incoming:
         add_documents(corpus, index, incoming, refused=list(refused), embedder=embedder,
                       progress=progress.embedding)
-    elif not (index / "manifest.json").is_file():  # every file there from a killed build: index them
+    elif index_outdated(index):  # every file there (a killed build), or cut by older rules: index them
         from .indexer import build_index
-        from .settings import Settings
 
-        build_index(corpus, index, Settings(), embedder, progress=progress.embedding)
+        build_index(corpus, index, None, embedder, progress=progress.embedding)
     if refused:
         raise KzqaError("the library is not complete: " + "; ".join(str(p) for p in refused)
                         + f" ({len(incoming)} document(s) added; run kzqa library again to add the rest)")

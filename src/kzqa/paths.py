@@ -68,14 +68,30 @@ def library_files() -> list[str]:
 
 def library_ready() -> bool:
     """Whether the whole library is built: its marker names every catalogued file, and its
-    index is there."""
+    index is there, cut by this kzqa's rules (an upgrade that changes them rebuilds it)."""
     home = library_home()
     try:
         marker = json.loads((home / LIBRARY_MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return (isinstance(marker, dict) and marker.get("files") == library_files()
-            and (home / "index" / "manifest.json").is_file())
+            and not index_outdated(home / "index"))
+
+
+def index_outdated(index: Path) -> bool:
+    """Whether the index at ``index`` is missing, or was cut or extracted by other rules than
+    this kzqa's (``kzqa.settings.PASSAGE_RULES_VERSION``, ``kzqa.extract.EXTRACT_RULES_VERSION``)."""
+    from .extract import EXTRACT_RULES_VERSION
+    from .settings import PASSAGE_RULES_VERSION
+
+    try:
+        manifest = json.loads((index / "manifest.json").read_text(encoding="utf-8"))
+        rules = manifest["settings"]["rules_version"]
+        extractors = [d.get("extractor") for d in manifest["documents"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+    current = f"kzqa.extract {EXTRACT_RULES_VERSION}"
+    return rules != PASSAGE_RULES_VERSION or any(e and not str(e).endswith(current) for e in extractors)
 
 
 def build_command(corpus: Path, index: Path) -> str:
