@@ -218,6 +218,7 @@ def test_the_page_says_it_answers_from_the_seeds_while_the_library_is_built_then
     threading.Thread(target=mirror.serve_forever, daemon=True).start()
     monkeypatch.delenv("KZQA_INDEX")
     monkeypatch.setenv("KZQA_LIBRARY_MIRROR", f"http://127.0.0.1:{mirror.server_address[1]}")
+    monkeypatch.setenv("KZQA_FETCH_ALLOW", f"127.0.0.1:{mirror.server_address[1]}")
     app = runpy.run_path(str(Path(__file__).parents[1] / "app.py"), run_name="space_app")["create_app"](FakeEmbedder())
     try:
         for url in start_server(app):

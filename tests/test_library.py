@@ -58,7 +58,9 @@ def mirror():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    os.environ["KZQA_FETCH_ALLOW"] = f"127.0.0.1:{server.server_address[1]}"  # a mirror on loopback, named
     yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    del os.environ["KZQA_FETCH_ALLOW"]
     server.shutdown()
 
 

@@ -4,7 +4,9 @@
 date they were fetched (the "[accessed DATE]" of a COI citation); it never writes
 anything. Everything that can go wrong is a ``FetchError`` with one line saying what:
 an address that is not http(s), no answer in time, too many redirects, an HTTP error, a
-login page, a file over the size limit, or something that is not a web page or a PDF.
+login page, a file over the size limit, something that is not a web page or a PDF, or an
+address inside the network (loopback, private, link-local...: ``kzqa.addresses``, checked on
+the address connected to, for every redirect).
 """
 
 from __future__ import annotations
@@ -54,13 +56,16 @@ def fetch(url: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Fetched:
     """Download ``url`` (following up to ``MAX_REDIRECTS`` redirects)."""
     import httpx
 
+    from .addresses import guarded_transport
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"{url}: kzqa downloads http:// and https:// addresses only")
     timeout = httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS)
     try:
         with httpx.Client(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout,
-                          headers={"User-Agent": USER_AGENT}) as client, client.stream("GET", url) as response:
+                          headers={"User-Agent": USER_AGENT}, transport=guarded_transport(),
+                          trust_env=False) as client, client.stream("GET", url) as response:
             _check_status(url, response)
             data = _read(url, response, max_bytes)
             final = str(response.url)
@@ -70,6 +75,8 @@ def fetch(url: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Fetched:
     except httpx.TimeoutException:
         raise FetchError(f"{url}: no answer within {READ_SECONDS:.0f} s") from None
     except httpx.HTTPError as e:  # connection refused, DNS, TLS, protocol errors
+        if "not a public address" in str(e):  # kzqa.addresses refused it, first hop or redirect
+            raise FetchError(f"{url}: refused: {e}") from None
         raise FetchError(f"{url}: cannot download ({type(e).__name__}: {e})") from None
     suffix = _kind(url, data, content_type)
     if suffix == ".html" and (_LOGIN.search(data[:200_000]) or _LOGIN_PATH.search(urlsplit(final).path)):
