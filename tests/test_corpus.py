@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import CORPUS, SEEDS, write
@@ -211,3 +213,34 @@ def test_an_unexpected_failure_reading_one_file_is_a_one_line_problem_naming_it(
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err and "page.html" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("text", ["date: 2023-02-30\n", "date: 2023-13\n", "accessed: 2024-04-31\n"])
+def test_a_mistyped_date_is_named_by_file_and_field_and_skip_invalid_skips_it(tmp_path, capsys, text):
+    from kzqa.cli import main
+
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.txt", "The police dispersed a peaceful protest in Almaty in the spring.\n")
+    write(corpus / "a.meta.yaml", text)
+    write(corpus / "b.txt", "Journalists were fined for their posts about the protest.\n")
+    code = main(["build", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert re.search(r"a\.meta\.yaml:1: metadata '(date|accessed)' (is not a real date|must be)", err), err
+    code = main(["build", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--skip-invalid"])
+    err = capsys.readouterr().err
+    assert "skipped" in err and "Indexed 1 passage from 1 document" in err
+
+
+def test_a_date_with_a_time_of_day_is_the_date_and_add_refuses_a_day_the_month_lacks(built, tmp_path, capsys):
+    from kzqa.cli import main
+
+    corpus, index = built
+    page = write(tmp_path / "note.txt", "A note on the assembly law.\n")
+    write(tmp_path / "note.meta.yaml", "date: 2023-02-28 10:30:00\n")  # travels with the file
+    code = main(["add", str(page), "--corpus", str(corpus), "--index", str(index)])
+    assert code == 0 and "date 2023-02-28" in capsys.readouterr().err
+    other = write(tmp_path / "other.txt", "Another note on the assembly law and its permits.\n")
+    code = main(["add", str(other), "--date", "2023-02-30", "--corpus", str(corpus), "--index", str(index)])
+    err = capsys.readouterr().err
+    assert code != 0 and "'date' is not a real date: 2023-02-30" in err and "Traceback" not in err

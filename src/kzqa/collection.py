@@ -6,7 +6,8 @@ and the whole hit (text, offsets, source). ``export`` writes a collection as
 
 - ``markdown``: the quotes grouped by question, each as a block quote with its citation
   and a machine-readable marker of where it stands (document, character offsets);
-- ``csv``: one row per quote, every field of its citation in columns of its own;
+- ``csv``: one row per quote, every field of its citation in columns of its own (a cell a
+  spreadsheet would run as a formula, "=…", "+…", "-…", "@…", starts with "'");
 - ``bibliography``: the documents quoted, once each, in the chosen citation style.
 
 Every exported quote is the passage text unchanged (line breaks and spaces included) with
@@ -165,18 +166,41 @@ def _markdown(items: Sequence[Collected], style: str) -> str:
     return "\n".join(out)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, CSV injection):
+# such a cell is written with a "'" before it, which spreadsheets show as text and hide;
+# ``kzqa verify`` takes it off again (``_unguarded``), so the quote it checks is the one written.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _guarded(cell: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with a formula character (or
+    with "'" and one) gets a "'" before it; other values are as they are."""
+    if isinstance(cell, str) and (cell.startswith(_FORMULA_STARTS)
+                                  or (cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS))):
+        return "'" + cell
+    return cell
+
+
+def _unguarded(cell: str) -> str:
+    """The text ``_guarded`` was given."""
+    if cell.startswith("'") and (cell[1:].startswith(_FORMULA_STARTS)
+                                 or (cell[1:2] == "'" and cell[2:].startswith(_FORMULA_STARTS))):
+        return cell[1:]
+    return cell
+
+
 def _csv(items: Sequence[Collected], style: str) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
         hit, cited = item.hit, item.hit.cite()
-        writer.writerow([
+        writer.writerow([_guarded(cell) for cell in (
             item.question, hit.text, hit.citation_in(style), cited.author or "", cited.publisher or "",
             cited.full_title, cited.date or "", " — ".join(cited.section_shown),
             " ".join(map(str, cited.pages)), cited.paragraph, cited.url or "", cited.accessed or "",
             hit.doc_id, hit.file, hit.start, hit.end, hit.id,
-        ])
+        )])
     return buffer.getvalue()
 
 
@@ -228,7 +252,8 @@ def _csv_quotes(path: Path | str, text: str) -> list[Quote]:
     out = []
     for n, row in enumerate(rows, start=1):
         try:
-            out.append(Quote(n, row["doc_id"], int(row["start"]), int(row["end"]), row["quote"]))
+            out.append(Quote(n, _unguarded(row["doc_id"]), int(row["start"]), int(row["end"]),
+                             _unguarded(row["quote"])))
         except (KeyError, TypeError, ValueError):
             raise KzqaError(f"{path}, row {n}: not a kzqa export (columns doc_id, start, end and "
                             "quote are needed)") from None

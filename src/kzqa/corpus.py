@@ -271,7 +271,7 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
     try:
         _check_depth(text, too_deep, first_line, fail)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=_MetadataLoader)  # noqa: S506 - a SafeLoader, dates kept as text
     except RecursionError:  # the depth check should make this unreachable; kept as the backstop
         raise fail(too_deep, None) from None
     except yaml.YAMLError as e:
@@ -301,14 +301,45 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
             raise fail(f"metadata '{key}' must be text, not {type(val).__name__}", line)
         if too_long := _too_long(str(key), val.strip() if isinstance(val, str) else val):
             raise fail(too_long, line)
+        if key in ("date", "accessed") and isinstance(val, str) and _TIMESTAMP.fullmatch(val.strip()):
+            val = val.strip()[:10]  # a time of day after the date: the date
         if key in ("date", "accessed") and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
             raise fail(f"metadata '{key}' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
+        if key in ("date", "accessed") and val and (reason := _not_a_day(val)):
+            raise fail(f"metadata '{key}' is not a real date: {val} ({reason})", line)
         if key == "covers" and val and not re.fullmatch(r"\d{4}(–\d{4}|-\d{4})?", val):
             raise fail(f"metadata 'covers' must be a year (YYYY) or years (YYYY-YYYY), not '{val}'", line)
         if key == "url" and val and not re.match(r"https?://\S+\Z", val):
             raise fail(f"metadata 'url' must be an http(s) address, not '{val}'", line)
         meta[key] = val.strip() if isinstance(val, str) else val
     return meta
+
+
+class _MetadataLoader(yaml.SafeLoader):
+    """YAML's safe loader with dates left as the text written: a mistyped ``2023-02-30``
+    is then named by its field (``parse_metadata``) instead of failing inside YAML."""
+
+
+def _timestamp_as_text(loader: _MetadataLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_MetadataLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?"
+                        r"\s*(?:Z|[-+]\d{1,2}(?::?\d{2})?)?)")
+
+
+def _not_a_day(value: str) -> str:
+    """Why ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` names no real day or month ("" if it does)."""
+    year, *rest = (int(part) for part in value.split("-"))
+    if rest and not 1 <= rest[0] <= 12:
+        return "there is no month " + str(rest[0])
+    if len(rest) == 2:
+        try:
+            dt.date(year, rest[0], rest[1])
+        except ValueError as e:
+            return str(e)
+    return ""
 
 
 def _too_long(key: str, value: object) -> str | None:
