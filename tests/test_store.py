@@ -291,3 +291,15 @@ def test_a_killed_add_or_remove_leaves_the_old_or_the_new_state(built, tmp_path,
     assert not (index / JOURNAL).exists() and not list(corpus.glob(".adding-*"))
     if op == "remove" and expected == old:
         assert not list((corpus / ".removed").rglob("*.txt"))  # put back, not copied
+
+
+def test_a_folder_holding_a_foreign_manifest_json_is_not_taken_over(corpus_copy, tmp_path):
+    import kzqa
+
+    index = tmp_path / "webapp"
+    index.mkdir()
+    web = '{"name": "My web app", "short_name": "app", "start_url": "/", "display": "standalone"}'
+    (index / "manifest.json").write_text(web)
+    with pytest.raises(kzqa.KzqaError, match=r"holds files kzqa did not write \(manifest\.json\)"):
+        kzqa.build(corpus_copy, index, FAKE_SETTINGS, embedder=FakeEmbedder())
+    assert (index / "manifest.json").read_text() == web and sorted(p.name for p in index.iterdir()) == ["manifest.json"]

@@ -29,6 +29,7 @@ FIXED = frozenset({MANIFEST, RECORD, LOCK_FILE, JOURNAL})  # the store's own, al
 # a version-control file that keeps an empty index/ folder in a checkout (index/.gitignore):
 # not the store's, never written or deleted by it, and no reason to refuse the folder
 KEPT = frozenset({".gitignore"})
+INDEX_FORMAT = "kzqa-index"  # the "format" of a kzqa manifest (kzqa.store writes it)
 _TMP = re.compile(r"(?P<name>.+)\.tmp-\d+\Z")
 
 
@@ -47,6 +48,8 @@ def claim(index: Path, corpus: Path, *, record: bool = True) -> None:
     known, adopted = recorded(index), _adoptable(index)
     owned = known | adopted  # the manifest's files are the store's too
     foreign = sorted(n for n in names if not is_owned(n, owned) and n not in KEPT and (index / n).exists())
+    if MANIFEST in names and not has_record and not _is_kzqa_manifest(index / MANIFEST):
+        foreign = sorted([*foreign, MANIFEST])  # a web app's manifest.json is not an index's
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise KzqaError(f"the index folder {index} holds files kzqa did not write ({shown}); "
@@ -66,6 +69,15 @@ def check_apart(index: Path, corpus: Path) -> None:
     if where:
         raise KzqaError(f"the index folder {index} {where} ({corpus}); an index needs a folder "
                         "of its own, outside the corpus: choose another --index")
+
+
+def _is_kzqa_manifest(path: Path) -> bool:
+    """Whether ``path`` is a kzqa index's manifest (its "format" says so)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == INDEX_FORMAT
 
 
 def _adoptable(index: Path) -> set[str]:

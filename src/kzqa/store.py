@@ -49,6 +49,7 @@ from . import journal, lock
 from ._version import __version__
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexStale, KzqaError
 from .index_folder import (
+    INDEX_FORMAT,
     MANIFEST,
     claim,
     manifest_names,
@@ -61,7 +62,7 @@ from .results import Passage, Source
 from .settings import PASSAGE_RULES_VERSION, Settings
 from .verify import check_fresh, check_passages, read_checked, read_files, source_texts
 
-FORMAT = "kzqa-index"
+FORMAT = INDEX_FORMAT
 FORMAT_VERSION = 2
 READS = 5  # a reader whose generation a writer replaced mid-read reads the new one, up to this often
 
