@@ -97,9 +97,10 @@ def _library_command(sub: Any) -> None:
                          "articles, the State Department's Country Reports on Human Rights Practices: "
                          "Kazakhstan 2016-2024 and the UN's Universal Periodic Review reports on "
                          "Kazakhstan (2010, 2014). Its documents are read from a local copy (--from, "
-                         "$KZQA_LIBRARY_FROM, or the shared/library folder beside a source checkout), "
-                         "else downloaded from a mirror (--mirror, $KZQA_LIBRARY_MIRROR) or from the "
-                         "publishers' addresses. It is kept in $KZQA_HOME (default: build/kazakhstan "
+                         "$KZQA_LIBRARY_FROM), else downloaded from a mirror (--mirror, "
+                         "$KZQA_LIBRARY_MIRROR), else read from the shared/library folder beside a "
+                         "source checkout, else downloaded from the publishers' addresses (public "
+                         "addresses only). It is kept in $KZQA_HOME (default: build/kazakhstan "
                          "in a checkout, else ~/.local/share/kzqa/kazakhstan); ask, serve and "
                          "kzqa.load() use it once it is built. A second run adds only what is missing.")
     lib.add_argument("--from", dest="source", type=Path, metavar="FOLDER",
