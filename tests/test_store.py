@@ -303,3 +303,32 @@ def test_a_folder_holding_a_foreign_manifest_json_is_not_taken_over(corpus_copy,
     with pytest.raises(kzqa.KzqaError, match=r"holds files kzqa did not write \(manifest\.json\)"):
         kzqa.build(corpus_copy, index, FAKE_SETTINGS, embedder=FakeEmbedder())
     assert (index / "manifest.json").read_text() == web and sorted(p.name for p in index.iterdir()) == ["manifest.json"]
+
+
+@pytest.mark.parametrize("crafted", [
+    lambda other, corpus: {"corpus": str(other), "moves": [], "before": {}, "after": {}, "scratch": ["important"]},
+    lambda other, corpus: {"corpus": str(corpus.resolve()), "moves": [], "before": {}, "after": {},
+                           "scratch": ["important"]},
+    lambda other, corpus: {"corpus": str(corpus.resolve()), "moves": [["x.txt", "../victim/secret.txt"]],
+                           "before": {}, "after": {}, "scratch": []},
+    lambda other, corpus: {"corpus": str(corpus.resolve()), "moves": [["x.txt", str(other / "secret.txt")]],
+                           "before": {}, "after": {}, "scratch": []},
+], ids=["other-corpus-scratch", "scratch-not-kzqas", "move-climbing-out", "move-to-an-absolute-path"])
+def test_a_crafted_journal_cannot_steer_writes_outside_the_index_and_its_corpus(built, tmp_path, crafted):
+    import json as jsonlib
+
+    import kzqa
+    from kzqa.journal import JOURNAL
+
+    corpus, index = built
+    other = tmp_path / "victim"
+    write(other / "important" / "keep.txt", "precious")
+    write(other / "secret.txt", "outside")
+    write(corpus / "important" / "keep.txt", "mine")
+    (index / JOURNAL).write_text(jsonlib.dumps(crafted(other, corpus)))
+    with pytest.raises(kzqa.KzqaError, match=r"\.kzqa-journal\.json (names another corpus folder|names '.*', "
+                                             r"outside the corpus folder).*delete it"):
+        kzqa.build(corpus, index, FAKE_SETTINGS, embedder=FakeEmbedder())
+    assert (other / "important" / "keep.txt").read_text() == "precious"
+    assert (other / "secret.txt").read_text() == "outside" and (corpus / "important" / "keep.txt").is_file()
+    assert not (corpus / "x.txt").exists() or (corpus / "x.txt").read_text() != "outside"

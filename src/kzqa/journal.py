@@ -15,9 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import KzqaError
 
 JOURNAL = ".kzqa-journal.json"
 
@@ -62,13 +65,49 @@ def begin(index: Path, journal: Journal) -> None:
 
 
 def read(index: Path) -> Journal | None:
-    """The journal in ``index``, or None (none, or unreadable: nothing it says can be used)."""
+    """The journal in ``index``, or None (none, unreadable, or naming a path outside its
+    corpus: nothing it says can be used)."""
     try:
         data = json.loads((Path(index) / JOURNAL).read_text("utf-8"))
-        return Journal(Path(data["corpus"]), tuple((str(a), str(b)) for a, b in data["moves"]),
-                       dict(data["before"]), dict(data["after"]), tuple(data["scratch"]))
+        journal = Journal(Path(data["corpus"]), tuple((str(a), str(b)) for a, b in data["moves"]),
+                          dict(data["before"]), dict(data["after"]), tuple(str(f) for f in data["scratch"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return journal if not _outside(journal) else None
+
+
+# The scratch folders kzqa makes in a corpus (manage.add_documents' staging folder).
+_SCRATCH = re.compile(r"\.adding-\d+")
+
+
+def _outside(journal: Journal) -> str:
+    """What in ``journal`` lies outside its corpus folder ("" if nothing does): a move's end
+    or a scratch folder that is absolute, climbs out with "..", or leads out by a link; a
+    scratch folder that is not one kzqa makes."""
+    corpus = journal.corpus
+    for rel in [p for move in journal.moves for p in move] + list(journal.scratch):
+        parts = Path(rel).parts
+        if not rel or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+            return rel
+        if not (corpus / rel).resolve().is_relative_to(corpus.resolve()):
+            return rel
+    bad = [f for f in journal.scratch if not _SCRATCH.fullmatch(f)]
+    return bad[0] if bad else ""
+
+
+def _outside_raw(corpus: Path, data: dict[str, object]) -> str:
+    """``_outside`` of a journal's data as read (moves and scratch lists of any shape)."""
+    try:
+        moves = tuple((str(a), str(b)) for a, b in data.get("moves") or [])  # type: ignore[attr-defined]
+        scratch = tuple(str(f) for f in data.get("scratch") or [])  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return ""
+    return _outside(Journal(corpus, moves, {}, {}, scratch))
+
+
+def _refuse(index: Path, why: str) -> KzqaError:
+    return KzqaError(f"{Path(index) / JOURNAL} {why}: it was not written by kzqa for this corpus, and "
+                     "kzqa does not act on it; if you did not interrupt a kzqa add or remove, delete it")
 
 
 def explained(journal: Journal | None, corpus: Path, file: str, recorded: str | None,
@@ -92,13 +131,24 @@ def locate(journal: Journal | None, corpus: Path, file: str) -> Path:
     return Path(corpus) / file
 
 
-def recover(index: Path, recorded: dict[str, str] | None) -> None:
+def recover(index: Path, recorded: dict[str, str] | None, corpus: Path | None = None) -> None:
     """Finish or undo the change a killed writer left journaled in ``index``; ``recorded``
-    is the corpus as the index records it (None: no readable index)."""
+    is the corpus as the index records it (None: no readable index). A journal that names
+    another corpus than ``corpus``, or a path outside it, is refused (``KzqaError``): an index
+    folder copied from elsewhere must not steer moves or deletions anywhere."""
     path = Path(index) / JOURNAL
     if not path.exists():
         return
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        named = Path(str(data["corpus"])).resolve() if isinstance(data, dict) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        named = None
+    if named is not None and corpus is not None and named != Path(corpus).resolve():
+        raise _refuse(index, f"names another corpus folder ({named})")
     journal = read(index)
+    if journal is None and named is not None and (why := _outside_raw(named, data)):
+        raise _refuse(index, f"names {why!r}, outside the corpus folder")
     if journal is not None:
         done = recorded is not None and all(recorded.get(f) == sha for f, sha in journal.after.items())
         if not done:

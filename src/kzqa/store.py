@@ -133,7 +133,7 @@ def writing(index: Path, corpus: Path) -> Iterator[None]:
     with lock.writer(index) as first:
         claim(index, corpus)
         if first:
-            journal.recover(index, _recorded_corpus(index))
+            journal.recover(index, _recorded_corpus(index), corpus)
         yield
 
 
