@@ -224,3 +224,14 @@ def test_a_library_cut_by_an_older_kzqa_is_rebuilt_not_refused():
     said, progress = _lines()
     library.build(source=LIBRARY, progress=progress)
     assert library_ready() and len(kzqa.load(index).documents) == 13
+
+
+def test_a_named_local_copy_comes_before_a_mirror(monkeypatch, mirror):
+    from kzqa import library
+
+    base, _ = mirror
+    monkeypatch.setenv("KZQA_LIBRARY_FROM", str(LIBRARY))
+    monkeypatch.setenv("KZQA_LIBRARY_MIRROR", base)
+    said, progress = _lines()
+    library.build(progress=progress)
+    assert sum("reading" in line for line in said) == 11 and not any("downloading" in line for line in said)

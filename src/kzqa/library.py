@@ -142,8 +142,10 @@ def build(*, source: Path | None = None, mirror: str | None = None, progress: Pr
     from .manage import Incoming, add_documents
 
     progress = progress or Progress()
-    mirror = mirror or os.environ.get("KZQA_LIBRARY_MIRROR") or None
-    source = source or (named_copy() if mirror is None else None) or (None if mirror else local_copy())
+    if source is None and mirror is None:  # the order of the module notes
+        source = named_copy()
+        mirror = None if source else os.environ.get("KZQA_LIBRARY_MIRROR") or None
+        source = source or (None if mirror else local_copy())
     corpus, index = corpus_dir(), index_dir()
     corpus.mkdir(parents=True, exist_ok=True)
     _copy_seeds(corpus)
@@ -156,7 +158,7 @@ def build(*, source: Path | None = None, mirror: str | None = None, progress: Pr
                          f"(from {source or mirror or 'the publishers’ addresses'})")
     for name in LIBRARY_COLLECTIONS:
         got, lost = sources.from_collection(name, source, lambda line: progress.set(message=line),
-                                            mirror=None if source else mirror, skip=have)
+                                            mirror=mirror, skip=have)
         incoming += got
         refused += lost
         progress.set(done=progress.state.done + len(got))
