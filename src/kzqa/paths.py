@@ -11,6 +11,7 @@ editable install or the Hugging Face Space), else ``./index`` and ``./corpus``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
@@ -61,9 +62,14 @@ def library_home() -> Path:
 
 def library_files() -> list[str]:
     """The file names of every document of the library, as the catalogue lists them."""
+    return list(_library_files())
+
+
+@functools.cache
+def _library_files() -> tuple[str, ...]:  # the shipped catalogue: read once a process
     from .catalogue import load_collection
 
-    return [entry.file for name in LIBRARY_COLLECTIONS for entry in load_collection(name).entries]
+    return tuple(entry.file for name in LIBRARY_COLLECTIONS for entry in load_collection(name).entries)
 
 
 def library_ready() -> bool:
