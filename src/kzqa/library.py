@@ -178,6 +178,12 @@ def build(*, source: Path | None = None, mirror: str | None = None, progress: Pr
     return index
 
 
+def default_ready() -> bool:
+    """Whether the default index can be opened as it is: named by ``$KZQA_INDEX``, or the
+    library, built."""
+    return bool(os.environ.get("KZQA_INDEX")) or library_ready()
+
+
 def resolve(index: str | Path | None, embedder: Embedder | None = None) -> Path:
     """The index folder ``kzqa.load(index)`` opens: a folder as named; with none,
     ``$KZQA_INDEX`` or the library (built now if it is not: progress on stderr), else, with no
@@ -185,7 +191,7 @@ def resolve(index: str | Path | None, embedder: Embedder | None = None) -> Path:
     ``"seeds"``: the seed articles' index, built first if it is missing."""
     if index is not None and str(index) != "seeds":
         return Path(index)
-    if index is None and (os.environ.get("KZQA_INDEX") or library_ready()):
+    if index is None and default_ready():
         return default_index_dir()
     if index is None:
         try:

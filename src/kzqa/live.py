@@ -118,13 +118,13 @@ class DefaultLibrary:
 
     def __init__(self, embedder: Embedder | None = None):
         from . import library
-        from .paths import default_index_dir, library_ready
+        from .paths import default_index_dir
 
         self.progress = library.Progress(lambda line: print(f"kzqa: {line}", file=sys.stderr, flush=True))
         self._embedder = embedder  # None: the default model
         self._failed = ""
         self.thread: threading.Thread | None = None
-        self.on_library = bool(os.environ.get("KZQA_INDEX") or library_ready())
+        self.on_library = library.default_ready()
         if self.on_library:
             self.live = LiveQA(default_index_dir(), embedder=embedder)
             self.progress.set(stage="ready")
