@@ -35,6 +35,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/highlights.py
 	$(BIN)/python bench/load.py --seconds 10
 	$(BIN)/python bench/scale.py --sizes 10000 100000
+	$(BIN)/python bench/dot_leaders.py
+	$(BIN)/python bench/long_blocks.py
 
 # The test library: the seeds, the nine state.gov Kazakhstan reports and four PDF reports,
 # read from $(SHARED)/library (never copied into the repository), indexed into

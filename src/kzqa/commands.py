@@ -5,6 +5,7 @@ the library, and the printing of their results for people (or as JSON lines).
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import sys
 from collections.abc import Iterator
@@ -339,10 +340,12 @@ def run_passages(args: argparse.Namespace) -> int:
         doc = read_document(path, path.name)
     except DocumentProblem as p:
         raise KzqaError(str(CorpusProblem(str(path), p.reason, p.line))) from None
-    kept = {(p.start, p.end): p for p in make_passages(doc)}
+    kept = make_passages(doc)  # in document order, each inside one block
+    starts = [p.start for p in kept]
     for block in document_blocks(doc):
         text = doc.text[block.start:block.end]
-        inside = [p for (s, e), p in kept.items() if block.start <= s and e <= block.end]
+        first = bisect.bisect_left(starts, block.start)
+        inside = [p for p in kept[first:bisect.bisect_left(starts, block.end, first)] if p.end <= block.end]
         if args.json:
             _print_json({"kind": block.kind, "reason": block.reason, "start": block.start,
                          "end": block.end, "text": text, "passages": [p.id for p in inside]})

@@ -19,12 +19,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .errors import CorpusProblem
 from .extract import Skipped, Span
 from .results import Source
+
+HEADING_LIMIT = 300  # the longest heading (or title from one) kept as such; longer is body text
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 EXTRACTED_SUFFIXES = (".pdf", ".html", ".htm")  # read through kzqa.extract
@@ -259,6 +262,11 @@ class SidecarProblem(DocumentProblem):
         self.file = file
 
 
+def has_front_matter(data: bytes) -> bool:
+    """Whether a text file opens with front matter (its metadata, kept in the file)."""
+    return _FRONT_MATTER.match(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")) is not None
+
+
 def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, object]:
     """Parse and check a metadata mapping. Line numbers count from ``first_line``."""
 
@@ -297,25 +305,48 @@ def parse_metadata(text: str, first_line: int, where: str | None) -> dict[str, o
             val = "; ".join(val)
         elif isinstance(val, int) and key in ("date", "covers"):
             val = str(val)
-        if val is not None and not isinstance(val, str):
-            raise fail(f"metadata '{key}' must be text, not {type(val).__name__}", line)
-        if too_long := _too_long(str(key), val.strip() if isinstance(val, str) else val):
-            raise fail(too_long, line)
         if key in ("date", "accessed") and isinstance(val, str) and _TIMESTAMP.fullmatch(val.strip()):
             val = val.strip()[:10]  # a time of day after the date: the date
-        if key in ("date", "accessed") and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
-            raise fail(f"metadata '{key}' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'", line)
-        if key in ("date", "accessed") and val and (reason := _not_a_day(val)):
-            raise fail(f"metadata '{key}' is not a real date: {val} ({reason})", line)
-        if key == "covers" and val and not re.fullmatch(r"\d{4}(–\d{4}|-\d{4})?", val):
-            raise fail(f"metadata 'covers' must be a year (YYYY) or years (YYYY-YYYY), not '{val}'", line)
-        if key == "url" and val and not re.match(r"https?://\S+\Z", val):
-            raise fail(f"metadata 'url' must be an http(s) address, not '{val}'", line)
+        if problem := value_problem(str(key), val.strip() if isinstance(val, str) else val):
+            raise fail(problem, line)
         meta[key] = val.strip() if isinstance(val, str) else val
     return meta
 
 
-class _MetadataLoader(yaml.SafeLoader):
+def value_problem(key: str, val: object) -> str | None:
+    """Why ``val`` cannot be the metadata field ``key`` (None if it can): what a corpus file
+    may state, and what an index read back may hold."""
+    if val is not None and not isinstance(val, str):
+        return f"metadata '{key}' must be text, not {type(val).__name__}"
+    if too_long := _too_long(key, val):
+        return too_long
+    if key in ("date", "accessed") and val and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", val):
+        return f"metadata '{key}' must be YYYY, YYYY-MM or YYYY-MM-DD, not '{val}'"
+    if key in ("date", "accessed") and val and (reason := _not_a_day(val)):
+        return f"metadata '{key}' is not a real date: {val} ({reason})"
+    if key == "covers" and val and not re.fullmatch(r"\d{4}(–\d{4}|-\d{4})?", val):
+        return f"metadata 'covers' must be a year (YYYY) or years (YYYY-YYYY), not '{val}'"
+    if key == "url" and val and not re.match(r"https?://\S+\Z", val):
+        return f"metadata 'url' must be an http(s) address, not '{val}'"
+    return None
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML itself keeps the
+    last silently: which one was meant?)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is not None and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' given twice; keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+class _MetadataLoader(UniqueKeyLoader):
     """YAML's safe loader with dates left as the text written: a mistyped ``2023-02-30``
     is then named by its field (``parse_metadata``) instead of failing inside YAML."""
 
@@ -379,7 +410,8 @@ def _title_from_text(text: str, start: int) -> str | None:
     if lead == len(rest):  # nothing but spaces: '\s+' gives its last one to '(.+?)'
         return rest[-1] if lead >= 2 else None
     end = len(rest.rstrip().rstrip("#").rstrip())  # where the closing '\s*#*\s*' begins
-    return rest[lead:max(lead + 1, end)]
+    title = rest[lead:max(lead + 1, end)]
+    return title if len(title) <= HEADING_LIMIT else None  # body text (passages._bounded)
 
 
 def title_from_name(rel: str) -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import sentencex
 
-from .corpus import Document
+from .corpus import HEADING_LIMIT, Document
 from .extract import pages_of
 from .pdf_layout import capitalised
 from .pull_quotes import find_pullquotes
@@ -179,9 +179,20 @@ def classify(text: str, spans: list[tuple[int, int]], guess_headings: bool = Tru
 
 def document_blocks(doc: Document) -> list[Block]:
     if doc.blocks:
-        return _extracted_blocks(doc)
-    return classify(doc.text, split_blocks(doc.text, doc.body_start,
-                                           line_paragraphs=doc.extractor is None))
+        blocks = _extracted_blocks(doc)
+    else:
+        blocks = classify(doc.text, split_blocks(doc.text, doc.body_start,
+                                                 line_paragraphs=doc.extractor is None))
+    return [_bounded(doc.text, b) for b in blocks]
+
+
+def _bounded(text: str, block: Block) -> Block:
+    """A heading is a section's name, carried by every passage under it: one longer than a
+    title may be (``HEADING_LIMIT``) is read as body text, with the reason."""
+    if block.kind != "heading" or block.end - block.start <= HEADING_LIMIT:
+        return block
+    return Block(block.start, block.end, "body", 0,
+                 f"a heading of {block.end - block.start:,} characters, read as body text")
 
 
 def _extracted_blocks(doc: Document) -> list[Block]:

@@ -35,6 +35,11 @@ def embed_text_spans(passage: Passage, source: Source, with_context: bool
     return text, collapsed_spans(passage.text, passage.sentences, len(text) - body)
 
 
+# The most of a paragraph a window's BM25 text carries: every State Department paragraph whole,
+# and a megabyte paragraph in linear time (each of its windows had carried all of it).
+PARAGRAPH_CONTEXT = 6_000
+
+
 def lexical_text(passage: Passage, source: Source, paragraph: str | None = None) -> str:
     """What BM25 indexes for a passage: its title and section words, then the whole
     paragraph it belongs to (a sentence window scores on its paragraph's words; measured
@@ -53,8 +58,22 @@ def paragraph_texts(passages: list[Passage], text_of: dict[str, str]) -> list[st
     out = []
     for p in passages:
         s, e = spans[(p.doc_id, p.paragraph)]
+        if p.part and e - s > PARAGRAPH_CONTEXT:  # a window's neighbourhood, not all of a huge paragraph
+            s, e = _around(text_of[p.doc_id], p.start, p.end, s, e)
         out.append(text_of[p.doc_id][s:e] if p.part else p.text)
     return out
+
+
+def _around(text: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:
+    """``PARAGRAPH_CONTEXT`` characters of ``text[low:high]`` centred on ``text[start:end]``,
+    widened to whole words."""
+    room = max(0, PARAGRAPH_CONTEXT - (end - start)) // 2
+    s, e = max(low, start - room), min(high, end + room)
+    if s > low and (space := text.find(" ", s, start)) >= 0:
+        s = space + 1
+    if e < high and (space := text.rfind(" ", end, e)) >= 0:
+        e = space
+    return s, e
 
 
 def collapsed_spans(body: str, spans: Sequence[tuple[int, int]], offset: int = 0) -> list[tuple[int, int]]:
