@@ -132,6 +132,32 @@ def _edit_first_row(index, manifest, edit):
     _reseal(index, manifest, "passages", "".join(json.dumps(r) + "\n" for r in rows).encode())
 
 
+def _reseal_bm25(index, manifest, name, array):
+    """Replace one of the BM25 arrays (``indptr``, ``data``, ``indices``) and reseal it."""
+    import hashlib
+    import io
+
+    import numpy as np
+
+    entry = next(f for f in manifest["files"]["bm25"] if f["name"].endswith(f"/{name}.csc.index.npy"))
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    data = buffer.getvalue()
+    (index / entry["name"]).write_bytes(data)
+    entry.update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _bm25_array(index, manifest, name):
+    import numpy as np
+
+    entry = next(f for f in manifest["files"]["bm25"] if f["name"].endswith(f"/{name}.csc.index.npy"))
+    return np.load(index / entry["name"])
+
+
+def _source_field(field, value):
+    return lambda ix, m: m["documents"][0]["source"].update({field: value})
+
+
 DAMAGE = {  # each leaves a manifest whose sizes and sha256 all match (but the first five)
     "truncate-vectors": None, "flip-passage": None, "delete-passages": None,
     "garbage-manifest": None, "old-format": None,
@@ -144,6 +170,19 @@ DAMAGE = {  # each leaves a manifest whose sizes and sha256 all match (but the f
     "sentence-out-of-range": lambda ix, m: _edit_first_row(ix, m, lambda r: r.update(sentences=[[0, 10**6]])),
     "forged-passage": lambda ix, m: _reseal(ix, m, "passages", (ix / m["files"]["passages"]["name"])
                                             .read_bytes().replace(b"rarely granted", b"always granted")),
+    # issue 24, item 9: shapes and types that raised ValueError, IndexError or TypeError on use
+    "bm25-data-of-wrong-shape": lambda ix, m: _reseal_bm25(ix, m, "data", _bm25_array(ix, m, "data")[:-7]),
+    "bm25-data-2d": lambda ix, m: _reseal_bm25(ix, m, "data", _bm25_array(ix, m, "data").reshape(1, -1)),
+    "bm25-indptr-too-far": lambda ix, m: _reseal_bm25(ix, m, "indptr", _bm25_array(ix, m, "indptr") * 3),
+    "bm25-indptr-too-short": lambda ix, m: _reseal_bm25(ix, m, "indptr", _bm25_array(ix, m, "indptr")[:3]),
+    "bm25-indices-beyond-passages": lambda ix, m: _reseal_bm25(ix, m, "indices",
+                                                               _bm25_array(ix, m, "indices") + 10**6),
+    "bm25-data-as-text": lambda ix, m: _reseal_bm25(ix, m, "data", _bm25_array(ix, m, "data").astype(str)),
+    "date-not-text": _source_field("date", 20230101),
+    "date-not-a-date": _source_field("date", "last spring"),
+    "title-not-text": _source_field("title", ["a", "list"]),
+    "covers-not-years": _source_field("covers", "recently"),
+    "unknown-source-field": _source_field("editor", "someone"),
     "name-outside-the-folder": lambda ix, m: _reseal(
         ix, m, "texts", b"") or m["files"]["texts"].update(name="../corpus/../index/" + m["files"]["texts"]["name"]),
 }

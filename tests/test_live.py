@@ -44,3 +44,25 @@ def test_an_index_that_cannot_be_loaded_is_not_taken(built, capsys):
     assert "still answering from the previous index" in err and "Rebuild it with" in err
     live.search("permits", k=1)
     assert capsys.readouterr().err == ""  # said once per manifest, not on every question
+
+
+def test_a_running_server_keeps_answering_when_the_index_is_altered_under_it(built, capsys):
+    """Issue 24, item 9: a document date that is not text gave a bare 500 over HTTP."""
+    from conftest import http_get, start_server
+    from kzqa.server import make_server
+
+    _, index = built
+    live = LiveQA(index)
+    server = start_server(make_server(live))
+    address = next(server)
+    try:
+        manifest = index / "manifest.json"
+        data = json.loads(manifest.read_text())
+        data["documents"][0]["source"]["date"] = 20230101
+        manifest.write_text(json.dumps(data))
+        status, body = http_get(f"{address}api/ask?question=permits%20for%20demonstrations&k=2")
+        assert status == 200 and body["passages"] and live.reloads == 0
+        err = capsys.readouterr().err
+        assert "still answering from the previous index" in err and "metadata 'date' must be text" in err
+    finally:
+        next(server, None)

@@ -156,6 +156,27 @@ class Lexical:
             self._sorted = sorted(self.bm25.vocab_dict)
         return self._sorted
 
+    def problem(self) -> str | None:
+        """What is wrong with the stored arrays (None when they fit together): each term's
+        rows are ``indices[indptr[t]:indptr[t + 1]]`` with scores ``data[...]``."""
+        scores = self.bm25.scores
+        data, indices, indptr = (np.asarray(scores.get(k)) for k in ("data", "indices", "indptr"))
+        if any(a.ndim != 1 for a in (data, indices, indptr)):
+            return "an array is not one-dimensional"
+        if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+            return "an array of the wrong type"
+        if len(data) != len(indices) or not len(indptr) or indptr[0] != 0 or indptr[-1] != len(data) \
+                or bool(np.any(np.diff(indptr) < 0)):
+            return "its term offsets do not fit its rows"
+        if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= self.size):
+            return "a row beyond the passages"
+        ids = [i for t, i in self.bm25.vocab_dict.items() if t]
+        if any(not isinstance(i, int) or not 0 <= i < len(indptr) - 1 for i in ids):
+            return "a term beyond its offsets"
+        if not np.all(np.isfinite(data)):
+            return "a score that is not a number"
+        return None
+
     @property
     def size(self) -> int:
         """The number of passages indexed."""

@@ -203,8 +203,16 @@ def _data_files(gen: Generation) -> dict[str, bytes | memoryview]:
 
 
 def _write_folder(folder: Path, files: dict[str, bytes]) -> None:
-    """A folder that appears whole or not at all (same generation = same content: kept)."""
+    """A folder that appears whole or not at all. The same generation's folder is kept, but
+    a file in it that was altered is written again (atomically): rebuilding repairs it."""
     if folder.is_dir():
+        for name, data in files.items():
+            try:
+                same = (folder / name).read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                atomic_write(folder / name, data)
         return
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -318,8 +326,8 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
     data = read_files(index, manifest["files"], rebuild)
     passages = tuple(_passage(json.loads(line)) for line in data["passages"].decode("utf-8").splitlines())
     documents = {
-        d["doc_id"]: DocumentRecord(d["doc_id"], d["file"], Source(**d["source"]), d["passages"],
-                                    d.get("extractor"), int(d.get("pages", 0)))
+        d["doc_id"]: DocumentRecord(d["doc_id"], d["file"], _source(d["source"], index, rebuild),
+                                    d["passages"], d.get("extractor"), int(d.get("pages", 0)))
         for d in manifest["documents"]
     }
     pending = journal.read(index) if check_corpus else None
@@ -333,10 +341,28 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
     vectors, sentence_vectors, starts, centroid = _dense(index, data, passages, dimension,
                                                          manifest["centroid"], rebuild)
     lexical = Lexical.load(index / manifest["files"]["bm25"][0]["name"].split("/")[0])
-    if lexical.size != len(passages):
-        raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages. {rebuild}")
+    if lexical.size != len(passages) or (problem := lexical.problem()):
+        why = problem if lexical.size == len(passages) else f"{lexical.size} rows for {len(passages)} passages"
+        raise IndexCorrupt(f"the BM25 index at {index} does not fit its passages ({why}). {rebuild}")
     return StoredIndex(index, corpus, settings, dimension, documents, passages, vectors, lexical,
                        sentence_vectors, starts, centroid, dict(manifest["model"]), unchecked)
+
+
+def _source(fields: object, index: Path, rebuild: str) -> Source:
+    """A document's source as its manifest records it, each field checked as a corpus file's
+    metadata is (text, a real date, ...): a value of another type would fail on first use."""
+    from .corpus import METADATA_KEYS, value_problem
+
+    if not isinstance(fields, dict):
+        raise IndexCorrupt(f"the index at {index} is damaged (a document's source is not a mapping). {rebuild}")
+    for key, val in fields.items():
+        problem = (f"unknown field '{key}'" if key not in METADATA_KEYS
+                   else "no title" if key == "title" and not (isinstance(val, str) and val)
+                   else value_problem(key, val))
+        if problem:
+            raise IndexCorrupt(f"the index at {index} is damaged (the source of a document: {problem}). "
+                               f"{rebuild}")
+    return Source(**fields)
 
 
 def _dense(index: Path, data: dict[str, bytes], passages: tuple[Passage, ...], dimension: int,
