@@ -8,6 +8,7 @@ import pytest
 
 from conftest import CORPUS, SEEDS, write
 from kzqa.corpus import scan_corpus
+from kzqa.errors import KzqaError
 
 
 def test_shipped_corpus_holds_every_seed_byte_for_byte():
@@ -244,3 +245,19 @@ def test_a_date_with_a_time_of_day_is_the_date_and_add_refuses_a_day_the_month_l
     code = main(["add", str(other), "--date", "2023-02-30", "--corpus", str(corpus), "--index", str(index)])
     err = capsys.readouterr().err
     assert code != 0 and "'date' is not a real date: 2023-02-30" in err and "Traceback" not in err
+
+
+def test_a_metadata_key_given_twice_is_refused_naming_the_line(tmp_path):
+    """Issue 24, item 10: YAML kept the last of two titles silently."""
+    from kzqa.catalogue import load_collection
+
+    write(tmp_path / "a.txt", "Some text about protests.\n")
+    write(tmp_path / "a.meta.yaml", "title: One\nauthor: A\ntitle: Two\n")
+    write(tmp_path / "b.md", "---\ntitle: One\ncountry: Kazakhstan\ncountry: Uzbekistan\n---\nText.\n")
+    scan = scan_corpus(tmp_path)
+    got = {(p.path, p.line, p.reason) for p in scan.problems}
+    assert got == {("a.meta.yaml", 3, "malformed metadata (YAML: key 'title' given twice; keep one)"),
+                   ("b.md", 4, "malformed metadata (YAML: key 'country' given twice; keep one)")}
+    collection = write(tmp_path / "mine.yaml", "documents:\n  - file: a.txt\n    file: b.md\n")
+    with pytest.raises(KzqaError, match=r"mine.yaml:3: not a collection file \(YAML: key 'file' given twice"):
+        load_collection(str(collection))

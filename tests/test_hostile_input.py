@@ -4,6 +4,7 @@ traceback or a server error. (The chat page is covered in test_browser.py.)"""
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import pytest
 
@@ -94,6 +95,10 @@ def test_http_errors_say_in_words_what_is_wrong_with_the_request(live_server):
         (b'{"question": "ok", "history": [1]}', "invalid request: history[0]: expected a string, got a number"),
         (b'{"question": "ok", "filters": {"year": 2020}}',
          "invalid request: filters.year: not a known field (known: documents, publishers, countries, since, until)"),
+        (b'{"question": "ok", "filter": {"since": 2020}}',  # issue 24, item 10: was 200, unfiltered
+         "invalid request: filter: not a known field (known: question, k, history, filters, style)"),
+        (b'{"question": "ok", "hisotry": ["Who?"]}',
+         "invalid request: hisotry: not a known field (known: question, k, history, filters, style)"),
         (b'{"question": "\\ud800"}', "invalid request: question: not valid text (a \\ud800-\\udfff escape without its pair)"),
         (b'{"question": "\xe9"}', "invalid request: body: not UTF-8 text (byte 15 is not UTF-8)"),
     ]
@@ -148,6 +153,30 @@ def test_http_contract_of_the_limits_table(live_server):
         assert status == 405 and headers["allow"] == allow and json.loads(body)["error"]
     status, _, body = request(live_server, "GET", "/api/nothing-here")
     assert status == 404 and json.loads(body)["error"]
+    status, headers, body = request(live_server, "TRACE", "/api/ask")  # issue 24, item 10: was 404
+    assert status == 405 and headers["allow"] == "GET, HEAD, POST" and json.loads(body)["error"]
+    status, data = http_post(f"{live_server}api/export", {"items": [{"question": "q", "passage": "x#1"}]})
+    assert (status, data["error"]) == (422, "invalid request: items[0].passage_id: missing; it is required; "
+                                            "items[0].passage: not a known field (known: question, passage_id)")
+
+
+@pytest.mark.model
+def test_a_url_over_the_head_limit_gets_414_and_headers_431_not_a_reset(live_server):
+    """Issue 24, item 10: a 1 MiB question in the URL reset the connection."""
+    from test_app import request
+
+    for size in (20_000, 1024 * 1024):
+        status, headers, body = request(live_server, "GET", "/api/ask?question=" + "a" * size)
+        assert status == 414 and json.loads(body) == {"error": "the request's address (URL) over 16 KiB"}
+        assert headers["connection"] == "close"
+    status, _, body = request(live_server, "GET", "/api/health", headers={"X-Padding": "b" * 40_000})
+    assert status == 431 and "headers over 16 KiB" in json.loads(body)["error"]
+    cyrillic = urllib.parse.quote("Свобода собраний " * 117)  # 1,989 characters, 11,232 in the URL
+    status, _, _ = request(live_server, "GET", f"/api/ask?k=1&question={cyrillic}")
+    assert status == 200
+    big = {"question": "Can people protest?", "history": ["Earlier question " * 50] * 20}
+    status, data = http_post(f"{live_server}api/ask", json.dumps(big).encode() + b" " * 200_000)
+    assert status == 200 and data["passages"]  # a large body is not a large head
 
 
 class GatedQA:

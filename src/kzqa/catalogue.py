@@ -60,10 +60,17 @@ def load_collection(name: str) -> Collection:
         raise KzqaError(f"no collection {name!r} (known: {', '.join(names())}; or give a .yaml file)")
     import yaml
 
+    from .corpus import UniqueKeyLoader
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - safe
         return _collection(data, path.stem)
-    except (yaml.YAMLError, UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise KzqaError(f"{where}: not a collection file (YAML: {problem})") from None
+    except (UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
         raise KzqaError(f"{path}: not a collection file ({type(e).__name__}: {e})") from None
 
 

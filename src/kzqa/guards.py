@@ -4,7 +4,8 @@
 - ``RefuseRoutes``: Gradio's upload, file, proxy and tool routes. kzqa takes no uploads and
   serves no files but its page's own assets; on a public Space those routes were an open
   file host (HTTP 403).
-- ``guarded_h11``: uvicorn's HTTP protocol with read deadlines and a connection cap.
+- ``guarded_h11``: uvicorn's HTTP protocol with read deadlines, a connection cap and a head
+  limit (HTTP 414 for a URL over 16 KiB, 431 for headers).
   uvicorn times out only idle keep-alive connections, and any byte resets that: a client
   trickling header lines held its connection (and a file descriptor) for ever, and ~20,000
   of them left the server unable to accept anything.
@@ -25,6 +26,8 @@ HEADER_TIMEOUT = 10.0  # s for a whole request head, from connect or the previou
 BODY_TIMEOUT = 20.0  # s for a whole body once its head is in: 1 MiB needs >= 52 KB/s
 MAX_CONNECTIONS = 1000  # open at once, fewer if the file descriptor limit is lower
 RESERVED_FDS = 128  # for the index, the model, logs and Gradio's own files
+MAX_HEAD_BYTES = 16 * 1024  # h11's limit; a 2,000-character Cyrillic question is 12 KB in a URL
+DRAIN_SECONDS = 2.0  # a refused request's remaining bytes are read (and dropped) this long
 
 
 class BodyLimit:
@@ -132,14 +135,40 @@ class GuardedH11(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
         self._reading: str | None = None  # "head", "body" or None (request in, or closed)
+        self._head = bytearray()  # the request head read so far (up to MAX_HEAD_BYTES + 4)
+        self._refused = False
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:
             self._push_out_slowest()
         self._watch()
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # the refusal is out: the rest of this request is read and dropped
+        if self.conn.their_state is h11.IDLE and self._head_too_long(data):
+            return
         super().data_received(data)
         self._watch()
+
+    def _head_too_long(self, data: bytes) -> bool:
+        """Refuse a request head over ``MAX_HEAD_BYTES`` (h11's own limit, past which uvicorn
+        answered a 1 MiB URL by dropping the connection): 414 when its first line, the URL,
+        is what is too long, else 431. The answer goes out, then the connection drains."""
+        self._head += data[:MAX_HEAD_BYTES + 4 - len(self._head)]
+        if b"\r\n\r\n" in self._head or len(self._head) <= MAX_HEAD_BYTES:
+            return False
+        status, reason = ((414, "URI Too Long") if b"\r\n" not in self._head[:MAX_HEAD_BYTES]
+                          else (431, "Request Header Fields Too Large"))
+        what = "the request's address (URL)" if status == 414 else "the request's headers"
+        body = json.dumps({"error": f"{what} over {MAX_HEAD_BYTES // 1024} KiB"}).encode()
+        self.transport.write(f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+                             f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body)
+        self._refused = True
+        self._stop_clock()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # closing now, with unread input, would reset the connection
+        self.loop.call_later(DRAIN_SECONDS, self.transport.close)
+        return True
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -159,6 +188,7 @@ class GuardedH11(H11Protocol):
         reading = "head" if state is h11.IDLE else "body" if state is h11.SEND_BODY else None
         if reading == self._reading:
             return
+        self._head.clear()
         self._stop_clock()
         self._reading = reading
         if reading is not None and not self.transport.is_closing():

@@ -14,7 +14,7 @@ import asyncio
 import gc
 import os
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import anyio
 import anyio.to_thread
@@ -76,9 +76,10 @@ class ExportRequest(BaseModel):
 
 
 class AskRequest(BaseModel):
-    """Body of POST /api/ask. Strict: `"k": "3"` or `"k": true` is an error, not a 3 or a 1."""
+    """Body of POST /api/ask. Strict: `"k": "3"` or `"k": true` is an error, not a 3 or a 1;
+    an unknown field (`"filter"`, `"hisotry"`) is an error, not ignored."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     question: str = Field(max_length=MAX_QUESTION_CHARS * 2)
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K)
@@ -199,7 +200,7 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
         app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
     app.add_api_route("/api/{rest:path}", elsewhere, include_in_schema=False,
-                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"])
     mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa, status), path="/", footer_links=[], theme=theme(),
                                            css=page_assets.CSS, head=page_assets.HEAD)
     return mounted
@@ -220,7 +221,8 @@ async def elsewhere(request: Request) -> Response:
 async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
     """422 with what is wrong, in words: the field (or the body) and what was expected,
     never echoing the input (which may not even encode)."""
-    text = "invalid request: " + "; ".join(_problem(e) for e in exc.errors())
+    model = BODIES.get(request.url.path)
+    text = "invalid request: " + "; ".join(_problem(e, model) for e in exc.errors())
     return JSONResponse({"error": text.encode("utf-8", "replace").decode("utf-8")}, status_code=422)
 
 
@@ -235,12 +237,23 @@ LIMITS = {  # and the other errors people can make
     "string_too_long": "too long: at most {max_length} characters",
     "too_long": "too many entries: at most {max_length}",
     "string_unicode": "not valid text (a \\ud800-\\udfff escape without its pair)",
-    # FilterRequest is the one model that refuses unknown fields
-    "extra_forbidden": f"not a known field (known: {', '.join(FilterRequest.model_fields)})",
 }
+BODIES: dict[str, type[BaseModel]] = {"/api/ask": AskRequest, "/api/export": ExportRequest}
 
 
-def _problem(error: Any) -> str:
+def _model_at(model: type[BaseModel], path: list[Any]) -> type[BaseModel]:
+    """The request model (nested in ``model``) that ``path`` leads into: for
+    ``["items", 0, "quote"]`` in an export, ``ExportItem``."""
+    for step in path:
+        if isinstance(step, int) or step not in model.model_fields:
+            continue
+        for inner in (annotation := model.model_fields[step].annotation, *get_args(annotation)):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                model = inner
+    return model
+
+
+def _problem(error: Any, model: type[BaseModel] | None = None) -> str:
     """One pydantic error as ``where: what is wrong`` (``history[0]``, ``filters.since``)."""
     kind, ctx = error.get("type"), error.get("ctx") or {}
     source, *path = error.get("loc") or ("body",)
@@ -256,6 +269,9 @@ def _problem(error: Any) -> str:
             return f"body: expected {expected}, sent with Content-Type: application/json"
         got = f", got {_json_kind(error.get('input'))}" if source == "body" else ""
         return f"{where}: expected {expected}{got}"
+    if kind == "extra_forbidden" and model is not None:
+        known = _model_at(model, path[:-1]).model_fields
+        return f"{where}: not a known field (known: {', '.join(known)})"
     try:
         return f"{where}: " + LIMITS[kind].format(**ctx)
     except (KeyError, IndexError):
