@@ -140,6 +140,22 @@ def test_kzqa_add_says_how_each_document_will_be_cited_and_what_is_missing(built
             "publisher Civic Monitor NGO; date 2023-11") in err.splitlines()
 
 
+def test_kzqa_add_takes_a_markdown_file_with_front_matter_as_it_is(built, capsys, tmp_path):
+    """Its metadata is in the file: add had stamped a sidecar beside it (an accessed date),
+    and the corpus then refused it: "metadata given twice"."""
+    corpus, index = built
+    note = write(tmp_path / "in" / "note.md", "---\ntitle: A note on protests\ndate: 2023-05-01\n---\n"
+                                              "Protesters in Almaty were detained by the police after the rally.\n")
+    code, out, err = run(capsys, "add", note, "--corpus", corpus, "--index", index)
+    assert code == 0, err
+    assert (corpus / "note.md").read_bytes() == note.read_bytes() and not (corpus / "note.meta.yaml").exists()
+    assert ("  cited as: note.md: “A note on protests”; date 2023-05-01 (no author, no publisher: "
+            "add author, publisher to its front matter)") in err.splitlines()
+    assert f"add publisher and url to the front matter of {corpus / 'note.md'}" in err
+    hit = kzqa.load(index, embedder=FakeEmbedder()).search("protesters detained Almaty rally", k=1).passages[0]
+    assert (hit.title, hit.date) == ("A note on protests", "2023-05-01")
+
+
 HRR = "# Human rights report\n\nThe police dispersed a peaceful protest in Almaty.\n"
 
 

@@ -29,6 +29,7 @@ from .corpus import (
     Document,
     DocumentProblem,
     doc_id_for,
+    has_front_matter,
     parse_metadata,
     read_document,
     scan_corpus,
@@ -68,13 +69,15 @@ class CitationGap:
 
     file: str
     missing: tuple[str, ...]  # "publisher", "url"
-    sidecar: Path  # where to write them
+    sidecar: Path  # where to write them (the file itself when it has front matter)
 
     def __str__(self) -> str:
         words = " and ".join("no URL" if key == "url" else f"no {key}" for key in self.missing)
         them = "them" if len(self.missing) > 1 else "it"
+        where = str(self.sidecar) if self.sidecar.name.endswith(SIDECAR_SUFFIX) \
+            else f"the front matter of {self.sidecar}"
         return (f"{self.file} has {words}, so its citations will lack {them}; "
-                f"add {' and '.join(self.missing)} to {self.sidecar} and run kzqa build")
+                f"add {' and '.join(self.missing)} to {where} and run kzqa build")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class Cited:
     source: Source
     guessed: tuple[str, ...] = ()
     empty: tuple[str, ...] = ()
+    front_matter: bool = False  # its metadata is in the file: set there, not by flags
 
     def __str__(self) -> str:
         s = self.source
@@ -96,8 +100,10 @@ class Cited:
         line = f"{self.file}: " + "; ".join(parts)
         hints = [f"{key} guessed from the file name" for key in self.guessed] + [f"no {key}" for key in self.empty]
         if hints:
-            flags = " ".join(f"--{key}" for key in (*self.guessed, *self.empty))
-            line += f" ({', '.join(hints)}: give {flags} to set {'them' if len(hints) > 1 else 'it'})"
+            keys = (*self.guessed, *self.empty)
+            how = (f"add {', '.join(keys)} to its front matter" if self.front_matter
+                   else f"give {' '.join(f'--{key}' for key in keys)} to set {'them' if len(hints) > 1 else 'it'}")
+            line += f" ({', '.join(hints)}: {how})"
         return line
 
 
@@ -295,8 +301,11 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
     given = (sidecar_text.encode("utf-8") if sidecar_text is not None
              else beside.read_bytes() if document.data is None and beside.is_file() else None)
     update = None
+    # a text file's own front matter holds its metadata: a sidecar beside it would be a second
+    # source (refused by the corpus), and the file is kept as it is, so no date is stamped
+    stamp = not (given is None and name.lower().endswith((".md", ".txt")) and has_front_matter(data))
     if not target.exists():
-        given = _stamped(given, _today())
+        given = _stamped(given, _today()) if stamp else given
     else:
         if target.read_bytes() != data:
             raise refuse(f"the corpus already has a different {name}; rename the new file, "
@@ -320,10 +329,11 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
         raise refuse(p.reason, p.line) from None
     missing = tuple(key for key in ("publisher", "url") if not getattr(doc.source, key))
     if missing:
-        staged.gaps.append(CitationGap(name, missing, corpus / sidecar))
+        staged.gaps.append(CitationGap(name, missing, corpus / (sidecar if stamp else name)))
     guessed = ("title",) if title_from_name(name) == doc.source.title else ()
     staged.cited.append(Cited(name, doc.source, guessed,
-                              tuple(key for key in CITED_FIELDS[1:] if getattr(doc.source, key) is None)))
+                              tuple(key for key in CITED_FIELDS[1:] if getattr(doc.source, key) is None),
+                              front_matter=not stamp))
     if update is not None:
         staged.updated.append(update)
     else:
