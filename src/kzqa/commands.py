@@ -120,7 +120,8 @@ def _print_questions(r: dict[str, Any]) -> None:
         k for k in r if isinstance(r[k], dict) and "hit@1" in r[k]]
     metrics = ("hit@1", "hit@3", "mrr", "latest@1", "year@1", "abstention_recall", "abstention_precision",
                "wrongly_abstained", "answer_precision", "coverage", "follow_ups_correct",
-               "foreign_answers", "duplicate_answers")
+               "foreign_answers", "duplicate_answers", "superseded_first", "strong_answers",
+               "strong_precision", "partial_precision")
     print(f"{r['questions']}: mode {r['settings']['mode']}, abstention {r['abstention']}")
     print(f"{'':22}" + "".join(f"{s:>10}" for s in splits))
     for m in metrics:

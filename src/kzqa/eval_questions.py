@@ -18,15 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from .editions import shingles
+from .editions import repeats, shingles
 from .errors import KzqaError
 from .question_set import Question, load_questions
-from .results import Hit
+from .results import Hit, strength_of
 from .search import QA
 from .settings import Abstention
 
 OTHER_COUNTRY_KINDS = ("other-country",)  # questions that ask about another country on purpose
-DUPLICATE = 0.9  # word 3-gram Jaccard above which two passages of one answer say the same
 
 
 def run_questions(qa: QA, questions: list[Question], k: int = 10) -> list[dict[str, Any]]:
@@ -42,7 +41,9 @@ def run_questions(qa: QA, questions: list[Question], k: int = 10) -> list[dict[s
         shown = d.ranking[:3]
         rows.append({
             "id": q.id, "split": q.split, "kind": q.kind, "question": q.question,
-            "answerable": q.answerable, "right": right, "ranked": [h.id for h in d.ranking],
+            # a question answered only by documents this library lacks is one it cannot answer
+            "answerable": q.answerable and (not q.evidence or any(e.doc in qa.documents for e in q.evidence)),
+            "right": right, "ranked": [h.id for h in d.ranking],
             "expected": list(q.answers) + [f"{e.doc}: “{e.quote}”" for e in q.evidence],
             "latest": bool(first and q.latest and q.is_latest(first.doc_id, first.text)),
             "has_latest": bool(q.latest) and not q.years,
@@ -50,6 +51,8 @@ def run_questions(qa: QA, questions: list[Question], k: int = 10) -> list[dict[s
             "dated": bool(q.years) and q.answerable,
             "foreign": any(_foreign(h, home) for h in shown) and q.kind not in OTHER_COUNTRY_KINDS,
             "duplicate": _has_duplicate(shown),
+            "superseded": bool(first and q.is_superseded(first.doc_id, first.text)),
+            "strength": d.answer.strength,
             "abstained": d.answer.abstained, "signals": d.signals, "margin": d.margin,
             "follow_up": d.follow_up,
         })
@@ -64,8 +67,7 @@ def _foreign(hit: Hit, home: str | None) -> bool:
 
 def _has_duplicate(hits: tuple[Hit, ...]) -> bool:
     grams = [shingles(h.text) for h in hits]
-    return any(len(a & b) / max(len(a | b), 1) >= DUPLICATE
-               for i, a in enumerate(grams) for b in grams[i + 1:] if a and b)
+    return any(repeats(a, b) for i, a in enumerate(grams) for b in grams[i + 1:])
 
 
 def question_metrics(rows: list[dict[str, Any]], offset: float = 0.0) -> dict[str, Any]:
@@ -95,11 +97,21 @@ def question_metrics(rows: list[dict[str, Any]], offset: float = 0.0) -> dict[st
         "coverage": _mean(not abstains(r) for r in answerable),
         "foreign_answers": sum(1 for r in answered if r["foreign"]),
         "duplicate_answers": sum(1 for r in answered if r["duplicate"]),
+        "superseded_first": sum(1 for r in answered if r.get("superseded")),
+        # how often an answer of each strength has the right passage first (unanswerable
+        # questions answered count as wrong): what "Strong match" has measured
+        "strong_precision": _mean(good(r) for r in answered if _strength(r, offset) == "strong"),
+        "strong_answers": sum(1 for r in answered if _strength(r, offset) == "strong"),
+        "partial_precision": _mean(good(r) for r in answered if _strength(r, offset) == "partial"),
     }
     follow = [r for r in answerable if r["kind"] == "follow-up"]
     if follow:
         out["follow_ups_correct"] = _mean(good(r) and not abstains(r) for r in follow)
     return out
+
+
+def _strength(row: dict[str, Any], offset: float) -> str | None:
+    return strength_of(row["margin"] + offset)
 
 
 def evaluate_questions(qa: QA, path: Path) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def _norm(text: str) -> str:
 class Evidence:
     doc: str
     quote: str
+    superseded: bool = False  # a rule a later edition says changed: wrong as a present answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,13 @@ class Question:
         if passage_id in self.answers:
             return True
         flat = _norm(text)
-        return any(e.doc == doc_id and _norm(e.quote) in flat for e in self.evidence)
+        return any(e.doc == doc_id and not e.superseded and _norm(e.quote) in flat for e in self.evidence)
+
+    def is_superseded(self, doc_id: str, text: str) -> bool:
+        """Whether a passage states what a later edition says has changed (and nothing current)."""
+        flat = _norm(text)
+        return not self.is_right("", doc_id, text) and any(
+            e.doc == doc_id and e.superseded and _norm(e.quote) in flat for e in self.evidence)
 
     def is_latest(self, doc_id: str, text: str) -> bool:
         """Whether a passage answers from the most recent document that answers."""
@@ -87,7 +94,8 @@ def load_questions(path: Path) -> list[Question]:
 def _question(row: dict[str, Any], n: int) -> Question:
     if not isinstance(row.get("question"), str):
         raise KeyError("question")
-    evidence = tuple(Evidence(str(e["doc"]), str(e["quote"])) for e in row.get("evidence") or ())
+    evidence = tuple(Evidence(str(e["doc"]), str(e["quote"]), bool(e.get("superseded", False)))
+                     for e in row.get("evidence") or ())
     answers = tuple(str(a) for a in row.get("answers") or ())
     kind = row.get("kind") or ("answerable" if answers or evidence else "no-answer")
     return Question(str(row.get("id", n)), row["question"], answers,
