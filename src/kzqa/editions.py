@@ -20,6 +20,7 @@ SIMILAR = 0.6  # Jaccard of word 3-grams: a figure or a tense changed in a 60-wo
 # stays above ~0.7; different paragraphs on one topic stay below ~0.3 (tests/test_editions.py)
 HASHES = 48  # MinHash signature length
 BANDS = 16  # LSH bands of 3 rows: pairs at Jaccard 0.6 become candidates with p ≈ 0.97
+REPEAT = 0.5  # share of the shorter passage's 3-grams in the longer: one answer shows it once
 MIN_WORDS = 8  # shorter passages (a list item, a one-line sentence) are not grouped
 _WORD = re.compile(r"\w+")
 
@@ -63,6 +64,13 @@ def echo_groups(texts: list[str], documents: list[str]) -> np.ndarray:
     return np.array([_find(parent, i) for i in range(n)], dtype=np.int64)
 
 
+def repeats(x: set[int], y: set[int]) -> bool:
+    """Whether two passages say the same thing, one perhaps at more length than the other:
+    at least ``REPEAT`` of the shorter's word 3-grams are in the longer (the 2016 edition's
+    paragraph inside the 2023 one that opens with it)."""
+    return bool(x and y) and len(x & y) >= REPEAT * min(len(x), len(y))
+
+
 def _jaccard(x: set[int], y: set[int]) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
@@ -82,4 +90,4 @@ def _union(parent: np.ndarray, i: int, j: int) -> None:
         parent[max(ri, rj)] = min(ri, rj)
 
 
-__all__ = ["SIMILAR", "echo_groups", "shingles"]
+__all__ = ["REPEAT", "SIMILAR", "echo_groups", "repeats", "shingles"]

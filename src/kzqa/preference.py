@@ -34,11 +34,33 @@ def asks_when(question: str) -> bool:
     return bool(_WHEN.match(question))
 
 
+# "Is ...", "Can people ...", "Do you need ...": a yes/no question in the present tense.
+_NOW = re.compile(r"^\W*(?:is|are|can|may|must|do|does|will|should|has|have)\b(?!.*\b(?:was|were|did|had)\b)",
+                  re.IGNORECASE)
+
+
+def asks_now(question: str) -> bool:
+    """Whether a question asks how things are now ("Is defamation a crime?", "Do you need a
+    permit to protest?"): a present-tense yes/no question naming no year."""
+    return bool(_NOW.match(question)) and not asked_years(question)
+
+
+# A run-in label opening a paragraph: "Libel/Slander Laws: ...", "Criminalization: ...".
+_RUN_IN = re.compile(r"^[A-Z](?:[^\W\d_]|[’'/,()\- ]){2,60}: \S")  # words, no date or figure
+
+
+def states_rule(text: str, opens_section: bool) -> bool:
+    """Whether a passage reads as the statement of its subsection: it opens the section, or
+    opens with a run-in label naming its topic."""
+    return opens_section or bool(_RUN_IN.match(text))
+
+
 def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: float,
-           recency_weight: float) -> Ranked:
+           recency_weight: float, rules: np.ndarray | None = None, rule_weight: float = 0.0) -> Ranked:
     """``fused`` re-scored: passages of a document whose year is one the question names gain
     ``year_weight``; when it names none (or no document is of those years), passages gain up to
-    ``recency_weight`` by how recent their document is. Documents of no known year gain nothing."""
+    ``recency_weight`` by how recent their document is. Documents of no known year gain nothing.
+    With ``rules`` (1.0 per passage that ``states_rule``), those passages gain ``rule_weight``."""
     if not len(fused.rows):
         return fused
     ys = row_years[fused.rows]
@@ -50,6 +72,8 @@ def prefer(fused: Ranked, row_years: np.ndarray, years: list[int], year_weight: 
         lo, hi = np.nanmin(row_years), np.nanmax(row_years)
         if hi > lo:
             bonus[known] = recency_weight * (ys[known] - lo) / (hi - lo)
+    if rules is not None and rule_weight:
+        bonus += rule_weight * rules[fused.rows]
     if not bonus.any():
         return fused
     scores = fused.scores.astype(np.float64) + bonus

@@ -102,10 +102,22 @@ def answer_text(answer: Answer, style: str = DEFAULT_STYLE, closest: bool = Fals
     return "\n".join(lines + _hits_text(answer.passages, style))
 
 
+def older_label(hit: Hit, first: Hit) -> str | None:
+    """"In the 2019 edition (older than the 2023 edition above):" for a passage from an
+    earlier edition of the report the first passage comes from: what it says may since
+    have changed (None for the first passage and for other documents)."""
+    if hit is first or not (hit.covers and first.covers) or hit.publisher != first.publisher:
+        return None
+    mine, theirs = hit.covers[-4:], first.covers[-4:]
+    return f"In the {mine} edition (older than the {theirs} edition above):" if mine < theirs else None
+
+
 def _hits_text(hits: tuple[Hit, ...], style: str) -> list[str]:
     lines = []
     for rank, hit in enumerate(hits, start=1):
-        lines += ["", f"[{rank}] score {hit.score:.3f}", hit.text, f"— {hit.citation_in(style)}"]
+        older = older_label(hit, hits[0])
+        lines += ["", f"[{rank}] score {hit.score:.3f}" + (f" {older}" if older else ""), hit.text,
+                  f"— {hit.citation_in(style)}"]
         if hit.also_in:
             lines.append(f"  {also_in_label(hit)}:")
             lines += [f"  — {echo.citation(style)}" for echo in hit.also_in]
@@ -150,7 +162,8 @@ def answer_markdown(answer: Answer, examples: list[str] | tuple[str, ...] = (),
     if more:
         parts.append(f"<details><summary>{len(more)} more supporting "
                      f"passage{'s' if len(more) > 1 else ''}</summary>\n")
-        parts += [_quote(hit, answer.question, style, n) for n, hit in enumerate(more, start=2)]
+        parts += [(f"*{literal(older)}*\n\n" if (older := older_label(hit, best)) else "")
+                  + _quote(hit, answer.question, style, n) for n, hit in enumerate(more, start=2)]
         parts.append("</details>")
     return "\n".join(parts)
 

@@ -17,17 +17,18 @@ import numpy as np
 
 from . import embedding
 from .dense import DenseSearch
-from .editions import echo_groups
+from .editions import echo_groups, repeats, shingles
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import Filter, countries_named, country_pattern
-from .preference import Echoes, asked_years, asks_when, prefer, supersede
+from .preference import Echoes, asked_years, asks_now, asks_when, prefer, states_rule, supersede
 from .results import Answer, Echo, Hit, Passage
 from .retrieval import Lexical, Ranked, fuse, mmr
 from .scope import Scope
 from .search_text import lexical_text
 from .settings import Settings
 from .store import DocumentRecord, StoredIndex
+from .vocabulary import Expansion
 
 MAX_QUESTION_CHARS = 2000
 MAX_K = 100
@@ -87,6 +88,8 @@ class QA:
         self._scope = Scope(store)
         self._echoes: Echoes | None = None
         self._rows = {p.id: i for i, p in enumerate(store.passages)}
+        self._expansion: Expansion | None = None
+        self._rules: np.ndarray | None = None
 
     @property
     def documents(self) -> dict[str, DocumentRecord]:
@@ -129,7 +132,7 @@ class QA:
         qvec, words, _ = self._encode(query)
         k = _check_k(k)
         allowed = self._scope.allowed(query, filters)
-        fused, _ = self._scorer.rank(qvec, self.store.lexical.known(words), k, allowed)
+        fused, _ = self._scorer.rank(qvec, self._search_terms(words), k, allowed)
         hits = self._hits(qvec, fused, k, diversify=False)
         return Answer(query, tuple(hits), abstained=False)
 
@@ -207,12 +210,14 @@ class QA:
         if allowed is not None and not allowed.any():
             return [], {name: 0.0 for name in SIGNALS}, -1.0  # no document in scope
         qvec, words, focus_vec = self._encode(query, with_focus=True)
-        fused, dense = self._scorer.rank(qvec, self.store.lexical.known(words), max(k, MMR_POOL), allowed)
+        fused, dense = self._scorer.rank(qvec, self._search_terms(words), max(k, MMR_POOL), allowed)
         s = self.settings
         years = asked_years(query)
         recent = not years and not asks_when(query)  # prefer the latest edition
+        now = asks_now(query)
         fused = prefer(fused, self._scope.row_years, years, s.year_weight,
-                       s.recency_weight if recent else 0.0)
+                       (s.present_recency_weight if now else s.recency_weight) if recent else 0.0,
+                       self._get_rules() if now else None, s.rule_weight)
         # whether to answer is judged on the best passage, before an edition takes its place
         best = int(fused.rows[0]) if len(fused.rows) else None
         fused, others = self._get_echoes().collapse(fused, self._scope.row_years, allowed, years)
@@ -227,29 +232,51 @@ class QA:
         margin = sum(rule.weights.get(name, 0.0) * signals[name] for name in SIGNALS) + rule.bias
         return hits, signals, margin
 
+    def _get_rules(self) -> np.ndarray:
+        """1.0 for each passage that states its subsection's rule (``preference.states_rule``)."""
+        if self._rules is None:
+            passages = self.store.passages
+            self._rules = np.array([states_rule(p.text, i == 0 or passages[i - 1].doc_id != p.doc_id
+                                                or passages[i - 1].section != p.section)
+                                    for i, p in enumerate(passages)], dtype=np.float64)
+        return self._rules
+
+    def _search_terms(self, words: list[str]) -> list[str]:
+        """The BM25 query: the question's words the index knows, and the report words the
+        vocabulary gives for them ("defamation": "libel", "slander")."""
+        return list(self.store.lexical.known(words)) + self._get_expansion().added(words)
+
+    def _get_expansion(self) -> Expansion:
+        if self._expansion is None:
+            self._expansion = Expansion(self.store.lexical)
+        return self._expansion
+
     def _encode(self, text: str, with_focus: bool = False
                 ) -> tuple[np.ndarray, list[str], np.ndarray]:
         """The query vector, its stemmed words and the vector of the query with its
         corpus-ubiquitous words masked (with ``with_focus``; one batch, one model call;
         otherwise the query vector again)."""
         self.warm_up()
+        words = self.store.lexical.query_terms(text)
+        text = self._get_expansion().text(text, words)
         texts = [text]
         masked = mask_ubiquitous(text, self.store.lexical) if with_focus else text
         if with_focus and masked != text:
             texts.append(masked or ".")
         vectors = np.asarray(self._get_embedder().encode(texts), dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors[0], self.store.lexical.query_terms(text), vectors[-1]
+        return vectors[0], words, vectors[-1]
 
     def _hits(self, qvec: np.ndarray, fused: Ranked, k: int, diversify: bool,
               others: dict[int, list[int]] | None = None) -> list[Hit]:
         if diversify and self.settings.mmr_lambda < 1.0:
             n = max(k, MMR_POOL)
             pool = fused.rows[:n]
-            chosen = mmr(np.arange(len(pool)), fused.scores[:n], self._dense.rows(pool), k,
-                         self.settings.mmr_lambda)
+            order = mmr(np.arange(len(pool)), fused.scores[:n], self._dense.rows(pool), len(pool),
+                        self.settings.mmr_lambda)
+            chosen = self._unrepeated([int(i) for i in order], fused.rows, k)
         else:
-            chosen = np.arange(min(k, len(fused.rows)))
+            chosen = list(range(min(k, len(fused.rows))))
         hits = []
         for i in chosen:
             row = int(fused.rows[i])
@@ -259,6 +286,20 @@ class QA:
             hits.append(Hit.of(passage, record.source, record.file, round(float(fused.scores[i]), 6),
                                self._highlights(row, qvec), echoes))
         return hits
+
+    def _unrepeated(self, order: list[int], rows: np.ndarray, k: int) -> list[int]:
+        """The first ``k`` of ``order`` (positions in ``rows``), passing over a passage that
+        repeats one taken before it (``editions.repeats``): one answer shows a text once."""
+        taken: list[int] = []
+        grams: list[set[int]] = []
+        for i in order:
+            mine = shingles(self.store.passages[int(rows[i])].text)
+            if not any(repeats(mine, g) for g in grams):
+                taken.append(i)
+                grams.append(mine)
+                if len(taken) == k:
+                    break
+        return taken
 
     def _echo(self, row: int) -> Echo:
         passage = self.store.passages[row]
@@ -302,10 +343,16 @@ class QA:
         and that occur in no passage at all."""
         lexical = self.store.lexical
         idf = lexical.idf
-        total = sum(idf(w) for w in words)
+        # a word the vocabulary maps to report words stands for them: known where they are
+        # known, present where one is present, weighed as the rarest of them when the index
+        # never uses the word itself ("homosexuality" for "lgbtqi" and "same-sex")
+        said = self._get_expansion().of(list(words))
+        weight = {w: idf(w) if lexical.doc_freq(w) or w not in said else max(map(idf, said[w]))
+                  for w in words}
+        total = sum(weight.values())
         if not total:
             return 0.0, 0.0
-        unknown = sum(idf(w) for w in words if lexical.doc_freq(w) == 0) / total
+        unknown = sum(weight[w] for w in words if lexical.doc_freq(w) == 0 and w not in said) / total
         if row is None:
             return 0.0, unknown
         if row not in self._terms_cache:
@@ -313,7 +360,8 @@ class QA:
             source = self.store.documents[passage.doc_id].source
             self._terms_cache[row] = set(lexical.all_terms(lexical_text(passage, source)))  # window
         present = self._terms_cache[row]
-        return sum(idf(w) for w in words if w in present) / total, unknown
+        return sum(weight[w] for w in words
+                   if w in present or any(t in present for t in said.get(w, ()))) / total, unknown
 
 
     def _get_embedder(self) -> Embedder:
