@@ -167,8 +167,10 @@ def build(*, source: Path | None = None, mirror: str | None = None, progress: Pr
                       progress=progress.embedding)
     elif index_outdated(index):  # every file there (a killed build), or cut by older rules: index them
         from .indexer import build_index
+        from .settings import Settings
 
-        build_index(corpus, index, None, embedder, progress=progress.embedding)
+        # the library's settings are kzqa's (its shipped, measured rule), not the old index's
+        build_index(corpus, index, Settings(), embedder, progress=progress.embedding)
     if refused:
         raise KzqaError("the library is not complete: " + "; ".join(str(p) for p in refused)
                         + f" ({len(incoming)} document(s) added; run kzqa library again to add the rest)")
