@@ -79,8 +79,8 @@ def test_the_filters_choose_the_edition(page):
 
 INTERFERENCE = ("Is illegal interference by members of public associations in the activities of the government "
                 "punished?")  # 2023: two paragraphs, one line break
-PRETRIAL = "Is abuse prominent in pretrial facilities and interrogation rooms?"  # 2022: "\xa0 " runs
-THREE = (QUESTION, "Are elections free and fair?", "Is torture used by police in prisons?")
+PRETRIAL = "Was abuse prominent in pretrial facilities and interrogation rooms in 2022?"  # "\xa0 " runs
+THREE = (QUESTION, "Are elections free and fair?", "Was torture used by police in prisons in 2022?")
 
 
 def answer_of(url: str, question: str, style: str = "plain") -> dict:

@@ -247,3 +247,34 @@ def test_kzqa_ask_answers_from_the_library_by_default(library_home, tmp_path, qu
     answer = json.loads(proc.stdout)
     assert not answer["abstained"]
     assert (answer["passages"][0]["publisher"], answer["passages"][0]["title"]) == (publisher, title)
+
+
+# Issue 25: asked in the words people use, answered with the current rule first.
+PLAIN_WORDS = [
+    ("Is defamation a crime in Kazakhstan?", "usdos-hrr-2023-kazakhstan", "no criminal liability for libel"),
+    ("Is homosexuality a crime in Kazakhstan?", "usdos-hrr-2023-kazakhstan",
+     "There were no laws criminalizing same-sex activity"),
+    ("Can people protest without permission?", "usdos-hrr-2023-kazakhstan", "advance notification"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc_id", "words"), PLAIN_WORDS)
+def test_plain_words_reach_the_reports_words_with_the_current_rule_first(library_home, tmp_path, question,
+                                                                          doc_id, words):
+    env = {**_env(), "KZQA_HOME": str(library_home)}
+    proc = subprocess.run([KZQA, "ask", question, "--json"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert not answer["abstained"] and answer["strength"] in ("strong", "partial")
+    first = answer["passages"][0]
+    assert (first["doc_id"], words in first["text"]) == (doc_id, True)
+    texts = [" ".join(p["text"].split()) for p in answer["passages"]]
+    assert len(set(texts)) == len(texts)  # never the same text twice
+    # an older edition further down is marked as older in what the user reads
+    proc = subprocess.run([KZQA, "ask", question], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    older = [p for p in answer["passages"][1:] if p["publisher"] == first["publisher"]
+             and p["covers"] and p["covers"] < first["covers"]]
+    for p in older:
+        assert f"In the {p['covers']} edition (older than the {first['covers']} edition above):" in proc.stdout
