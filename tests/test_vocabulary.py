@@ -98,3 +98,20 @@ def test_one_answer_shows_a_text_once_even_when_a_longer_edition_repeats_it(tmp_
                         "other.txt": OTHER + "\n"})
     shown = qa.ask("Is corruption widespread in the judiciary?", k=3).passages
     assert sum(PARAGRAPH[:60] in h.text for h in shown) == 1
+
+
+def test_asking_about_today_is_not_a_topic_word(tmp_path):
+    """"Is libel a criminal offence in Kazakhstan today?" abstained: "today" is in no passage."""
+    qa = _qa(tmp_path, {"laws.txt": f"{LIBEL}\n\n{OTHER}\n"})
+    assert qa.store.lexical.query_terms("Is libel a criminal offence today, or now?") == ["libel", "crimin", "offenc"]
+    assert qa.diagnose("Is libel a criminal offence today?").signals["unknown"] == 0.0
+
+
+def test_a_pointer_to_another_report_is_not_quoted():
+    from kzqa.passages import classify, split_blocks
+
+    text = ("See the Department of State’s\xa0Trafficking in Persons Report\xa0at\xa0www.state.gov/j/tip/.\n\n"
+            "See the annex for the figures, which show that detentions rose at https://example.org/a.\n\n"
+            f"{OTHER}\n")
+    kinds = [(b.kind, b.reason) for b in classify(text, split_blocks(text))]
+    assert kinds == [("furniture", "a pointer to another document"), ("body", ""), ("body", "")]

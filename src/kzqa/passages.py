@@ -74,6 +74,10 @@ _FURNITURE = [
         (r"\ball rights reserved\b|^©|^copyright\s+(©\s*)?\d{4}", "copyright line"),
         (r"\b(enable|turn on) javascript\b|\byour browser\b.*\b(not supported|out of date|update)\b",
          "browser notice"),
+        # "See the Department of State's Trafficking in Persons Report at https://...": where to
+        # read about it, with nothing of it to quote
+        (r"^see (the )?[^\n,;:]{0,150}?\b(report|website|site|page|document)\s+at\s+(https?://|www\.)\S+\s*$",
+         "a pointer to another document"),
         (r"\b(subscribe|subscriber|subscription|sign in|log in)\b.*\b(to (read|continue)|full "
          r"(article|access|story))\b", "paywall notice"),
         (r"\bnewsletter\b.*\b(sign up|subscribe)\b|\b(sign up|subscribe)\b.*\bnewsletter\b",

@@ -38,7 +38,8 @@ can could may might must shall should would will do does did done doing have has
 been being am i me my mine we us our ours you your yours he him his she her hers its them
 theirs any anyone anybody anything some someone somebody something every each all other
 ever also still really actually just even else too very much many
-""".split())
+today now nowadays currently presently anymore
+""".split())  # the last line: asking about the present ("... today?"), which preference.asks_now reads
 _MARKS = re.compile(r"[\u0300-\u036f]")  # combining accents, after NFKD
 
 
