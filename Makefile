@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    set up (first time) and start the chat at http://127.0.0.1:7860/
 #   make test   set up (first time, Chromium included) and run the whole test suite
+#   (make check: the fast lane, without the real-model and browser tests)
 # Set-up is a virtual environment in .venv with kzqa installed in editable mode; it is
 # redone only when pyproject.toml changes. HOST/PORT override where `make run` listens.
 
@@ -15,7 +16,7 @@ CHROMIUM := /usr/bin/chromium
 SHARED  ?= ../shared
 LIBRARY ?= build/library
 
-.PHONY: run test bench install chromium clean-venv library serve-library
+.PHONY: run test check bench install chromium clean-venv library serve-library
 
 run: $(STAMP)
 	$(BIN)/kzqa serve --host $(HOST) --port $(PORT)
@@ -24,6 +25,13 @@ test: $(STAMP) chromium
 	$(BIN)/python -m mypy
 	$(BIN)/python -m ruff check src tests bench eval app.py
 	$(BIN)/python -m pytest
+
+# The fast lane while working: mypy, ruff and the tests marked neither `model` (the real
+# model on real documents) nor `browser` (headless Chromium). `make test` runs them all.
+check: $(STAMP)
+	$(BIN)/python -m mypy
+	$(BIN)/python -m ruff check src tests bench eval app.py
+	$(BIN)/python -m pytest -q -m "not model and not browser"
 
 # Benchmarks, each against a bare baseline in the same run; loopback only; temporary files
 # only. ~10 min on 2 cores; 1,000,000 passages separately (~8 min, ~8.4 GB peak):

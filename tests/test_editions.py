@@ -75,3 +75,26 @@ def test_a_question_asking_when_something_happened_does_not_prefer_the_latest_ed
     assert asks_when("  when did the law change?")
     assert not asks_when("What happened when Nazarbayev resigned?")
     assert not asks_when("Whenever protesters gather, are they detained?")
+
+
+def test_echo_groups_are_found_once_and_a_damaged_cache_file_is_found_again(tmp_path):
+    """Issue 26: every serving process had found the groups again at start-up."""
+    import numpy as np
+
+    from kzqa.echo_cache import cached_echo_groups, echo_key
+    from kzqa.editions import echo_groups
+
+    texts = ["The police detained dozens of peaceful protesters in Almaty and fined the organisers of the rally.",
+             "The police detained dozens of peaceful protesters in Almaty and fined the organizers of the rally.",
+             "Courts rarely acquitted defendants, and the judiciary was not independent of the executive."]
+    docs = ["r2022", "r2023", "r2023"]
+    expected = echo_groups(texts, docs)
+    assert list(expected) == [0, 0, 2]
+    assert list(cached_echo_groups(texts, docs, tmp_path)) == [0, 0, 2]
+    path = tmp_path / "echoes" / f"{echo_key(texts, docs)}.npy"
+    assert path.is_file()
+    np.save(path, np.array([0, 2, 2], dtype=np.int64))  # a group pointing forward: does not fit
+    assert list(cached_echo_groups(texts, docs, tmp_path)) == [0, 0, 2]
+    path.write_bytes(b"not an array")
+    assert list(cached_echo_groups(texts, docs, tmp_path)) == [0, 0, 2]
+    assert echo_key(texts, docs) != echo_key(texts, ["r2022", "r2023", "r2024"])

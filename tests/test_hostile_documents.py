@@ -153,7 +153,6 @@ def test_indexed_pullquotes_mark_what_the_pairwise_rule_marked():
 
 def test_pullquotes_on_10000_short_paragraphs_are_not_quadratic():
     import random
-    import time
 
     from kzqa.passages import classify, split_blocks
 
@@ -161,9 +160,8 @@ def test_pullquotes_on_10000_short_paragraphs_are_not_quadratic():
     vocabulary = [f"w{k}" for k in range(3000)] + ["the", "of", "and", "in"] * 200
     text = "\n\n".join(" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(6, 14))) + "."
                        for _ in range(10_000)) + "\n"
-    started = time.perf_counter()
-    classify(text, split_blocks(text))
-    assert time.perf_counter() - started < 10  # pairwise: 108 s
+    blocks = classify(text, split_blocks(text))  # its time: bench/text_rules.py (pairwise: 108 s)
+    assert len(blocks) == 10_000
 
 
 def test_a_metadata_value_over_500_characters_is_refused_naming_the_file_and_key(tmp_path, capsys):
@@ -221,16 +219,19 @@ def test_hidden_characters_are_shown_in_the_chat_flagged_in_json_and_kept_verbat
                   doc.file, 0.9).to_dict()["hidden_characters"] == []
 
 
-def test_metadata_over_20000_characters_is_refused_before_parsing(tmp_path):
-    import time
+def test_metadata_over_20000_characters_is_refused_before_parsing(tmp_path, monkeypatch):
+    import yaml
 
     write(tmp_path / "wide.txt", "---\nauthor: [" + "a, " * 1_000_000 + "]\n---\nText to quote here.\n")
     write(tmp_path / "huge.txt", "---\ntitle: " + "T" * 2_000_000 + "\n---\nSome text to quote.\n")
     write(tmp_path / "side.txt", "Text to quote there.\n")
     write(tmp_path / "side.meta.yaml", "title: Fine\n" + "# a comment\n" * 2000)
-    started = time.perf_counter()
+    def parsed(*args, **kwargs):
+        raise AssertionError("parsed")  # PyYAML parses ~0.1 MB/s: the 2 MB title took 88 s
+
+    for name in ("parse", "compose", "load", "safe_load"):
+        monkeypatch.setattr(yaml, name, parsed)
     scan = scan_corpus(tmp_path)
-    assert time.perf_counter() - started < 5  # PyYAML parses ~0.1 MB/s; the 2 MB title took 88 s
     assert {str(p) for p in scan.problems} == {
         "side.meta.yaml:1: metadata is 24,012 characters long; the limit is 20,000",
         "wide.txt:2: metadata is 3,000,011 characters long; the limit is 20,000",
@@ -239,20 +240,16 @@ def test_metadata_over_20000_characters_is_refused_before_parsing(tmp_path):
 
 
 def test_a_paragraph_repeated_30000_times_is_not_quadratic():
-    import time
 
     from kzqa.passages import classify, split_blocks
 
-    text = "One two three four five six seven.\n\n" * 30_000
-    started = time.perf_counter()
+    text = "One two three four five six seven.\n\n" * 30_000  # its time: bench/text_rules.py
     blocks = classify(text, split_blocks(text))
-    assert time.perf_counter() - started < 10
     assert blocks[0].kind == "body" and {b.kind for b in blocks[1:]} == {"pullquote"}
     assert {b.reason for b in blocks[1:]} == {"repeats 100% of paragraph at offset 0"}
     text = "One two three four five six.\n\n" * 8_000 + "One two three four five six seven.\n\n" * 8_000
-    started = time.perf_counter()
-    classify(text, split_blocks(text))
-    assert time.perf_counter() - started < 10  # every shorter copy a candidate of every longer: 51 s
+    blocks = classify(text, split_blocks(text))  # every shorter copy a candidate of every longer: 51 s
+    assert [b.kind for b in blocks[:2]] == ["body", "pullquote"] and len(blocks) == 16_000
 
 
 _YAMLISH = ["title: ", "author: ", "date: 2016", "url: http://x", "- ", "[", "]", "{", "}", ": ",

@@ -344,12 +344,15 @@ def test_an_unwritable_index_folder_gets_a_clear_error_and_keeps_the_old_index(b
     corpus, index = built
     before = _files(index)
     (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
-    import kzqa.store as idx
+    import kzqa.index_folder
+    import kzqa.journal
+    import kzqa.store
 
     def denied(path, data):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(idx, "atomic_write", denied)
+    for module in (kzqa.store, kzqa.index_folder, kzqa.journal):  # every writer into the folder
+        monkeypatch.setattr(module, "atomic_write", denied)
     with pytest.raises(kzqa.KzqaError, match="cannot write the index .*Permission denied"):
         kzqa.build(corpus, index, embedder=FakeEmbedder())
     assert _files(index) == before

@@ -295,7 +295,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_OK
-    from .store import atomic_write
+    from .files import atomic_write
 
     try:
         atomic_write(args.output, text.encode("utf-8"))

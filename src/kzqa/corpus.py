@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import CorpusProblem
-from .extract import Skipped, Span
+from .extracted import Skipped, Span
 from .results import Source
 
 HEADING_LIMIT = 300  # the longest heading (or title from one) kept as such; longer is body text

@@ -28,7 +28,7 @@ import codecs
 import re
 from typing import Any
 
-from .extract import Extracted, ExtractionError, Skipped, Span, extractor_label, quiet, tidy
+from .extracted import Extracted, ExtractionError, Skipped, Span, extractor_label, quiet, tidy
 from .printed_dates import date_in
 
 NO_MAIN_TEXT = (

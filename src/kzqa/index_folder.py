@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import IndexCorrupt, KzqaError
+from .files import atomic_write
 from .journal import JOURNAL
 from .lock import LOCK_FILE
 
@@ -100,7 +101,6 @@ def recorded(index: Path) -> set[str]:
 
 
 def write_record(index: Path, names: set[str]) -> None:
-    from .store import atomic_write
 
     text = json.dumps({"kzqa": "the files kzqa wrote in this index folder (it deletes no others)",
                        "files": sorted(names)}, indent=1) + "\n"

@@ -19,6 +19,7 @@ import numpy as np
 from . import dense, embedding, store
 from .cache import EmbeddingCache, model_key, text_key
 from .corpus import CorpusScan, Document, corpus_hashes, scan_corpus
+from .echo_cache import cached_echo_groups
 from .embedding import Embedder
 from .errors import CorpusError, CorpusProblem, KzqaError
 from .index_folder import check_apart
@@ -103,6 +104,7 @@ def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, embe
         centroid=made.passages.mean(axis=0),
         texts=[ExtractedText(d.doc_id, d.extractor, list(d.pages), d.text) for d in scan.documents if d.extractor],
         bm25=_bm25_files(lexical, settings)))
+    cached_echo_groups([p.text for p in passages], [p.doc_id for p in passages])  # once, for every server
     return BuildReport(index, len(records), len(passages), scan.problems if skip_invalid else (),
                        scan.ignored, time.perf_counter() - started, made.embedded, made.reused)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import KzqaError
+from .files import atomic_write, fsync_dir
 
 JOURNAL = ".kzqa-journal.json"
 
@@ -56,7 +57,6 @@ def plan(corpus: Path, moves: list[tuple[str, str]], scratch: tuple[str, ...] = 
 
 
 def begin(index: Path, journal: Journal) -> None:
-    from .store import atomic_write, fsync_dir
 
     data = {"corpus": str(journal.corpus), "moves": [list(m) for m in journal.moves],
             "before": journal.before, "after": journal.after, "scratch": list(journal.scratch)}

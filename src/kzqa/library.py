@@ -223,7 +223,7 @@ def _copy_seeds(corpus: Path) -> None:
 
 
 def _write_marker() -> None:
-    from .store import atomic_write
+    from .files import atomic_write
 
     marker = {"collections": list(LIBRARY_COLLECTIONS), "files": library_files()}
     atomic_write(library_home() / LIBRARY_MARKER, json.dumps(marker, indent=1).encode("utf-8"))

@@ -39,13 +39,11 @@ class LiveQA:
     answering, and the reason is printed once on stderr."""
 
     def __init__(self, path: Path, *, check_corpus: bool = True, embedder: Embedder | None = None):
-        from . import load
-
         self.path = Path(path)
         self._check_corpus = check_corpus
         self._lock = threading.Lock()
         self._stamp = manifest_stamp(self.path)
-        self._qa = load(self.path, check_corpus=check_corpus, embedder=embedder)
+        self._qa = self._open(embedder)
         self._refused: Stamp | None = None
         self.reloads = 0  # how many times a new index was taken
 
@@ -67,14 +65,18 @@ class LiveQA:
                     self._lock.release()
         return self._qa
 
-    def _reload(self, stamp: Stamp) -> None:
+    def _open(self, embedder: Embedder | None) -> QA:
+        """The index at ``self.path``, loaded and checked: the one way this class loads."""
         from . import store
 
+        return QA(store.load(self.path, check_corpus=self._check_corpus), embedder)
+
+    def _reload(self, stamp: Stamp) -> None:
         old = self._qa
         try:
-            stored = store.load(self.path, check_corpus=self._check_corpus)
-            same_model = stored.settings.model == old.settings.model
-            new = QA(stored, old.embedder if same_model else None)  # the loaded model, not a copy
+            new = self._open(old.embedder)  # the loaded model, not a copy ...
+            if new.settings.model != old.settings.model:
+                new = QA(new.store, None)  # ... unless the rebuilt index names another
             new.warm_up()
         except KzqaError as e:
             self._refused = stamp

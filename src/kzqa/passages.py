@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import sentencex
 
 from .corpus import HEADING_LIMIT, Document
-from .extract import pages_of
+from .extracted import pages_of
 from .pdf_layout import capitalised
 from .pull_quotes import find_pullquotes
 from .results import SECTION_SEPARATOR, Passage

@@ -87,7 +87,7 @@ def library_ready() -> bool:
 def index_outdated(index: Path) -> bool:
     """Whether the index at ``index`` is missing, or was cut or extracted by other rules than
     this kzqa's (``kzqa.settings.PASSAGE_RULES_VERSION``, ``kzqa.extract.EXTRACT_RULES_VERSION``)."""
-    from .extract import EXTRACT_RULES_VERSION
+    from .extracted import EXTRACT_RULES_VERSION
     from .settings import PASSAGE_RULES_VERSION
 
     try:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .extract import Skipped, Span
+from .extracted import Skipped, Span
 
 # A line that repeats on this share of the pages (digits aside) is a running header or footer.
 RUNNING_SHARE = 0.3

@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .extract import Extracted, ExtractionError, extractor_label, quiet
+from .extracted import Extracted, ExtractionError, extractor_label, quiet
 from .pdf_layout import PageLine, lay_out_pages
 from .pdf_metadata import page_title, pdf_metadata
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import embedding
 from .dense import DenseSearch
-from .editions import echo_groups, repeats, shingles
+from .echo_cache import cached_echo_groups
+from .editions import repeats, shingles
 from .embedding import Embedder
 from .errors import IndexMismatch, InvalidQuestion
 from .filters import Filter, countries_named, country_pattern
@@ -306,10 +307,11 @@ class QA:
         return Echo.of(passage, self.store.documents[passage.doc_id].source)
 
     def _get_echoes(self) -> Echoes:
-        """The index's echo groups (computed on first use from the passages' texts)."""
+        """The index's echo groups (on first use: from the cache ``kzqa build`` filled, or
+        found from the passages' texts)."""
         if self._echoes is None:
             texts = [p.text for p in self.store.passages]
-            self._echoes = Echoes.of(echo_groups(texts, [p.doc_id for p in self.store.passages]))
+            self._echoes = Echoes.of(cached_echo_groups(texts, [p.doc_id for p in self.store.passages]))
         return self._echoes
 
     def _highlights(self, row: int, qvec: np.ndarray) -> tuple[tuple[int, int], ...]:

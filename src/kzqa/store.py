@@ -31,7 +31,6 @@ writer (``kzqa.journal``); loading checks every passage against its source (``kz
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -48,6 +47,7 @@ import numpy as np
 from . import journal, lock
 from ._version import __version__
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexStale, KzqaError
+from .files import atomic_write, fsync_dir
 from .index_folder import (
     INDEX_FORMAT,
     MANIFEST,
@@ -415,26 +415,6 @@ def _passage(row: dict[str, Any]) -> Passage:
 def entry(name: str, data: bytes | memoryview) -> dict[str, Any]:
     """A data file's line in the manifest: name, size and sha256."""
     return {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def atomic_write(path: Path, data: bytes | memoryview) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync'd, then one rename."""
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable, where the system allows it."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 __all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
