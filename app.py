@@ -23,15 +23,15 @@ PORT = int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860")))
 
 def create_app(embedder=None):
     """The ASGI app (chat page, Gradio API, REST routes): the seed articles at once, the
-    library when it is built (``kzqa.live.DefaultLibrary``)."""
-    from kzqa.live import DefaultLibrary
-    from kzqa.server import make_server
+    library when it is built (``kzqa.search.live.DefaultLibrary``)."""
+    from kzqa.search.live import DefaultLibrary
+    from kzqa.serve.server import make_server
 
     default = DefaultLibrary(embedder)
     return make_server(default.live, status=default.status)
 
 
 if __name__ == "__main__":
-    from kzqa.server import serve
+    from kzqa.serve.server import serve
 
     serve(host=HOST, port=PORT)

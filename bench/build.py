@@ -8,7 +8,7 @@ Corpus: the first --docs SciFact abstracts (../shared/bench/scifact/corpus.jsonl
 a child process of its own, so its peak RSS (wait4's ru_maxrss) is that process's alone:
 
 - bare: `import sentence_transformers`, load the model, `model.encode(texts, batch_size=32)`
-  of exactly the texts kzqa embeds (computed as `kzqa.indexer.build_index` does: title +
+  of exactly the texts kzqa embeds (computed as `kzqa.indexing.indexer.build_index` does: title +
   passage text); with --compare-batching, then kzqa's own embedder (no cache) on the same
   texts, its sentence vectors pooled from the same forward pass (`encode_spans`);
 - `kzqa build` with an empty KZQA_CACHE_DIR (cold); the same build again, unchanged (the
@@ -40,10 +40,10 @@ from common import KZQA, SCIFACT, machine, memory_mb, run_child, start_server, s
 
 
 def texts_kzqa_embeds(corpus: Path) -> tuple[list[str], list[list[tuple[int, int]]]]:
-    """(passage texts, their sentences' spans), made the way kzqa.indexer.build_index makes them."""
-    from kzqa.corpus import scan_corpus
-    from kzqa.passages import make_passages
-    from kzqa.search_text import embed_text_spans
+    """(passage texts, their sentences' spans), made the way kzqa.indexing.indexer.build_index makes them."""
+    from kzqa.ingest.corpus import scan_corpus
+    from kzqa.ingest.passages import make_passages
+    from kzqa.retrieval.search_text import embed_text_spans
     from kzqa.settings import Settings
 
     settings, scan = Settings(), scan_corpus(corpus)
@@ -72,8 +72,8 @@ def bare_child(texts_file: str, compare_batching: bool) -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t["kzqa_start"] = t["kzqa"] = 0.0
     if compare_batching:
-        from kzqa.embedding import SentenceTransformerEmbedder
-        from kzqa.passage_vectors import BATCH
+        from kzqa.embed.embedding import SentenceTransformerEmbedder
+        from kzqa.embed.passage_vectors import BATCH
 
         ours = SentenceTransformerEmbedder()
         ours.warm_up()

@@ -1,5 +1,5 @@
 """A PDF line of dots, at sizes ×1, ×2, ×4, ×8 (issue 24, item 5): the contents-entry check
-of ``kzqa.pdf_layout`` must take time linear in the line (the old pattern, searched from
+of ``kzqa.ingest.pdf_layout`` must take time linear in the line (the old pattern, searched from
 every dot, took 1.2 s at 5,000 dots, 4.4 s at 10,000 and 19 s at 20,000).
 
 Each size: the page laid out (``lay_out_pages``: running lines, contents, notes, blocks) with
@@ -16,7 +16,7 @@ import statistics
 import time
 
 from common import machine
-from kzqa.pdf_layout import PageLine, lay_out_pages
+from kzqa.ingest.pdf_layout import PageLine, lay_out_pages
 
 
 def seconds(line: str, runs: int) -> float:

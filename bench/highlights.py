@@ -8,7 +8,7 @@ sentences joined by spaces). For every (claim, abstract) pair the abstract is cu
 passages and sentences as kzqa cuts it, and the sentence with the best cosine is taken from:
 
 - kzqa: kzqa's sentence vectors: pooled from the passage's forward pass, less 0.7 of the
-  passage's vector (kzqa.passage_vectors.sentence_vectors);
+  passage's vector (kzqa.embed.passage_vectors.sentence_vectors);
 - pooled: the pooled vectors as they are;
 - alone: each sentence embedded on its own (what kzqa stored before pooling: twice the
   model time of a build);
@@ -32,11 +32,11 @@ from common import SCIFACT, machine, write_scifact
 
 
 def main() -> None:
-    from kzqa.corpus import scan_corpus
-    from kzqa.embedding import SentenceTransformerEmbedder
-    from kzqa.passage_vectors import sentence_vectors
-    from kzqa.passages import make_passages
-    from kzqa.search_text import embed_text_spans
+    from kzqa.embed.embedding import SentenceTransformerEmbedder
+    from kzqa.embed.passage_vectors import sentence_vectors
+    from kzqa.ingest.corpus import scan_corpus
+    from kzqa.ingest.passages import make_passages
+    from kzqa.retrieval.search_text import embed_text_spans
     from kzqa.settings import Settings
 
     claims = [json.loads(line) for line in open(SCIFACT / "queries.jsonl", encoding="utf-8")]

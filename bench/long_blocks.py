@@ -24,10 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import machine
-from kzqa.cli import main as kzqa_main
-from kzqa.corpus import read_document
-from kzqa.indexer import _bm25_files, cut_passages
-from kzqa.search_text import lexical_text, paragraph_texts
+from kzqa.cli.main import main as kzqa_main
+from kzqa.indexing.indexer import _bm25_files, cut_passages
+from kzqa.ingest.corpus import read_document
+from kzqa.retrieval.search_text import lexical_text, paragraph_texts
 from kzqa.settings import Settings
 
 PARAGRAPHS = "".join(f"<p>Paragraph {i}: protesters need a permit from the city, the court said.</p>"

@@ -71,7 +71,7 @@ def pdfminer_text(path: Path) -> str:
 def kzqa_text(path: Path) -> str:
     """What kzqa stores: PDFium's characters, laid out by kzqa (word spaces the file sets by
     moving the pen, paragraphs, running heads, contents and notes left out)."""
-    from kzqa.extract import extract
+    from kzqa.ingest.extract import extract
 
     return extract(path, path.read_bytes()).text
 

@@ -43,7 +43,7 @@ def questions(path: Path = QUESTIONS) -> list[tuple[str, list[str]]]:
 def model_floor(repeat: int, index: str | None, path: Path) -> list[float]:
     """Seconds per question: sentence-transformers encode + FAISS search (child process)."""
     import kzqa
-    from kzqa.embedding import SentenceTransformerEmbedder
+    from kzqa.embed.embedding import SentenceTransformerEmbedder
 
     qa = kzqa.load(index)
     model = SentenceTransformerEmbedder(qa.settings.model)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/scale.py [--sizes 10000 100000] [--ask-sizes 10000 100000]
 
-1. Dense search, through kzqa's own code: ``kzqa.dense.build(x, kind)`` and
+1. Dense search, through kzqa's own code: ``kzqa.retrieval.dense.build(x, kind)`` and
    ``DenseSearch(index).top(q, depth=100)``, on synthetic vectors (384-d, clustered like
    embeddings: 2,000 centres plus noise, L2-normalised; a query is a passage moved to
    cosine ~0.9, like a question close to its answer). Each (size, kind) runs in a child
@@ -74,7 +74,7 @@ def clustered(n: int, queries: int) -> tuple[np.ndarray, np.ndarray]:
 def dense_child(n: int, kind: str, queries: int, save: str, ef_values: list[int]) -> dict:
     import faiss
 
-    from kzqa import dense as vectors
+    from kzqa.retrieval import dense as vectors
 
     large_blocks_from_mmap(True)
     x, qs = clustered(n, queries)
@@ -102,12 +102,12 @@ def dense_child(n: int, kind: str, queries: int, save: str, ef_values: list[int]
 
 
 def dense_table(sizes: list[int], queries: int, save: dict[int, str], ef_values: list[int]) -> None:
-    print(f"1. dense search, kzqa.dense.build + DenseSearch.top(depth={DEPTH}), synthetic "
+    print(f"1. dense search, kzqa.retrieval.dense.build + DenseSearch.top(depth={DEPTH}), synthetic "
           f"vectors, {queries} queries, one child process per size and kind; hnsw/N: efSearch "
           f"max(N, {DEPTH}) (* = kzqa's)")
     print(f"{'passages':>9} {'index':9} {'build s':>8} {'index MB':>9} {'RSS +MB':>8} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}")
-    from kzqa.dense import HNSW_EF_SEARCH
+    from kzqa.retrieval.dense import HNSW_EF_SEARCH
 
     for n in sizes:
         exact = None
@@ -195,7 +195,7 @@ STAGES = [
 
 def ask_child(index: str, questions: int) -> dict:
     import kzqa
-    from kzqa import dense
+    from kzqa.retrieval import dense
 
     rows = (SCIFACT / "queries.jsonl").read_text("utf-8").splitlines()[:questions]
     asks = [json.loads(line)["text"] for line in rows]
@@ -276,10 +276,10 @@ def core_child(n: int, saved: str, questions: int) -> dict:
     (title + abstract, as kzqa indexes a passage's whole paragraph), the NumPy encoder."""
     import faiss
 
-    from kzqa.dense import DenseSearch
-    from kzqa.embedding import make_query_embedder
-    from kzqa.retrieval import Lexical, fuse, mmr
-    from kzqa.search import mask_ubiquitous
+    from kzqa.embed.embedding import make_query_embedder
+    from kzqa.retrieval.dense import DenseSearch
+    from kzqa.retrieval.ranking import Lexical, fuse, mmr
+    from kzqa.search.qa import mask_ubiquitous
     from kzqa.settings import Settings
 
     s = Settings()
@@ -378,7 +378,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kzqa-bench-scale-") as tmp:
         save = {n: str(Path(tmp) / f"hnsw-{n}.faiss") for n in core_sizes}
         if args.sizes:
-            from kzqa.dense import HNSW_EF_SEARCH
+            from kzqa.retrieval.dense import HNSW_EF_SEARCH
 
             efs = args.ef_search or sorted({HNSW_EF_SEARCH, 256})
             dense_table(args.sizes, args.queries, save, efs)

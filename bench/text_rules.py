@@ -29,9 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import machine
-from kzqa.corpus import DocumentProblem, parse_metadata, read_document
-from kzqa.corpus import _title_from_text as title_from_text
-from kzqa.passages import classify, make_passages, split_blocks
+from kzqa.ingest.corpus import DocumentProblem, parse_metadata, read_document
+from kzqa.ingest.corpus import _title_from_text as title_from_text
+from kzqa.ingest.passages import classify, make_passages, split_blocks
 
 
 def _paragraphs(rng: random.Random, size: int, vocabulary: list[str], words: tuple[int, int]) -> str:

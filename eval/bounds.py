@@ -43,12 +43,12 @@ import numpy as np
 
 import kzqa
 from kzqa.errors import KzqaError
-from kzqa.eval_questions import calibrate, fit_logistic, run_questions, with_overrides
-from kzqa.filters import Filter
-from kzqa.question_set import Question, load_questions
+from kzqa.measure.question_set import Question, load_questions
+from kzqa.measure.questions import calibrate, fit_logistic, run_questions, with_overrides
 from kzqa.results import Hit
-from kzqa.search import QA, Diagnosis
-from kzqa.search_text import lexical_text
+from kzqa.retrieval.search_text import lexical_text
+from kzqa.search.filters import Filter
+from kzqa.search.qa import QA, Diagnosis
 
 DEPTH = 10
 FEATURES = ("fused", "cosine", "best sentence cosine", "coverage", "best sentence coverage", "1/rank")

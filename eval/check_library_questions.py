@@ -11,7 +11,7 @@ and tune/heldout balance per kind. Prints counts per kind x split. Exit status 1
 
 Run with the project's venv (pypdf, lxml; trafilatura too if installed):
     /work/main/.venv/bin/python eval/check_library_questions.py [FILE] [--passages]
---passages also checks, with kzqa's own extractor (kzqa.extract, from /work/main/src),
+--passages also checks, with kzqa's own extractor (kzqa.ingest.extract, from /work/main/src),
 that every quote lies inside one block (paragraph) of the text kzqa indexes, so that some
 passage of that document can contain it.
 Library: $KZQA_LIBRARY or ../shared/library; corpus: $KZQA_CORPUS or /work/main/corpus.
@@ -118,7 +118,7 @@ def blocks(doc: str) -> list[str]:
     """Blocks (paragraphs) of the text kzqa itself extracts from the document."""
     if doc not in _BLOCKS:
         sys.path.insert(0, str(KZQA_SRC))
-        from kzqa.extract import extract
+        from kzqa.ingest.extract import extract
         path = DOCS[doc]
         text = (extract(path, path.read_bytes()).text if path.suffix in (".pdf", ".html")
                 else path.read_text(encoding="utf-8"))

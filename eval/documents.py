@@ -281,8 +281,8 @@ class Report:
 
 def check(path: Path, record: dict[str, Any], vocabulary: frozenset[str]) -> Report:
     """Reads ``path`` as ``kzqa passages`` does and measures it against ``record``."""
-    from kzqa.corpus import read_document
-    from kzqa.passages import make_passages
+    from kzqa.ingest.corpus import read_document
+    from kzqa.ingest.passages import make_passages
 
     doc = read_document(path, path.name)
     passages = make_passages(doc)
@@ -510,7 +510,7 @@ def main() -> int:
         try:
             reports.append(check(path, record, vocabulary))
         except Exception as e:  # a document kzqa refuses, or a crash inside kzqa: report, go on
-            from kzqa.corpus import DocumentProblem
+            from kzqa.ingest.corpus import DocumentProblem
 
             if isinstance(e, DocumentProblem):
                 print(f"skip {file}: kzqa cannot read it: {e.reason}", file=sys.stderr)

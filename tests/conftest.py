@@ -54,7 +54,7 @@ class FakeEmbedder:
     def encode_spans(self, texts, spans, batch_size=32, progress=None):
         """As the real embedder: span vectors pooled from the text's token vectors (for a bag
         of words, the same as embedding the span alone)."""
-        from kzqa.embedding import pool_spans
+        from kzqa.embed.embedding import pool_spans
 
         pooled = [pool_spans(*self._tokens(t), s) for t, s in zip(texts, spans)]
         return self.encode(texts, batch_size, progress), pooled
@@ -80,7 +80,7 @@ def _isolated(request, monkeypatch, tmp_path):
     monkeypatch.setenv("KZQA_HOME", str(tmp_path / "library-home"))  # the default library: not built
     monkeypatch.setenv("KZQA_SEEDS_INDEX", str(tmp_path / "seeds-index"))
     if request.node.get_closest_marker("model") is None:
-        from kzqa.embedding import substitute
+        from kzqa.embed.embedding import substitute
 
         with substitute(lambda name: FakeEmbedder()):
             yield
@@ -134,7 +134,7 @@ def start_server(app):
 
     import uvicorn
 
-    from kzqa.server import uvicorn_config
+    from kzqa.serve.server import uvicorn_config
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -157,7 +157,7 @@ def live_server():
     """The real server (chat page, Gradio API, REST routes) over the committed index and
     the real model, on a free loopback port, for the whole session."""
     import kzqa
-    from kzqa.server import make_server
+    from kzqa.serve.server import make_server
 
     qa = kzqa.load(INDEX).warm_up()  # the production query path (NumPy encoder)
     yield from start_server(make_server(qa))

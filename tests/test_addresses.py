@@ -1,4 +1,4 @@
-"""kzqa downloads only from the public internet (kzqa.addresses): loopback, private,
+"""kzqa downloads only from the public internet (kzqa.ingest.addresses): loopback, private,
 link-local, multicast and reserved addresses are refused, in IPv4 and IPv6, mapped forms
 included, for the first request and every redirect, checked on the address connected to;
 a local address is fetched only when named in KZQA_FETCH_ALLOW."""
@@ -12,9 +12,9 @@ import threading
 import pytest
 
 from conftest import write
-from kzqa.addresses import is_public
-from kzqa.cli import main
-from kzqa.fetch import FetchError, fetch
+from kzqa.cli.main import main
+from kzqa.ingest.addresses import is_public
+from kzqa.ingest.fetch import FetchError, fetch
 
 INSIDE = ["127.0.0.1", "127.255.0.9", "10.0.0.1", "172.16.0.1", "172.31.255.254", "192.168.1.1",
           "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "239.255.255.250", "240.0.0.1",
@@ -123,7 +123,7 @@ def test_a_name_is_checked_on_every_address_it_resolves_to(monkeypatch):
 
 
 def test_the_librarys_downloads_obey_the_same_rule(monkeypatch, tmp_path):
-    from kzqa import library
+    from kzqa.indexing import library
 
     server, port = _server({})
     monkeypatch.setenv("KZQA_LIBRARY_MIRROR", f"http://127.0.0.1:{port}")

@@ -217,7 +217,7 @@ def test_answer_slots_serve_in_arrival_order_and_refuse_past_the_bound_at_once()
 
     import anyio
 
-    from kzqa.server import AnswerSlots
+    from kzqa.serve.server import AnswerSlots
 
     gate, order, results = threading.Event(), [], {}
 
@@ -246,7 +246,7 @@ def test_answer_slots_serve_in_arrival_order_and_refuse_past_the_bound_at_once()
 def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built):
     from starlette.testclient import TestClient
 
-    from kzqa.server import make_server
+    from kzqa.serve.server import make_server
 
     app = make_server(kzqa.load(built[1], embedder=FakeEmbedder()), working=0, waiting=0)
     client = TestClient(app)

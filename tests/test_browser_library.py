@@ -30,8 +30,8 @@ def library_server(tmp_path_factory):
     """(address, index folder) of a server over the three editions (fake model)."""
     if not LIBRARY.is_dir():
         pytest.skip(f"the real documents are not at {LIBRARY} (../shared/library)")
-    from kzqa.catalogue import CATALOGUE
-    from kzqa.embedding import substitute
+    from kzqa.embed.embedding import substitute
+    from kzqa.ingest.catalogue import CATALOGUE
 
     tmp = tmp_path_factory.mktemp("library")
     shipped = yaml.safe_load((CATALOGUE / "usdos-kazakhstan.yaml").read_text(encoding="utf-8"))
@@ -42,7 +42,7 @@ def library_server(tmp_path_factory):
     with substitute(lambda name: FakeEmbedder()):
         kzqa.add([], corpus, index, collection=str(three), source=LIBRARY / "usdos-kazakhstan")
         qa = kzqa.load(index).warm_up()
-    from kzqa.server import make_server
+    from kzqa.serve.server import make_server
 
     for url in start_server(make_server(qa)):
         yield url, index
@@ -92,7 +92,7 @@ def answer_of(url: str, question: str, style: str = "plain") -> dict:
 
 def source_slice(index, passage: dict) -> str:
     """The characters the passage says it quotes, read from the source text again."""
-    from kzqa import store
+    from kzqa.storage import store
 
     return store.source_texts_of(store.load(index))[passage["doc_id"]][passage["start"]:passage["end"]]
 

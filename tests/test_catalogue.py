@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import LIBRARY, ROOT, write
-from kzqa.catalogue import load_collection, names
 from kzqa.errors import KzqaError
+from kzqa.ingest.catalogue import load_collection, names
 
 
 def test_the_kazakhstan_reports_are_listed_with_their_addresses_and_facts():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import write
-from kzqa.cli import main
+from kzqa.cli.main import main
 
 
 @pytest.fixture

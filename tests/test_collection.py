@@ -12,8 +12,8 @@ import pytest
 
 import kzqa
 from conftest import FAKE_SETTINGS, FakeEmbedder, write
-from kzqa import collection
-from kzqa.cli import main
+from kzqa.cli.main import main
+from kzqa.evidence import collection
 
 PROTEST_Q = "permits for public demonstrations are rarely granted"
 ELECTIONS_Q = "elections widely criticised by international observers"

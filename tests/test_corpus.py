@@ -7,8 +7,8 @@ import re
 import pytest
 
 from conftest import CORPUS, SEEDS, write
-from kzqa.corpus import scan_corpus
 from kzqa.errors import KzqaError
+from kzqa.ingest.corpus import scan_corpus
 
 
 def test_shipped_corpus_holds_every_seed_byte_for_byte():
@@ -80,7 +80,7 @@ def test_invalid_metadata_values_are_refused(tmp_path, meta, words):
 
 
 def test_front_matter_is_metadata_and_offsets_count_from_the_file_start(tmp_path):
-    from kzqa.passages import make_passages
+    from kzqa.ingest.passages import make_passages
 
     text = "---\ntitle: Notes\nauthor:\n  - A. One\n  - B. Two\ndate: 2020-05\n---\nFirst paragraph here.\n\nSecond one.\n"
     write(tmp_path / "notes.md", text)
@@ -133,7 +133,7 @@ def test_two_files_with_the_same_id_are_a_problem_not_a_silent_overwrite(tmp_pat
 
 
 def test_a_byte_order_mark_is_not_quoted(tmp_path):
-    from kzqa.passages import make_passages
+    from kzqa.ingest.passages import make_passages
 
     write(tmp_path / "bom.txt", "\ufeffParagraph one.\n")
     [doc] = scan_corpus(tmp_path).documents
@@ -155,12 +155,12 @@ def test_a_link_out_of_the_corpus_folder_is_refused_and_one_inside_counts_as_a_c
 
 
 def test_duplicate_and_oversized_documents_are_named(tmp_path, monkeypatch):
-    import kzqa.corpus
+    import kzqa.ingest.corpus
 
     write(tmp_path / "a.txt", "The same text.\n")
     write(tmp_path / "copy of a.txt", "The same text.\n")
     write(tmp_path / "big.txt", "x" * 2000 + "\n")
-    monkeypatch.setattr(kzqa.corpus, "MAX_DOCUMENT_BYTES", 1000)
+    monkeypatch.setattr(kzqa.ingest.corpus, "MAX_DOCUMENT_BYTES", 1000)
     problems = {p.path: p.reason for p in scan_corpus(tmp_path).problems}
     assert problems["copy of a.txt"].startswith("the same text as a.txt")
     assert "too large" in problems["big.txt"] and "split it" in problems["big.txt"]
@@ -173,14 +173,14 @@ def test_names_with_spaces_and_unicode_are_read(tmp_path):
 
 
 def test_a_real_50_mb_file_is_refused_on_its_size_and_the_rest_is_read(tmp_path, monkeypatch):
-    import kzqa.corpus
+    import kzqa.ingest.corpus
 
     write(tmp_path / "small.txt", "A small document.\n")
     with open(tmp_path / "huge.txt", "wb") as f:
         f.write(b"Paragraph text about elections. " * (50 * 1024 * 1024 // 32))
     read = []
-    real = kzqa.corpus.read_document
-    monkeypatch.setattr(kzqa.corpus, "read_document", lambda path, rel, *a: read.append(rel) or real(path, rel, *a))
+    real = kzqa.ingest.corpus.read_document
+    monkeypatch.setattr(kzqa.ingest.corpus, "read_document", lambda path, rel, *a: read.append(rel) or real(path, rel, *a))
     scan = scan_corpus(tmp_path)
     assert [p.path for p in scan.problems] == ["huge.txt"] and "too large (50 MB" in scan.problems[0].reason
     assert [d.file for d in scan.documents] == ["small.txt"]
@@ -199,13 +199,13 @@ def test_country_period_and_access_date_are_metadata_a_citation_can_use(tmp_path
 
 
 def test_an_unexpected_failure_reading_one_file_is_a_one_line_problem_naming_it(tmp_path, monkeypatch, capsys):
-    import kzqa.html_text
-    from kzqa.cli import main
+    import kzqa.ingest.html_text
+    from kzqa.cli.main import main
 
     def broken(data: bytes) -> None:
         raise RuntimeError("something no one foresaw\nwith a second line")
 
-    monkeypatch.setattr(kzqa.html_text, "extract_html", broken)  # stands in for a library bug
+    monkeypatch.setattr(kzqa.ingest.html_text, "extract_html", broken)  # stands in for a library bug
     write(tmp_path / "page.html", "<html><body><p>text</p></body></html>")
     write(tmp_path / "note.txt", "A note that still reads.")
     scan = scan_corpus(tmp_path)
@@ -220,7 +220,7 @@ def test_an_unexpected_failure_reading_one_file_is_a_one_line_problem_naming_it(
 
 @pytest.mark.parametrize("text", ["date: 2023-02-30\n", "date: 2023-13\n", "accessed: 2024-04-31\n"])
 def test_a_mistyped_date_is_named_by_file_and_field_and_skip_invalid_skips_it(tmp_path, capsys, text):
-    from kzqa.cli import main
+    from kzqa.cli.main import main
 
     corpus = tmp_path / "corpus"
     write(corpus / "a.txt", "The police dispersed a peaceful protest in Almaty in the spring.\n")
@@ -236,7 +236,7 @@ def test_a_mistyped_date_is_named_by_file_and_field_and_skip_invalid_skips_it(tm
 
 
 def test_a_date_with_a_time_of_day_is_the_date_and_add_refuses_a_day_the_month_lacks(built, tmp_path, capsys):
-    from kzqa.cli import main
+    from kzqa.cli.main import main
 
     corpus, index = built
     page = write(tmp_path / "note.txt", "A note on the assembly law.\n")
@@ -251,7 +251,7 @@ def test_a_date_with_a_time_of_day_is_the_date_and_add_refuses_a_day_the_month_l
 
 def test_a_metadata_key_given_twice_is_refused_naming_the_line(tmp_path):
     """Issue 24, item 10: YAML kept the last of two titles silently."""
-    from kzqa.catalogue import load_collection
+    from kzqa.ingest.catalogue import load_collection
 
     write(tmp_path / "a.txt", "Some text about protests.\n")
     write(tmp_path / "a.meta.yaml", "title: One\nauthor: A\ntitle: Two\n")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kzqa.editions import echo_groups
-from kzqa.preference import asks_when, supersede
-from kzqa.retrieval import Ranked
+from kzqa.retrieval.editions import echo_groups
+from kzqa.retrieval.ranking import Ranked
+from kzqa.search.preference import asks_when, supersede
 
 BASE = ("The law requires organizers of public assemblies to obtain a permit from local "
         "authorities ten days in advance, and the authorities denied permits to opposition "
@@ -81,8 +81,8 @@ def test_echo_groups_are_found_once_and_a_damaged_cache_file_is_found_again(tmp_
     """Issue 26: every serving process had found the groups again at start-up."""
     import numpy as np
 
-    from kzqa.echo_cache import cached_echo_groups, echo_key
-    from kzqa.editions import echo_groups
+    from kzqa.retrieval.echo_cache import cached_echo_groups, echo_key
+    from kzqa.retrieval.editions import echo_groups
 
     texts = ["The police detained dozens of peaceful protesters in Almaty and fined the organisers of the rally.",
              "The police detained dozens of peaceful protesters in Almaty and fined the organizers of the rally.",

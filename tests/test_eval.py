@@ -12,9 +12,9 @@ import pytest
 
 import kzqa
 from conftest import FakeEmbedder, write
-from kzqa import eval as ev
-from kzqa import eval_questions as evq
-from kzqa.question_set import load_questions
+from kzqa.measure import evaluate as ev
+from kzqa.measure import questions as evq
+from kzqa.measure.question_set import load_questions
 
 
 def test_ndcg_recall_mrr_match_hand_computed_values():
@@ -104,7 +104,7 @@ TINY = {"ndcg@10": (2 + 1 / math.log2(3) + 1 / (1 + 1 / math.log2(3))) / 4,
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_beir_evaluation_builds_a_real_index_and_searches_it(beir, mode, monkeypatch):
-    from kzqa.search import QA
+    from kzqa.search.qa import QA
 
     searched = []
     search = QA.search
@@ -139,7 +139,7 @@ def test_beir_evaluation_reuses_its_index_unless_told_to_rebuild(beir):
 
 
 def test_beir_evaluation_from_the_command_line(beir, capsys):
-    from kzqa.cli import main
+    from kzqa.cli.main import main
 
     assert main(["eval", str(beir), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -176,7 +176,7 @@ def test_question_set_evaluation_reports_each_split(built, tmp_path):
 def test_a_calibrated_rule_survives_a_rebuild_from_python(built, tmp_path):
     """calibrate -> the rule saved in the index -> kzqa.build() keeps it (as kzqa build does),
     alongside any setting changed in the same call; a whole Settings replaces it."""
-    from kzqa.store import update_settings
+    from kzqa.storage.store import update_settings
 
     corpus, index = built
     qa = kzqa.load(index, embedder=FakeEmbedder())

@@ -28,7 +28,7 @@ from fixtures_docs import (
     scanned_pdf_bytes,
 )
 from kzqa.citation import page_label
-from kzqa.extract import (
+from kzqa.ingest.extract import (
     EXTRACTED_SUFFIXES,
     Extracted,
     ExtractionError,
@@ -222,7 +222,7 @@ def test_other_suffixes_are_refused_and_suffixes_are_case_insensitive():
 _DUMP = """
 import json, sys
 from pathlib import Path
-from kzqa.extract import ExtractionError, extract
+from kzqa.ingest.extract import ExtractionError, extract
 out = {}
 for name in sys.argv[1:]:
     path = Path(name)
@@ -335,7 +335,7 @@ def test_pdf_running_heads_and_page_numbers_are_left_out_and_a_paragraph_runs_on
         ("page number", 1), ("page number", 2), ("page number", 3)}
 
 
-# ---- What a PDF says of itself, and how its pages are laid out (kzqa.pdf_metadata) -------
+# ---- What a PDF says of itself, and how its pages are laid out (kzqa.ingest.pdf_metadata) -------
 
 
 def _styled_pdf(info_title: str = "Microsoft Word - A_HRC_99_1_final -2.doc", info_author: str = "jdoe") -> bytes:
@@ -391,8 +391,8 @@ def test_junk_file_information_gives_no_title(junk):
 
 
 def test_contents_pages_numbered_headings_and_small_type_notes_are_told_apart():
-    from kzqa.corpus import read_document
-    from kzqa.passages import make_passages
+    from kzqa.ingest.corpus import read_document
+    from kzqa.ingest.passages import make_passages
 
     doc = extract(PDF, _styled_pdf())
     assert "....." not in doc.text and "Contents" not in doc.text  # the contents page is skipped ...
@@ -440,7 +440,7 @@ def test_a_visible_label_marked_aria_hidden_is_kept_and_a_skip_link_is_no_title(
     ("issued 2024-11-07", "2024-11-07"), ("30 February 2023", ""), ("Resolution 5/1 of 2007", ""),
 ])
 def test_printed_dates_are_read_as_a_citation_gives_them(printed, iso):
-    from kzqa.printed_dates import date_in
+    from kzqa.ingest.printed_dates import date_in
 
     assert date_in(printed) == iso
 
@@ -460,8 +460,8 @@ def test_a_web_page_dated_and_published_in_a_definition_list_and_never_by_its_up
 
 
 def test_a_title_set_in_small_capitals_is_cited_in_readable_case_and_its_subtitle_follows_a_colon():
-    from kzqa.pdf_layout import PageLine
-    from kzqa.pdf_metadata import page_title
+    from kzqa.ingest.pdf_layout import PageLine
+    from kzqa.ingest.pdf_metadata import page_title
 
     small_caps = [PageLine("AmNesTy INTerNATIoNAl reporT 2011", False, 20, 20),
                   PageLine("THe sTATe oF THe world’s HumAN rIgHTs", False, 20, 20),
@@ -476,7 +476,7 @@ def test_a_title_set_in_small_capitals_is_cited_in_readable_case_and_its_subtitl
 
 
 def test_a_contents_page_of_entries_with_slashed_page_numbers_is_skipped():
-    from kzqa.pdf_layout import PageLine, lay_out_pages
+    from kzqa.ingest.pdf_layout import PageLine, lay_out_pages
 
     countries = ("Afghanistan/55", "Albania/58", "Algeria/60", "Angola/62", "Argentina/65", "Armenia/66",
                  "Australia/67", "Austria/68", "Azerbaijan/69", "Bahrain/71", "Kazakhstan/192", "Kenya/194")

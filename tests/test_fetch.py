@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import LIBRARY, write
-from kzqa.fetch import FetchError, fetch, file_name, is_address
+from kzqa.ingest.fetch import FetchError, fetch, file_name, is_address
 
 REPORT_2023 = "usdos-kazakhstan/usdos-hrr-2023-kazakhstan.html"
 NICARAGUA = "pdf/usdos-hrr-2023-nicaragua.pdf"
@@ -89,7 +89,7 @@ def test_every_failure_is_one_line_saying_what(server, path, message):
 
 
 def test_a_server_that_does_not_answer_in_time_is_given_up(server, monkeypatch):
-    monkeypatch.setattr("kzqa.fetch.READ_SECONDS", 0.5)
+    monkeypatch.setattr("kzqa.ingest.fetch.READ_SECONDS", 0.5)
     with pytest.raises(FetchError, match="no answer within"):
         fetch(server + "/slow")
 
@@ -111,7 +111,7 @@ def test_file_names_come_from_the_address():
 
 
 def _cli(*args: str) -> int:
-    from kzqa.cli import main
+    from kzqa.cli.main import main
 
     return main(list(args))
 
@@ -136,7 +136,7 @@ def test_a_collection_is_added_whole_with_its_facts_from_its_addresses(server, b
     import yaml
 
     import kzqa
-    from kzqa.catalogue import CATALOGUE
+    from kzqa.ingest.catalogue import CATALOGUE
 
     corpus, index = built
     shipped = yaml.safe_load((CATALOGUE / "usdos-kazakhstan.yaml").read_text(encoding="utf-8"))

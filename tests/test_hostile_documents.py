@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import write
-from kzqa.cli import main
-from kzqa.corpus import scan_corpus
+from kzqa.cli.main import main
+from kzqa.ingest.corpus import scan_corpus
 
 DEEP_FRONT_MATTER = "---\ntitle: " + "[" * 500 + "\n---\nSome text to quote.\n"
 DEEP_SIDECAR = "title: " + "[" * 500 + "]" * 500 + "\n"
@@ -69,7 +69,7 @@ HEADINGS = ["# Title", "#  Title  ##", "#Title", "# a   b", "# Title #", "# Titl
 def test_the_title_heading_rule_gives_what_the_regex_gave():
     import random
 
-    from kzqa.corpus import _title_from_text
+    from kzqa.ingest.corpus import _title_from_text
 
     rng = random.Random(15)
     fuzz = ["".join(rng.choice("# \ta\u00a0\rb") for _ in range(rng.randrange(12))) for _ in range(5000)]
@@ -80,7 +80,7 @@ def test_the_title_heading_rule_gives_what_the_regex_gave():
 def test_the_title_heading_rule_reads_a_line_of_spaces_and_bounds_the_title():
     """The regex took 69 s on the first line alone (its time: ``bench/text_rules.py``); a
     heading over ``HEADING_LIMIT`` is no title (issue 24, item 6), whatever its spaces."""
-    from kzqa.corpus import HEADING_LIMIT, _title_from_text
+    from kzqa.ingest.corpus import HEADING_LIMIT, _title_from_text
 
     assert _title_from_text("# a" + " " * 200 + "b  #\nbody", 0) == "a" + " " * 200 + "b"
     assert _title_from_text("# a" + " " * 3000 + "b\nbody", 0) is None
@@ -90,9 +90,9 @@ def test_the_title_heading_rule_reads_a_line_of_spaces_and_bounds_the_title():
 
 def _pullquotes_pairwise(text, blocks):
     """The pairwise rule as it was (quadratic), the reference for the indexed one."""
-    from kzqa.passages import Block
-    from kzqa.pull_quotes import PULLQUOTE_CONTAINMENT, PULLQUOTE_MIN_WORDS
-    from kzqa.pull_quotes import trigrams as _trigrams
+    from kzqa.ingest.passages import Block
+    from kzqa.ingest.pull_quotes import PULLQUOTE_CONTAINMENT, PULLQUOTE_MIN_WORDS
+    from kzqa.ingest.pull_quotes import trigrams as _trigrams
 
     grams = {i: _trigrams(text[b.start : b.end]) for i, b in enumerate(blocks)
              if b.kind == "body" or (b.kind == "heading" and not b.level)}
@@ -140,7 +140,7 @@ def _texts_with_pullquotes():
 
 
 def test_indexed_pullquotes_mark_what_the_pairwise_rule_marked():
-    from kzqa.passages import classify, split_blocks
+    from kzqa.ingest.passages import classify, split_blocks
 
     marked = 0
     for text in _texts_with_pullquotes():
@@ -154,7 +154,7 @@ def test_indexed_pullquotes_mark_what_the_pairwise_rule_marked():
 def test_pullquotes_on_10000_short_paragraphs_are_not_quadratic():
     import random
 
-    from kzqa.passages import classify, split_blocks
+    from kzqa.ingest.passages import classify, split_blocks
 
     rng = random.Random(7)
     vocabulary = [f"w{k}" for k in range(3000)] + ["the", "of", "and", "in"] * 200
@@ -193,8 +193,8 @@ HIDDEN_TEXT = ("Observers from three missions said the count in the capital was 
 def test_hidden_characters_are_shown_in_the_chat_flagged_in_json_and_kept_verbatim(tmp_path):
     import json
 
-    from kzqa.passages import make_passages
-    from kzqa.render import answer_markdown, answer_text
+    from kzqa.evidence.render import answer_markdown, answer_text
+    from kzqa.ingest.passages import make_passages
     from kzqa.results import Answer, Hit
 
     write(tmp_path / "bidi.txt", f"---\ntitle: {BIDI_TITLE}\n---\n{HIDDEN_TEXT}\n")
@@ -241,7 +241,7 @@ def test_metadata_over_20000_characters_is_refused_before_parsing(tmp_path, monk
 
 def test_a_paragraph_repeated_30000_times_is_not_quadratic():
 
-    from kzqa.passages import classify, split_blocks
+    from kzqa.ingest.passages import classify, split_blocks
 
     text = "One two three four five six seven.\n\n" * 30_000  # its time: bench/text_rules.py
     blocks = classify(text, split_blocks(text))
@@ -274,9 +274,9 @@ def test_random_documents_raise_nothing_but_kzqa_errors():
 
     from hypothesis import HealthCheck, given, settings
 
-    from kzqa.corpus import DocumentProblem, read_document
     from kzqa.errors import KzqaError
-    from kzqa.passages import make_passages
+    from kzqa.ingest.corpus import DocumentProblem, read_document
+    from kzqa.ingest.passages import make_passages
 
     @settings(max_examples=300, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
     @given(_documents())
@@ -302,9 +302,9 @@ def test_random_documents_raise_nothing_but_kzqa_errors():
 
 def test_a_document_of_too_many_passages_is_refused_naming_it(tmp_path, monkeypatch):
     import kzqa
-    import kzqa.indexer
+    import kzqa.indexing.indexer
 
-    monkeypatch.setattr(kzqa.indexer, "MAX_PASSAGES_PER_DOCUMENT", 50)
+    monkeypatch.setattr(kzqa.indexing.indexer, "MAX_PASSAGES_PER_DOCUMENT", 50)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "many.txt").write_text("\n\n".join(f"Paragraph number {i} says something." for i in range(60)))
@@ -336,7 +336,7 @@ def test_a_heading_of_a_megabyte_is_body_text_so_answers_stay_small(tmp_path, ca
 
     import kzqa
     from conftest import FAKE_SETTINGS, FakeEmbedder
-    from kzqa.corpus import HEADING_LIMIT
+    from kzqa.ingest.corpus import HEADING_LIMIT
 
     corpus = tmp_path / "corpus"
     huge = " ".join(["word"] * 200_000)

@@ -9,7 +9,7 @@ import urllib.parse
 import pytest
 
 from conftest import http_get, http_post
-from kzqa.cli import main
+from kzqa.cli.main import main
 
 ODD = [
     "Выборы в Казахстане свободны?", "Сайлау еркін бе?", "هل الانتخابات حرة؟", "🗳️❓", "?!?…",
@@ -220,8 +220,8 @@ def guarded(tmp_path_factory):
 
     import kzqa
     from conftest import CORPUS, FAKE_SETTINGS, FakeEmbedder
-    from kzqa.guards import guarded_h11
-    from kzqa.server import make_server, uvicorn_config
+    from kzqa.serve.guards import guarded_h11
+    from kzqa.serve.server import make_server, uvicorn_config
 
     root = tmp_path_factory.mktemp("guarded")
     shutil.copytree(CORPUS, root / "corpus")

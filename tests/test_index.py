@@ -13,8 +13,8 @@ import pytest
 
 import kzqa
 from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
-from kzqa.passage_vectors import SENTENCE_VECTORS
-from kzqa.store import MANIFEST
+from kzqa.embed.passage_vectors import SENTENCE_VECTORS
+from kzqa.storage.store import MANIFEST
 
 
 def _files(index):
@@ -55,7 +55,7 @@ def test_the_same_corpus_and_settings_give_the_same_index_and_ids(corpus_copy, t
 
 
 def test_the_index_kind_is_chosen_by_size_and_recorded(built, tmp_path):
-    from kzqa import dense as vectors
+    from kzqa.retrieval import dense as vectors
 
     corpus, index = built
     assert json.loads((index / MANIFEST).read_text())["vector_index"]["kind"] == "exact"
@@ -190,7 +190,7 @@ DAMAGE = {  # each leaves a manifest whose sizes and sha256 all match (but the f
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_a_damaged_index_is_refused_with_the_fix(built, damage, capsys):
-    from kzqa.cli import main
+    from kzqa.cli.main import main
 
     corpus, index = built
     manifest = json.loads((index / MANIFEST).read_text())
@@ -247,7 +247,7 @@ def test_a_crash_before_the_manifest_is_replaced_leaves_the_old_index(built, mon
     corpus, index = built
     before = _files(index)
     (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
-    import kzqa.store as idx
+    import kzqa.storage.store as idx
 
     real = idx.atomic_write
 
@@ -268,7 +268,7 @@ KILL_SCRIPT = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {tests!r})
     from conftest import FakeEmbedder
-    import kzqa, kzqa.store as idx
+    import kzqa, kzqa.storage.store as idx
     real = idx.atomic_write
     def dying(path, data):
         real(path, data)
@@ -344,14 +344,14 @@ def test_an_unwritable_index_folder_gets_a_clear_error_and_keeps_the_old_index(b
     corpus, index = built
     before = _files(index)
     (corpus / "extra.txt").write_text("Another paragraph about the press in Kazakhstan.\n")
-    import kzqa.index_folder
-    import kzqa.journal
-    import kzqa.store
+    import kzqa.storage.index_folder
+    import kzqa.storage.journal
+    import kzqa.storage.store
 
     def denied(path, data):
         raise PermissionError(13, "Permission denied")
 
-    for module in (kzqa.store, kzqa.index_folder, kzqa.journal):  # every writer into the folder
+    for module in (kzqa.storage.store, kzqa.storage.index_folder, kzqa.storage.journal):  # every writer into the folder
         monkeypatch.setattr(module, "atomic_write", denied)
     with pytest.raises(kzqa.KzqaError, match="cannot write the index .*Permission denied"):
         kzqa.build(corpus, index, embedder=FakeEmbedder())

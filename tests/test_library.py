@@ -1,4 +1,4 @@
-"""The Kazakhstan library kzqa answers from by default (kzqa.library): built from a local
+"""The Kazakhstan library kzqa answers from by default (kzqa.indexing.library): built from a local
 copy, from a mirror on a loopback server, or not at all (the seed articles answer, with one
 line saying how to get it); a build that fails or is killed leaves nothing broken; the Space
 serves the seeds at once and the library when it is built, without a restart."""
@@ -66,15 +66,15 @@ def mirror():
 
 def _lines():
     said: list[str] = []
-    from kzqa import library
+    from kzqa.indexing import library
 
     return said, library.Progress(said.append)
 
 
 def test_the_library_is_built_from_a_local_copy_with_the_catalogues_facts_once(monkeypatch):
     import kzqa
-    from kzqa import library
-    from kzqa.paths import default_corpus_dir, default_index_dir, library_ready
+    from kzqa.indexing import library
+    from kzqa.storage.paths import default_corpus_dir, default_index_dir, library_ready
 
     monkeypatch.delenv("KZQA_INDEX")
     monkeypatch.delenv("KZQA_CORPUS")
@@ -97,7 +97,7 @@ def test_the_library_is_built_from_a_local_copy_with_the_catalogues_facts_once(m
 
 
 def test_the_library_downloads_from_a_mirror_and_a_changed_page_is_reported_not_refused(mirror):
-    from kzqa import library
+    from kzqa.indexing import library
 
     base, handler = mirror
     handler.changed = {"usdos-hrr-2023-kazakhstan.html"}
@@ -111,8 +111,8 @@ def test_the_library_downloads_from_a_mirror_and_a_changed_page_is_reported_not_
 
 def test_a_document_that_cannot_be_had_leaves_the_others_and_the_next_start_adds_only_it(mirror):
     import kzqa
-    from kzqa import library
-    from kzqa.paths import library_ready
+    from kzqa.indexing import library
+    from kzqa.storage.paths import library_ready
 
     base, handler = mirror
     handler.missing = {"un-upr-2014-kazakhstan-a-hrc-28-10.pdf"}
@@ -139,8 +139,8 @@ def test_a_first_start_killed_while_embedding_leaves_nothing_broken_and_the_next
         "    def encode(self, texts, batch_size=32, progress=None):\n"
         "        time.sleep(0.05 * len(texts) / 32)\n"
         "        return super().encode(texts, batch_size, progress)\n"
-        "from kzqa import library\n"
-        "from kzqa.embedding import substitute\n"
+        "from kzqa.indexing import library\n"
+        "from kzqa.embed.embedding import substitute\n"
         "with substitute(lambda name: Slow()):\n"
         f"    library.build(source=__import__('pathlib').Path({str(LIBRARY)!r}),\n"
         "                  progress=library.Progress(lambda line: print(line, flush=True)))\n")
@@ -152,7 +152,7 @@ def test_a_first_start_killed_while_embedding_leaves_nothing_broken_and_the_next
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    from kzqa.paths import library_ready
+    from kzqa.storage.paths import library_ready
 
     monkeypatch.setenv("KZQA_HOME", env["KZQA_HOME"])
     assert not library_ready()
@@ -212,8 +212,8 @@ def test_a_library_cut_by_an_older_kzqa_is_rebuilt_not_refused():
     import json as jsonlib
 
     import kzqa
-    from kzqa import library
-    from kzqa.paths import library_ready
+    from kzqa.indexing import library
+    from kzqa.storage.paths import library_ready
 
     index = library.build(source=LIBRARY)
     manifest = index / "manifest.json"
@@ -227,7 +227,7 @@ def test_a_library_cut_by_an_older_kzqa_is_rebuilt_not_refused():
 
 
 def test_a_named_local_copy_comes_before_a_mirror(monkeypatch, mirror):
-    from kzqa import library
+    from kzqa.indexing import library
 
     base, _ = mirror
     monkeypatch.setenv("KZQA_LIBRARY_FROM", str(LIBRARY))

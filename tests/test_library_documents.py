@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from kzqa.cli import main
-from kzqa.corpus import Document, read_document
-from kzqa.passages import document_blocks, make_passages
+from kzqa.cli.main import main
+from kzqa.ingest.corpus import Document, read_document
+from kzqa.ingest.passages import document_blocks, make_passages
 from kzqa.results import SECTION_SEPARATOR, Passage
 
 LIBRARY = ROOT.parent / "shared" / "library"
@@ -67,7 +67,7 @@ EXPECTED = [
     _hrr(2024, None, "EXECUTIVE SUMMARY", "Section 1. Life — a. Extrajudicial Killings",
          "Section 2. Liberty — a. Freedom of the Press — Physical Attacks, Imprisonment, and Pressure",
          "Section 3. Security of the Person — e. Instances of Transnational Repression"),
-    # PDFs: title, publisher and date as the first page prints them (kzqa.pdf_metadata). The
+    # PDFs: title, publisher and date as the first page prints them (kzqa.ingest.pdf_metadata). The
     # file's creation date is not the document's: Nicaragua (2024-01-29) and the refugee
     # report (2024-09-05) print no date of their own, so none is given; the UN documents
     # print their distribution date ("Distr.: General" / "7 November 2024"). The refugee

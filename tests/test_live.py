@@ -8,7 +8,7 @@ import json
 
 import kzqa
 from conftest import FakeEmbedder, write
-from kzqa.live import LiveQA
+from kzqa.search.live import LiveQA
 
 NEW_DOC = ("Zhanaozen oil workers strike\n\nThe oil workers of Zhanaozen went on strike for "
            "higher wages and the police fired on the strikers in the town square.\n")
@@ -49,7 +49,7 @@ def test_an_index_that_cannot_be_loaded_is_not_taken(built, capsys):
 def test_a_running_server_keeps_answering_when_the_index_is_altered_under_it(built, capsys):
     """Issue 24, item 9: a document date that is not text gave a bare 500 over HTTP."""
     from conftest import http_get, start_server
-    from kzqa.server import make_server
+    from kzqa.serve.server import make_server
 
     _, index = built
     live = LiveQA(index)

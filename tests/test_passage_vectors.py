@@ -12,13 +12,13 @@ import pytest
 import kzqa
 from conftest import CORPUS, FAKE_SETTINGS, FakeEmbedder
 from fixtures_docs import ARTICLE_HTML, REPORT_PAGES, pdf_bytes
-from kzqa.corpus import scan_corpus
-from kzqa.embedding import pool_spans
-from kzqa.passage_vectors import SENTENCE_VECTORS, sentence_vectors
-from kzqa.passages import make_passages
+from kzqa.embed.embedding import pool_spans
+from kzqa.embed.passage_vectors import SENTENCE_VECTORS, sentence_vectors
+from kzqa.ingest.corpus import scan_corpus
+from kzqa.ingest.passages import make_passages
 from kzqa.results import Passage, Source
-from kzqa.search_text import collapsed_spans, embed_text_spans
-from kzqa.store import MANIFEST
+from kzqa.retrieval.search_text import collapsed_spans, embed_text_spans
+from kzqa.storage.store import MANIFEST
 
 
 def _passages(folder):
@@ -88,7 +88,7 @@ class CutOff(FakeEmbedder):
 
 
 class NoSpans:
-    """An embedder with ``encode`` only (the minimal kzqa.embedding.Embedder)."""
+    """An embedder with ``encode`` only (the minimal kzqa.embed.embedding.Embedder)."""
 
     name, dimension = "fake-hash", 256
 

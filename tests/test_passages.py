@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS, write
-from kzqa.corpus import Document, scan_corpus
-from kzqa.passages import document_blocks, make_passages, sentence_windows
+from kzqa.ingest.corpus import Document, scan_corpus
+from kzqa.ingest.passages import document_blocks, make_passages, sentence_windows
 from kzqa.results import Source
 
 HR = "limited-political-freedoms-kazakhstan.txt"
@@ -147,7 +147,7 @@ def test_a_long_paragraph_is_cut_into_sentence_windows_that_tile_it():
 
 def test_odd_spaces_before_a_period_do_not_crash_sentence_splitting():
     # sentencex panics on these when given them raw; kzqa must still cut and quote exactly
-    from kzqa.passages import sentence_spans
+    from kzqa.ingest.passages import sentence_spans
 
     for text in ["A\xa0. B is here.", "Z\u2009. Next one.", "x " * 400 + "A\xa0. B."]:
         spans = sentence_spans(text, 0, len(text))
@@ -201,7 +201,7 @@ def test_web_page_passages_carry_their_section_path_and_list_items_are_their_own
     from pathlib import Path
 
     from fixtures_docs import REPORT_HTML
-    from kzqa.corpus import read_document
+    from kzqa.ingest.corpus import read_document
 
     page = Path(__import__("tempfile").mkdtemp()) / "report.html"
     page.write_text(REPORT_HTML, encoding="utf-8")
@@ -219,7 +219,7 @@ def test_web_page_passages_carry_their_section_path_and_list_items_are_their_own
 
 def test_pdf_passages_take_labelled_headings_as_sections_and_cite_both_pages():
     from fixtures_docs import RUNNING_PAGES, pdf_bytes
-    from kzqa.corpus import read_document
+    from kzqa.ingest.corpus import read_document
 
     path = Path(__import__("tempfile").mkdtemp()) / "briefing.pdf"
     path.write_bytes(pdf_bytes(RUNNING_PAGES))
@@ -234,7 +234,7 @@ def test_pdf_passages_take_labelled_headings_as_sections_and_cite_both_pages():
 
 
 def test_numbered_headings_of_plain_text_nest_into_section_paths(tmp_path):
-    from kzqa.corpus import read_document
+    from kzqa.ingest.corpus import read_document
 
     text = ("1 INTRODUCTION\n\nPeaceful assemblies were dispersed in every region of the country this year.\n\n"
             "2 METHODS\n\nWe interviewed forty observers who had attended the rallies in the capital.\n\n"

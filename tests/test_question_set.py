@@ -12,7 +12,7 @@ import pytest
 
 from conftest import LIBRARY, ROOT, write
 from kzqa.errors import KzqaError
-from kzqa.question_set import load_questions
+from kzqa.measure.question_set import load_questions
 
 
 def test_evidence_is_a_document_and_words_quoted_from_it(tmp_path):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kzqa.citation import Citation, citation_text
-from kzqa.render import (
+from kzqa.evidence.render import (
     NO_ANSWER,
     answer_markdown,
     answer_text,

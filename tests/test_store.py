@@ -15,16 +15,16 @@ import pytest
 import kzqa
 from conftest import FAKE_SETTINGS, ROOT, FakeEmbedder, write
 from fixtures_docs import ARTICLE_HTML
-from kzqa.journal import JOURNAL
-from kzqa.store import MANIFEST
+from kzqa.storage.journal import JOURNAL
+from kzqa.storage.store import MANIFEST
 
 PRELUDE = textwrap.dedent(f"""
     import os, sys, time
     sys.path.insert(0, {str(ROOT / "tests")!r})
     from conftest import FAKE_SETTINGS, FakeEmbedder
     import kzqa
-    from kzqa.cli import main
-    from kzqa.embedding import substitute
+    from kzqa.cli.main import main
+    from kzqa.embed.embedding import substitute
 """)
 
 
@@ -70,7 +70,7 @@ def test_an_index_replaced_behind_kzqa_s_back_is_adopted_and_later_cleaned(built
 
 
 def test_an_index_folder_holding_other_files_is_refused_and_left_alone(built, capsys):
-    from kzqa.cli import main
+    from kzqa.cli.main import main
 
     corpus, index = built
     foreign = {"texts-notes.txt": "my notes", "passages-draft.md": "a draft",
@@ -147,7 +147,7 @@ def test_concurrent_builds_take_turns_while_readers_keep_reading(built, tmp_path
 
 
 def test_a_second_writer_waits_for_the_first_and_says_so(built):
-    from kzqa import lock
+    from kzqa.storage import lock
 
     corpus, index = built
     with lock.writer(index):
@@ -162,7 +162,7 @@ def test_a_second_writer_waits_for_the_first_and_says_so(built):
 
 
 def test_a_reader_whose_generation_goes_while_it_reads_reads_the_new_one(built, monkeypatch):
-    from kzqa import store
+    from kzqa.storage import store
 
     corpus, index = built
     real, raced = store.read_files, []
@@ -179,7 +179,7 @@ def test_a_reader_whose_generation_goes_while_it_reads_reads_the_new_one(built, 
 
 
 ADDER = """
-    import kzqa.manage as manage
+    import kzqa.indexing.manage as manage
     real = manage._stage
     def slow(*args):  # widen the window between the name check and the move
         real(*args); time.sleep(0.3)
@@ -252,7 +252,7 @@ def test_passages_are_checked_against_their_source_and_the_unchecked_are_named(b
 # --- a killed add or remove: the corpus and index as before, or completed --------------
 
 KILLED = """
-    import kzqa.manage as manage, kzqa.store as store
+    import kzqa.indexing.manage as manage, kzqa.storage.store as store
     point = {point!r}
     if point == "files-moved":
         manage.build_index = lambda *a, **k: os.kill(os.getpid(), 9)
@@ -318,7 +318,7 @@ def test_a_crafted_journal_cannot_steer_writes_outside_the_index_and_its_corpus(
     import json as jsonlib
 
     import kzqa
-    from kzqa.journal import JOURNAL
+    from kzqa.storage.journal import JOURNAL
 
     corpus, index = built
     other = tmp_path / "victim"

@@ -9,9 +9,9 @@ import pytest
 
 import kzqa
 from conftest import FAKE_SETTINGS, FakeEmbedder, write
-from kzqa.editions import repeats, shingles
-from kzqa.preference import asks_now, states_rule
-from kzqa.vocabulary import entries
+from kzqa.retrieval.editions import repeats, shingles
+from kzqa.search.preference import asks_now, states_rule
+from kzqa.search.vocabulary import entries
 
 LIBEL = ("Libel/Slander Laws: There was no criminal liability for libel and slander, but the law "
          "imposed serious punishment for conviction of offenses against the honor of officials.")
@@ -20,7 +20,7 @@ OTHER = ("The government restricted the activities of opposition parties and the
 
 
 def test_every_entry_maps_asked_words_to_other_report_words_and_names_its_source():
-    from kzqa.retrieval import Lexical
+    from kzqa.retrieval.ranking import Lexical
 
     stem = Lexical._stemmer().stemWord
     seen = set()
@@ -76,7 +76,7 @@ def test_the_current_edition_comes_first_for_a_present_tense_question(tmp_path):
                         "report-2023.txt": new + "\n", "report-2023.meta.yaml": "title: Report 2023\ncovers: 2023\n"})
     answer = qa.diagnose("Is libel criminal?").ranking
     assert answer[0].text == new
-    from kzqa.render import answer_text
+    from kzqa.evidence.render import answer_text
     from kzqa.results import Answer
 
     text = answer_text(Answer("Is libel criminal?", answer, abstained=False))
@@ -108,7 +108,7 @@ def test_asking_about_today_is_not_a_topic_word(tmp_path):
 
 
 def test_a_pointer_to_another_report_is_not_quoted():
-    from kzqa.passages import classify, split_blocks
+    from kzqa.ingest.passages import classify, split_blocks
 
     text = ("See the Department of State’s\xa0Trafficking in Persons Report\xa0at\xa0www.state.gov/j/tip/.\n\n"
             "See the annex for the figures, which show that detentions rose at https://example.org/a.\n\n"

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .citation import Citation
-from .errors import (
+from kzqa._version import __version__
+from kzqa.citation import Citation
+from kzqa.errors import (
     CorpusError,
     CorpusProblem,
     IndexCorrupt,
@@ -27,16 +27,16 @@ from .errors import (
     InvalidQuestion,
     KzqaError,
 )
-from .filters import Filter
-from .results import Answer, Hit, Passage, Source
-from .settings import Settings
+from kzqa.results import Answer, Hit, Passage, Source
+from kzqa.search.filters import Filter
+from kzqa.settings import Settings
 
 if TYPE_CHECKING:
-    from .embedding import Embedder
-    from .indexer import BuildReport
-    from .manage import Change
-    from .passage_vectors import Progress
-    from .search import QA
+    from kzqa.embed.embedding import Embedder
+    from kzqa.embed.passage_vectors import Progress
+    from kzqa.indexing.indexer import BuildReport
+    from kzqa.indexing.manage import Change
+    from kzqa.search.qa import QA
 
 __all__ = [
     "Answer", "BuildReport", "Citation", "CorpusError", "Filter", "CorpusProblem", "Hit", "IndexCorrupt",
@@ -49,7 +49,7 @@ def load(index: str | Path | None = None, *, check_corpus: bool = True,
          embedder: Embedder | None = None) -> QA:
     """Open an index and check it.
 
-    With no ``index``: the Kazakhstan library (``kzqa.library``: the seed articles, nine State
+    With no ``index``: the Kazakhstan library (``kzqa.indexing.library``: the seed articles, nine State
     Department reports, two UN reports), built on first use from a local copy or the
     publishers' addresses (a few minutes: its ~2,700 passages are embedded once; progress on
     stderr); without any source, the seed articles, with one line on stderr saying how to get
@@ -60,8 +60,9 @@ def load(index: str | Path | None = None, *, check_corpus: bool = True,
     corpus changed since the build) with the command that fixes it. ``check_corpus=False``
     skips the comparison with the corpus files (for an index copied without its corpus).
     """
-    from . import library, store
-    from .search import QA
+    from kzqa.indexing import library
+    from kzqa.search.qa import QA
+    from kzqa.storage import store
 
     stored = store.load(library.resolve(index, embedder), check_corpus=check_corpus)
     return QA(stored, embedder)
@@ -81,7 +82,7 @@ def build(corpus: str | Path | None = None, index: str | Path | None = None,
     Raises ``CorpusError`` listing every bad file (and writes nothing) unless
     ``skip_invalid`` is set, in which case the report lists the files left out.
     """
-    from .indexer import build_index, previous_settings
+    from kzqa.indexing.indexer import build_index, previous_settings
 
     corpus, index = _folders(corpus, index)
     chosen = (settings or previous_settings(index)).with_(**changes)
@@ -95,7 +96,7 @@ def add(files: list[str | Path], corpus: str | Path | None = None, index: str | 
     """Copy documents into the corpus and update the index; only the new documents are
     embedded. Each of ``files`` is a file (.txt, .md, .pdf, .html) or an http(s) address,
     downloaded and kept with its address and the date fetched. ``collection`` adds the
-    documents of a known collection (``kzqa.catalogue``): downloaded, or read from the local
+    documents of a known collection (``kzqa.ingest.catalogue``): downloaded, or read from the local
     copy in the folder ``source``. ``metadata`` (title, author, publisher, date, url, ...)
     overrides what the files say of themselves.
 
@@ -107,8 +108,8 @@ def add(files: list[str | Path], corpus: str | Path | None = None, index: str | 
     A document that cannot be read or downloaded is left out and listed in
     ``Change.refused``, the others are added; when none can be, raises ``KzqaError`` with
     the corpus and index unchanged. ``notify`` receives one line per download."""
-    from . import sources
-    from .manage import add_documents
+    from kzqa.indexing import sources
+    from kzqa.indexing.manage import add_documents
 
     corpus, index = _folders(corpus, index)
     metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
@@ -127,7 +128,7 @@ def remove(documents: list[str], corpus: str | Path | None = None, index: str | 
            *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
     """Take documents (ids or file names) out of the corpus and update the index. The files
     are moved to ``<corpus>/.removed/``, not deleted."""
-    from .manage import remove as remove_documents
+    from kzqa.indexing.manage import remove as remove_documents
 
     corpus, index = _folders(corpus, index)
     return remove_documents(corpus, index, list(documents), embedder=embedder, progress=progress)
@@ -136,9 +137,11 @@ def remove(documents: list[str], corpus: str | Path | None = None, index: str | 
 def verify_export(export: str | Path, index: str | Path | None = None) -> tuple[list[Any], int]:
     """Re-check the quotes of a collection (.jsonl) or an export (.md, .csv) against ``index``
     and its source files: ``(mismatches, quotes checked)``; each mismatch
-    (``kzqa.collection.Mismatch``) names the quote and where it differs."""
-    from . import collection, library, store
-    from .paths import default_index_dir
+    (``kzqa.evidence.collection.Mismatch``) names the quote and where it differs."""
+    from kzqa.evidence import collection
+    from kzqa.indexing import library
+    from kzqa.storage import store
+    from kzqa.storage.paths import default_index_dir
 
     quotes = collection.read_quotes(export)
     stored = store.load(library.resolve(index) if index is not None else default_index_dir())
@@ -146,7 +149,7 @@ def verify_export(export: str | Path, index: str | Path | None = None) -> tuple[
 
 
 def _folders(corpus: str | Path | None, index: str | Path | None) -> tuple[Path, Path]:
-    from .paths import default_corpus_dir, default_index_dir
+    from kzqa.storage.paths import default_corpus_dir, default_index_dir
 
     return (Path(corpus) if corpus else default_corpus_dir(),
             Path(index) if index else default_index_dir())
@@ -154,11 +157,11 @@ def _folders(corpus: str | Path | None, index: str | Path | None) -> tuple[Path,
 
 def __getattr__(name: str) -> Any:  # lazy public names that would pull in numpy/faiss
     if name == "QA":
-        from .search import QA
+        from kzqa.search.qa import QA
 
         return QA
     if name == "BuildReport":
-        from .indexer import BuildReport
+        from kzqa.indexing.indexer import BuildReport
 
         return BuildReport
     raise AttributeError(f"module 'kzqa' has no attribute {name!r}")

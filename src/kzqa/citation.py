@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import KzqaError
+from kzqa.errors import KzqaError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

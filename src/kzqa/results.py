@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .citation import DEFAULT_STYLE, SECTION_SEPARATOR, Citation, citation_text, cite_as, full_title
+from kzqa.citation import DEFAULT_STYLE, SECTION_SEPARATOR, Citation, citation_text, cite_as, full_title
 
 __all__ = ["HIDDEN_CHARACTERS", "SECTION_SEPARATOR", "STRENGTHS", "STRONG_MARGIN", "Answer", "Hit",
            "Passage", "Source", "hidden_characters", "strength_of"]

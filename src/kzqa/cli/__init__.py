@@ -1,0 +1,1 @@
+"""The kzqa command: its arguments (main.py) and what each command does (commands.py)."""

@@ -1,0 +1,1 @@
+"""What researchers keep: answers rendered as text and Markdown, collections, exports and their verification."""

@@ -1,0 +1,1 @@
+"""Measuring kzqa: BEIR through the real build, its own question sets, calibration."""
