@@ -143,7 +143,7 @@ def test_a_collection_is_added_whole_with_its_facts_from_its_addresses(server, b
     for doc in shipped["documents"]:  # the same collection, its addresses pointed at the loopback copy
         doc["url"] = f"{server}/library/usdos-kazakhstan/{doc['file']}"
     mine = write(tmp_path / "usdos-local.yaml", yaml.safe_dump(shipped, allow_unicode=True))
-    assert _cli("add", "--collection", str(mine), "--corpus", str(corpus), "--index", str(index)) == 0
+    assert _cli("add", "--collection", str(mine), "--corpus", str(corpus), "--index", str(index)) == 0  # old name
     err = capsys.readouterr().err
     assert "[9/9] downloading" in err and "Added usdos-hrr-2016-kazakhstan.html" in err
     qa = kzqa.load(index)
@@ -151,5 +151,5 @@ def test_a_collection_is_added_whole_with_its_facts_from_its_addresses(server, b
     assert record.source.title == "2023 Country Reports on Human Rights Practices: Kazakhstan"
     assert (record.source.publisher, record.source.covers, record.source.country) == \
         ("U.S. Department of State", "2023", "Kazakhstan")
-    assert _cli("add", "--collection", str(mine), "--corpus", str(corpus), "--index", str(index)) == 0
+    assert _cli("add", "--source-list", str(mine), "--corpus", str(corpus), "--index", str(index)) == 0
     assert "usdos-hrr-2016-kazakhstan.html is already in the corpus, unchanged" in capsys.readouterr().err

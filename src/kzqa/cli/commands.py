@@ -181,13 +181,13 @@ def run_library(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     import kzqa
 
-    if not args.files and not args.collection:
-        raise KzqaError("name the documents to add (files or addresses), or a --collection")
-    if args.source and not args.collection:
-        raise KzqaError("--from names the local copy of a --collection")
+    if not args.files and not args.source_list:
+        raise KzqaError("name the documents to add (files or addresses), or a --source-list")
+    if args.source and not args.source_list:
+        raise KzqaError("--from names the local copy of a --source-list")
     meta = {k: getattr(args, k) for k in METADATA_FLAGS}
     with _ProgressBar("Embedding the new passages") as bar:
-        change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, collection=args.collection,
+        change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, collection=args.source_list,
                           source=args.source, progress=bar.update,
                           notify=lambda line: print(line, file=sys.stderr, flush=True))
     for name in change.unchanged:

@@ -19,7 +19,7 @@ from kzqa.cli import commands
 from kzqa.cli.commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, METADATA_FLAGS
 from kzqa.errors import KzqaError
 from kzqa.evidence.collection import FORMATS
-from kzqa.ingest.catalogue import names as collection_names
+from kzqa.ingest.catalogue import names as source_list_names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,7 +116,7 @@ def _add_commands(sub: Any) -> None:
                          description="Copy documents into the corpus and update the index. A "
                          "document is a file, or an http(s) address: the page or PDF is downloaded "
                          "and kept byte for byte with its address and the date it was fetched. "
-                         "--collection adds every document of a known collection. Each document is "
+                         "--source-list adds every document of a source list. Each document is "
                          "read first: one that cannot be (scanned PDF, encrypted, damaged, a failed "
                          "download...) is refused with its reason, the others are added (exit "
                          "status 1). Only the new documents are embedded. Metadata comes from the "
@@ -124,10 +124,12 @@ def _add_commands(sub: Any) -> None:
                          "NAME.meta.yaml beside the copy.")
     add.add_argument("files", nargs="*", metavar="FILE_OR_URL",
                      help="a document file, or an http(s) address to download it from")
-    add.add_argument("--collection", metavar="NAME", help="every document of a known collection "
-                     f"({', '.join(collection_names())}), or of a collection .yaml file")
+    add.add_argument("--source-list", "--collection", dest="source_list", metavar="NAME",
+                     help="every document of a shipped source list "
+                     f"({', '.join(source_list_names())}), or of a source-list .yaml file "
+                     "(--collection: its name before 0.2, kept for this version)")
     add.add_argument("--from", dest="source", type=Path, metavar="FOLDER",
-                     help="read the collection's files from this local copy instead of downloading")
+                     help="read the source list's files from this local copy instead of downloading")
     for key, text in METADATA_FLAGS.items():
         add.add_argument(f"--{key}", help=text)
     remove = sub.add_parser("remove", help="take documents out of the corpus and update the index",

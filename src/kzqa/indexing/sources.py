@@ -1,5 +1,5 @@
 """Documents named by address or by collection, made ready for ``kzqa.indexing.manage``: what
-``kzqa add https://…`` and ``kzqa add --collection NAME`` hand over to be added.
+``kzqa add https://…`` and ``kzqa add --source-list NAME`` hand over to be added.
 
 A document fetched by address is kept byte for byte, with its address and the date it was
 fetched as metadata (the "[accessed DATE]" of a COI citation). A collection's documents

@@ -3,7 +3,7 @@ bibliographic facts), never the documents themselves.
 
 A collection is a YAML file in ``kzqa/catalogue/`` (``usdos-kazakhstan``: the State
 Department's Kazakhstan reports, 2016–2024) or any file of the same shape named by path.
-``kzqa add --collection NAME`` downloads each document from its address, or reads it from
+``kzqa add --source-list NAME`` downloads each document from its address, or reads it from
 a local copy with ``--from FOLDER``, and indexes it with these facts as its metadata.
 """
 
