@@ -105,3 +105,11 @@ def test_the_shared_modules_at_the_top_import_no_stage():
 def test_no_module_is_over_500_lines():
     assert [(p.name, n) for p in SRC.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500] == []
+
+
+def test_the_names_users_imported_before_the_folders_still_work():
+    from kzqa import QA, collection
+    from kzqa.evidence import collection as evidence
+    from kzqa.search.qa import QA as qa
+
+    assert collection is evidence and QA is qa

@@ -164,4 +164,8 @@ def __getattr__(name: str) -> Any:  # lazy public names that would pull in numpy
         from kzqa.indexing.indexer import BuildReport
 
         return BuildReport
+    if name == "collection":  # `from kzqa import collection`, as before the folders (0.2)
+        from kzqa.evidence import collection
+
+        return collection
     raise AttributeError(f"module 'kzqa' has no attribute {name!r}")
