@@ -130,7 +130,7 @@ def test_gradio_api_answers_or_refuses_clearly(live_server):
 
 @pytest.mark.model
 def test_http_contract_of_the_limits_table(live_server):
-    """The README's "Limits and errors" rows for HTTP, one by one."""
+    """The "Limits and errors" rows for HTTP (docs/limits.md), one by one."""
     from test_app import request
 
     huge = (b" " * 65536 for _ in range(17))  # 1 MiB + 64 KiB, chunked: no Content-Length to refuse
