@@ -110,3 +110,15 @@ def write_scifact(folder: Path, docs: int | None = None, ids: set[str] | None = 
             (folder / f"{row['_id']}.txt").write_text(row["text"] + "\n", encoding="utf-8")
             (folder / f"{row['_id']}.meta.yaml").write_text(
                 yaml.safe_dump({"title": row["title"]}, allow_unicode=True), encoding="utf-8")
+
+
+def median_seconds(run, runs: int) -> float:
+    """The median wall time of ``runs`` calls of ``run()``."""
+    import statistics
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)

@@ -12,21 +12,14 @@ per 1,000 dots, which stays flat when the rule is linear.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-from common import machine
+from common import machine, median_seconds
 from kzqa.ingest.pdf_layout import PageLine, lay_out_pages
 
 
 def seconds(line: str, runs: int) -> float:
     pages = [[PageLine("A heading of the page"), PageLine(line), PageLine("A body line of the page.")]]
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        lay_out_pages(pages)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return median_seconds(lambda: lay_out_pages(pages), runs)
 
 
 def main() -> None:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import machine
+from common import machine, median_seconds
 from kzqa.cli.main import main as kzqa_main
 from kzqa.indexing.indexer import _bm25_files, cut_passages
 from kzqa.ingest.corpus import read_document
@@ -69,12 +67,7 @@ def seconds(make: Callable[[int], tuple[str, str]], n: int, run: Callable[[Path]
         name, text = make(n)
         path = Path(tmp) / name
         path.write_text(text, encoding="utf-8")
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            run(path)
-            times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        return median_seconds(lambda: run(path), runs)
 
 
 def main() -> None:
