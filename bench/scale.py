@@ -279,7 +279,7 @@ def core_child(n: int, saved: str, questions: int) -> dict:
     from kzqa.embed.embedding import make_query_embedder
     from kzqa.retrieval.dense import DenseSearch
     from kzqa.retrieval.ranking import Lexical, fuse, mmr
-    from kzqa.search.qa import mask_ubiquitous
+    from kzqa.search.question import mask_ubiquitous
     from kzqa.settings import Settings
 
     s = Settings()

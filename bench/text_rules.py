@@ -29,8 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import machine
-from kzqa.ingest.corpus import DocumentProblem, parse_metadata, read_document
+from kzqa.ingest.corpus import DocumentProblem, read_document
 from kzqa.ingest.corpus import _title_from_text as title_from_text
+from kzqa.ingest.metadata import parse_metadata
 from kzqa.ingest.passages import classify, make_passages, split_blocks
 
 

@@ -83,7 +83,7 @@ def test_a_new_unrelated_question_is_not_dragged_back_to_the_earlier_topic(qa):
     ("Who came after him?", True), ("Who is Tokayev?", False),
 ])
 def test_follow_up_detection(question, expected):
-    from kzqa.search.qa import looks_like_follow_up
+    from kzqa.search.question import looks_like_follow_up
 
     assert looks_like_follow_up(question) is expected
 

@@ -1,5 +1,5 @@
 """Odd and hostile questions get an answer or a clear message on every surface, never a
-traceback or a server error. (The chat page is covered in test_browser.py.)"""
+traceback or a server error. (The chat page is covered in serve/test_browser.py.)"""
 
 from __future__ import annotations
 

@@ -34,8 +34,8 @@ from kzqa.settings import Settings
 if TYPE_CHECKING:
     from kzqa.embed.embedding import Embedder
     from kzqa.embed.passage_vectors import Progress
+    from kzqa.indexing.changes import Change
     from kzqa.indexing.indexer import BuildReport
-    from kzqa.indexing.manage import Change
     from kzqa.search.qa import QA
 
 __all__ = [

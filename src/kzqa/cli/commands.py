@@ -28,7 +28,7 @@ METADATA_FLAGS = {
 }
 
 
-def _warn_misfit(qa: Any) -> None:
+def warn_misfit(qa: Any) -> None:
     misfit = qa.settings.abstention.misfit(len(qa.passages))
     if misfit:
         print(f"kzqa: warning: {misfit}", file=sys.stderr)
@@ -39,126 +39,15 @@ def _filters(args: argparse.Namespace) -> Filter | None:
     return None if chosen.empty else chosen
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {"mode": args.mode, "fusion": args.fusion, "dense_weight": args.dense_weight,
-            "rrf_k": args.rrf_k}
-
-
-def run_eval(args: argparse.Namespace) -> int:
-    import kzqa
-    from kzqa.measure import evaluate as ev
-    from kzqa.measure import questions as evq
-    from kzqa.measure.beir import is_beir
-
-    if is_beir(args.target):
-        settings = kzqa.Settings().with_(model=args.model, **_overrides(args))
-        with _ProgressBar(f"Building the index of {args.target.name} with {settings.model}") as bar:
-            report = ev.evaluate_beir(args.target, settings, rebuild=args.rebuild, progress=bar.update)
-        if args.json:
-            _print_json(report)
-        else:
-            _print_beir(report)
-        return EXIT_OK
-    if not args.target.is_file():
-        raise KzqaError(f"{args.target}: neither a BEIR folder nor a question file")
-    qa = kzqa.load(args.index)
-    changes = {k: v for k, v in _overrides(args).items() if v is not None}
-    if changes:
-        qa = evq.with_overrides(qa, **changes)
-    _warn_misfit(qa)
-    report = evq.evaluate_questions(qa, args.target)
-    if args.json:
-        _print_json(report)
-    else:
-        _print_questions(report)
-    return EXIT_OK
-
-
-def run_calibrate(args: argparse.Namespace) -> int:
-    import kzqa
-    from kzqa.measure import questions as evq
-    from kzqa.search.qa import SIGNALS
-    from kzqa.storage.store import update_settings
-
-    qa = kzqa.load(args.index)
-    signals = (evq.CALIBRATION_SIGNALS if args.signals is None
-               else tuple(s.strip() for s in args.signals.split(",") if s.strip()))
-    unknown = set(signals) - set(SIGNALS)
-    if unknown or not signals:
-        raise KzqaError(f"--signals takes {', '.join(SIGNALS)}; not {', '.join(sorted(unknown)) or 'none'}")
-    rule, info = evq.calibrate(qa, args.questions, signals=signals)
-    print(f"Fitted on {info['questions']} questions of split '{info['split']}' "
-          f"({info['mistakes']} weighted mistakes): weights {rule.weights}, bias {rule.bias}")
-    if not args.dry_run:
-        update_settings(qa.store.path, qa.settings.with_(abstention=rule))
-        print("Saved in the index manifest.")
-    return EXIT_OK
-
-
-def _print_beir(r: dict[str, Any]) -> None:
-    s, b = r["settings"], r["build"]
-    left = f", {len(r['left_out'])} left out" if r["left_out"] else ""
-    print(f"{r['benchmark']}: {r['documents']} documents ({r['indexed']} indexed{left}), "
-          f"{r['passages']} passages, {r['queries']} queries")
-    for problem in r["left_out"]:
-        print(f"  left out {problem['file']}: {problem['reason']}")
-    print(f"model {s['model']}, mode {s['mode']}" + (f", fusion {s['fusion']} (dense weight "
-          f"{s['dense_weight']}, rrf k {s['rrf_k']})" if s["mode"] == "hybrid" else ""))
-    print(f"  nDCG@10      {r['ndcg@10']:.4f}")
-    print(f"  Recall@100   {r['recall@100']:.4f}")
-    print(f"  MRR@10       {r['mrr@10']:.4f}")
-    when = "built earlier (--rebuild to build again)" if r["cached"] else "built now"
-    print(f"  index        {r['index']}, {when}: kzqa build took {b['seconds']} s "
-          f"({b['embedded']} passages embedded, {b['reused']} from the cache)")
-    print(f"  query        {r['median_query_ms']} ms median (kzqa search, k=100)")
-
-
-def _print_questions(r: dict[str, Any]) -> None:
-    splits: list[str] = [k for k in ("tune", "heldout", "all") if k in r] or [
-        k for k in r if isinstance(r[k], dict) and "hit@1" in r[k]]
-    metrics = ("hit@1", "hit@3", "mrr", "latest@1", "year@1", "abstention_recall", "abstention_precision",
-               "wrongly_abstained", "answer_precision", "coverage", "follow_ups_correct",
-               "foreign_answers", "duplicate_answers", "superseded_first", "strong_answers",
-               "strong_precision", "partial_precision")
-    print(f"{r['questions']}: mode {r['settings']['mode']}, abstention {r['abstention']}")
-    print(f"{'':22}" + "".join(f"{s:>10}" for s in splits))
-    for m in metrics:
-        vals = [r[s].get(m) for s in splits]
-        print(f"{m:22}" + "".join(f"{'-':>10}" if v is None else f"{v:>10}" if isinstance(v, int)
-                                  else f"{v:>10.3f}" for v in vals))
-    print(f"{'questions (ans/none)':22}" + "".join(f"{str(r[s]['answerable']) + '/' + str(r[s]['unanswerable']):>10}"
-                                               for s in splits))
-    print("by kind (questions, hit@1, abstained):")
-    for split in splits:
-        kinds = r[split].get("by_kind", {})
-        print(f"  {split}: " + "; ".join(f"{k} {v['n']}, {_num(v['hit@1'])}, {_num(v['abstained'])}"
-                                        for k, v in kinds.items()))
-    print("sweep of the abstention rule (offset added to its score):")
-    for row in r["sweep"]:
-        print(f"  {row['offset']:+.2f}: answer precision {row['answer_precision']}, coverage "
-              f"{row['coverage']}, abstention recall {row['abstention_recall']}")
-    if r["misses"]:
-        print("misses:")
-        for m in r["misses"]:
-            got = "abstained" if m["margin"] < 0 else (m["ranked"][0] if m["ranked"] else "-")
-            expected = "; ".join(m["expected"]) or "no answer"
-            print(f"  [{m['split']}/{m['kind']}] {m['question']!r}: got {got}, expected "
-                  f"{expected} (margin {m['margin']:+.2f})")
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
 def run_build(args: argparse.Namespace) -> int:
     import kzqa
     from kzqa.storage.paths import default_corpus_dir
 
     corpus = args.corpus or default_corpus_dir()
-    with _ProgressBar(f"Embedding the passages of {corpus}") as bar:
+    with ProgressBar(f"Embedding the passages of {corpus}") as bar:
         report = kzqa.build(corpus, args.index, skip_invalid=args.skip_invalid, progress=bar.update,
                             model=args.model, max_chars=args.max_chars,
-                            vector_index=args.vector_index, **_overrides(args))
+                            vector_index=args.vector_index, **overrides(args))
     for problem in report.skipped:
         print(f"kzqa: skipped {problem}", file=sys.stderr)
     for name in report.ignored:
@@ -186,7 +75,7 @@ def run_add(args: argparse.Namespace) -> int:
     if args.source and not args.source_list:
         raise KzqaError("--from names the local copy of a --source-list")
     meta = {k: getattr(args, k) for k in METADATA_FLAGS}
-    with _ProgressBar("Embedding the new passages") as bar:
+    with ProgressBar("Embedding the new passages") as bar:
         change = kzqa.add(args.files, args.corpus, args.index, metadata=meta, collection=args.source_list,
                           source=args.source, progress=bar.update,
                           notify=lambda line: print(line, file=sys.stderr, flush=True))
@@ -209,7 +98,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     import kzqa
 
-    with _ProgressBar("Updating the index") as bar:
+    with ProgressBar("Updating the index") as bar:
         change = kzqa.remove(args.documents, args.corpus, args.index, progress=bar.update)
     print(f"Removed {', '.join(change.documents)}.", file=sys.stderr)
     _report_build(change.build)
@@ -233,7 +122,7 @@ def run_ask(args: argparse.Namespace) -> int:
     import kzqa
 
     qa = kzqa.load(args.index)
-    _warn_misfit(qa)
+    warn_misfit(qa)
     filters = _filters(args)
     if args.question is not None:
         requests: Iterator[dict[str, Any]] = iter([{"question": args.question,
@@ -262,12 +151,12 @@ def run_ask(args: argparse.Namespace) -> int:
                 raise
             failed += 1
             if args.json:
-                _print_json({"question": request.get("question"), "error": str(e)})
+                print_json({"question": request.get("question"), "error": str(e)})
             else:
                 print(f"kzqa: error: {e}", file=sys.stderr)
             continue
         if args.json:
-            _print_json(answer.to_dict(args.style))
+            print_json(answer.to_dict(args.style))
         else:
             _print_answer(answer, sys.stdout, args.style, getattr(args, "closest", False))
         if args.collect:
@@ -345,7 +234,7 @@ def run_passages(args: argparse.Namespace) -> int:
         first = bisect.bisect_left(starts, block.start)
         inside = [p for p in kept[first:bisect.bisect_left(starts, block.end, first)] if p.end <= block.end]
         if args.json:
-            _print_json({"kind": block.kind, "reason": block.reason, "start": block.start,
+            print_json({"kind": block.kind, "reason": block.reason, "start": block.start,
                          "end": block.end, "text": text, "passages": [p.id for p in inside]})
             continue
         label = block.kind + (f" ({block.reason})" if block.reason else "")
@@ -390,12 +279,12 @@ def _print_answer(answer: Any, out: TextIO, style: str = "plain", closest: bool 
     print(answer_text(answer, style, closest) + "\n", file=out)  # quotes verbatim: no wrapping, no indentation
 
 
-def _print_json(obj: dict[str, Any]) -> None:
+def print_json(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
-class _ProgressBar:
+class ProgressBar:
     """A tqdm bar on a terminal; a start and an end line otherwise (logs, CI)."""
 
     def __init__(self, label: str):
@@ -419,10 +308,13 @@ class _ProgressBar:
         if self.bar is not None:
             self.bar.close()
 
-    def __enter__(self) -> _ProgressBar:
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {"mode": args.mode, "fusion": args.fusion, "dense_weight": args.dense_weight,
+            "rrf_k": args.rrf_k}

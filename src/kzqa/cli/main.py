@@ -15,7 +15,7 @@ from typing import Any
 
 from kzqa._version import __version__
 from kzqa.citation import DEFAULT_STYLE, STYLES
-from kzqa.cli import commands
+from kzqa.cli import commands, measure
 from kzqa.cli.commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, METADATA_FLAGS
 from kzqa.errors import KzqaError
 from kzqa.evidence.collection import FORMATS
@@ -232,7 +232,7 @@ def _eval_command(sub: Any) -> None:
     ev.add_argument("--rebuild", action="store_true", help="BEIR only: build the index again even "
                     "if the cached one matches (vectors still come from the embedding cache)")
     _retrieval_options(ev)
-    ev.set_defaults(run=commands.run_eval)
+    ev.set_defaults(run=measure.run_eval)
 
 
 def _calibrate_command(sub: Any) -> None:
@@ -249,7 +249,7 @@ def _calibrate_command(sub: Any) -> None:
     cal.add_argument("--signals", default=None,
                      help="the signals the rule weighs, comma-separated (default "
                      "focus,coverage,lift,unknown; of dense, focus, lift, coverage, unknown)")
-    cal.set_defaults(run=commands.run_calibrate)
+    cal.set_defaults(run=measure.run_calibrate)
 
 
 def _passages_command(sub: Any) -> None:

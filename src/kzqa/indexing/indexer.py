@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kzqa.embed import embedding
-from kzqa.embed.cache import EmbeddingCache, model_key, text_key
+from kzqa.embed.cache import EmbeddingCache, model_key
 from kzqa.embed.embedding import Embedder
 from kzqa.embed.passage_vectors import (
     SENTENCE_VECTORS,
     Progress,
-    Reuse,
     encode_passages,
-    span_key,
 )
 from kzqa.errors import CorpusError, CorpusProblem, KzqaError
-from kzqa.ingest.corpus import CorpusScan, Document, corpus_hashes, scan_corpus
+from kzqa.indexing.previous import Previous, previous
+from kzqa.ingest.corpus import CorpusScan, Document, KnownDocument, corpus_hashes, scan_corpus
 from kzqa.ingest.passages import make_passages
 from kzqa.results import Passage
 from kzqa.retrieval import dense
@@ -57,24 +56,42 @@ class BuildReport:
 
 def build_index(corpus: Path, index: Path, settings: Settings | None = None,
                 embedder: Embedder | None = None, *, skip_invalid: bool = False,
-                progress: Progress | None = None) -> BuildReport:
-    """Build the index of ``corpus`` into ``index``. Without ``settings``, the search
-    settings and fitted abstention rule of the index being replaced are kept."""
+                progress: Progress | None = None, known: Mapping[str, KnownDocument] | None = None,
+                ) -> BuildReport:
+    """Build the index of ``corpus`` into ``index``, reading every file. Without
+    ``settings``, the search settings and fitted abstention rule of the index being replaced
+    are kept. ``known`` are documents already read (``kzqa.ingest.corpus.scan_corpus``)."""
     started = time.perf_counter()
     corpus, index = Path(corpus), Path(index)
     if not corpus.is_dir():
         raise KzqaError(f"corpus folder not found: {corpus}")
     check_apart(index, corpus)
-    scan = _scan(corpus, skip_invalid)  # before the lock: a bad corpus creates no index folder
+    scan = _scan(corpus, skip_invalid, known)  # before the lock: a bad corpus creates no index folder
     with store.writing(index, corpus):  # one writer at a time; the folder must be the store's
         if corpus_hashes(corpus) != scan.hashes:  # changed while this build waited for its turn
-            scan = _scan(corpus, skip_invalid)
-        return _build(corpus, index, scan, settings or previous_settings(index), embedder,
+            scan = _scan(corpus, skip_invalid, known)
+        settings = settings or previous_settings(index)
+        return _build(corpus, index, scan, settings, previous(index, settings, texts=False), embedder,
                       progress, skip_invalid, started)
 
 
-def _scan(corpus: Path, skip_invalid: bool) -> CorpusScan:
-    scan = scan_corpus(corpus)
+def update_index(corpus: Path, index: Path, *, embedder: Embedder | None = None,
+                 progress: Progress | None = None, known: Mapping[str, KnownDocument] | None = None,
+                 ) -> BuildReport:
+    """Bring the index at ``index`` up to date with ``corpus`` after an add or a remove,
+    under the writer's lock the caller holds: a PDF or web page whose bytes did not change
+    is taken from the index with its text and passages (``kzqa.indexing.previous``), not
+    extracted again; ``known`` are documents the caller has just read. The settings of the
+    index are kept."""
+    started = time.perf_counter()
+    settings = previous_settings(index)
+    before = previous(index, settings, texts=True)
+    scan = _scan(corpus, False, {**before.documents, **(known or {})})
+    return _build(corpus, index, scan, settings, before, embedder, progress, False, started)
+
+
+def _scan(corpus: Path, skip_invalid: bool, known: Mapping[str, KnownDocument] | None) -> CorpusScan:
+    scan = scan_corpus(corpus, known)
     if scan.problems and not skip_invalid:
         raise CorpusError(scan.problems, hint="Nothing was written; the previous index is unchanged. "
                           "Fix or remove these files, or pass --skip-invalid to index the others.")
@@ -83,9 +100,10 @@ def _scan(corpus: Path, skip_invalid: bool) -> CorpusScan:
     return scan
 
 
-def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, embedder: Embedder | None,
-           progress: Progress | None, skip_invalid: bool, started: float) -> BuildReport:
-    passages, records = cut_passages(scan.documents, settings)
+def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, before: Previous,
+           embedder: Embedder | None, progress: Progress | None, skip_invalid: bool, started: float,
+           ) -> BuildReport:
+    passages, records = cut_passages(scan.documents, settings, before.ready)
     embedder = embedder or embedding.make_embedder(settings.model)
     texts, spans = [], []
     for p in passages:
@@ -93,7 +111,7 @@ def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, embe
         texts.append(text)
         spans.append(where)
     made = encode_passages(embedder, texts, spans, progress, EmbeddingCache(),
-                           reuse=previous_vectors(index, embedder))
+                           reuse=before.vectors(embedder))
     paragraphs = paragraph_texts(passages, {d.doc_id: d.text for d in scan.documents})
     lexical = [lexical_text(p, records[p.doc_id].source, para) for p, para in zip(passages, paragraphs)]
     vectors, vector_kind = _dense_index(made.passages, settings)
@@ -111,13 +129,16 @@ def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, embe
                        scan.ignored, time.perf_counter() - started, made.embedded, made.reused)
 
 
-def cut_passages(documents: Sequence[Document], settings: Settings
+def cut_passages(documents: Sequence[Document], settings: Settings,
+                 ready: Callable[[Document], Sequence[Passage] | None] = lambda doc: None,
                  ) -> tuple[list[Passage], dict[str, DocumentRecord]]:
-    """Every document's passages, in corpus order, and a record of each document."""
+    """Every document's passages, in corpus order, and a record of each document. ``ready``
+    gives the passages a document already has (from the index being replaced), if any."""
     passages: list[Passage] = []
     records: dict[str, DocumentRecord] = {}
     for doc in documents:
-        mine = make_passages(doc, settings.max_chars)
+        cut = ready(doc)
+        mine = list(cut) if cut is not None else make_passages(doc, settings.max_chars)
         if not mine:
             raise CorpusError([CorpusProblem(doc.file, "no quotable paragraph (only headings or "
                                              "page furniture)")])
@@ -149,30 +170,6 @@ def _bm25_files(texts: list[str], settings: Settings) -> dict[str, bytes]:
         return {f.name: f.read_bytes() for f in sorted(Path(tmp).iterdir())}
 
 
-def previous_vectors(index: Path, embedder: Embedder) -> Reuse:
-    """The vectors of every passage and sentence of the index at ``index``, if it was
-    built with this model and reads back intact; otherwise none. What an unchanged
-    document needs is then taken from the index it already has, exactly as stored (sentence
-    vectors are float16 there and stay the same float16 values)."""
-    try:
-        old = store.load(index, check_corpus=False)
-        if old.model.get("key") != model_key(embedder):
-            return Reuse()
-        pooled = old.model.get("sentences") == SENTENCE_VECTORS
-        vectors = dense.DenseSearch(old.vectors).rows(np.arange(len(old.passages)))
-    except (KzqaError, OSError, ValueError, KeyError, TypeError, RuntimeError):
-        return Reuse()
-    out = Reuse()
-    context = old.settings.embed_context
-    for row, passage in enumerate(old.passages):
-        text, spans = embed_text_spans(passage, old.documents[passage.doc_id].source, context)
-        out.passages[text_key(text)] = vectors[row]
-        first = int(old.sentence_rows[row])
-        for j, (s, e) in enumerate(spans if pooled else ()):
-            out.sentences[span_key(text, s, e)] = old.sentence_vectors[first + j]  # a view
-    return out
-
-
 def previous_settings(index: Path) -> Settings:
     """The settings of the index already at ``index`` (defaults where there is none, or it
     cannot be read): a rebuild keeps its search settings and fitted abstention rule."""
@@ -184,4 +181,4 @@ def previous_settings(index: Path) -> Settings:
     return Settings().with_search_of(stored) if stored else Settings()
 
 
-__all__ = ["BuildReport", "build_index", "cut_passages", "previous_settings", "previous_vectors"]
+__all__ = ["BuildReport", "build_index", "cut_passages", "previous_settings", "update_index"]

@@ -139,7 +139,8 @@ def build(*, source: Path | None = None, mirror: str | None = None, progress: Pr
     ``$KZQA_LIBRARY_MIRROR`` / the publishers' addresses. Raises ``KzqaError`` when some
     document cannot be had (the ones that could are kept for the next try)."""
     from kzqa.indexing import sources
-    from kzqa.indexing.manage import Incoming, add_documents
+    from kzqa.indexing.changes import Incoming
+    from kzqa.indexing.manage import add_documents
 
     progress = progress or Progress()
     if source is None and mirror is None:  # the order of the module notes

@@ -6,8 +6,11 @@ refused with its reason and the others are added. Each command is one writer's t
 moves are journaled first (``kzqa.storage.journal``): when the index cannot be rebuilt afterwards
 the corpus is put back as it was, and when the command is killed the next writer finishes
 or undoes the change. A removed document is moved to a new ``<corpus>/.removed/<time>/``
-(hidden from the corpus), never deleted. The rebuild reuses the vectors of every unchanged
-passage (``kzqa.indexing.indexer.previous_vectors``), so only the new document is embedded.
+(hidden from the corpus), never deleted. The index is then brought up to date
+(``kzqa.indexing.indexer.update_index``): a document added is read once, here, and every
+unchanged passage keeps its vectors, and every unchanged PDF or web page its extracted
+text, from the index being replaced (``kzqa.indexing.previous``), so the cost of an add
+follows the document added, not the library it joins.
 """
 
 from __future__ import annotations
@@ -24,135 +27,26 @@ import yaml
 from kzqa.embed.embedding import Embedder
 from kzqa.embed.passage_vectors import Progress
 from kzqa.errors import CorpusProblem, KzqaError
-from kzqa.indexing.indexer import BuildReport, build_index
+from kzqa.indexing.changes import CITED_FIELDS, Change, CitationGap, Cited, Incoming, MetadataUpdate
+from kzqa.indexing.indexer import BuildReport, update_index
 from kzqa.ingest.corpus import (
     DOCUMENT_SUFFIXES,
     METADATA_KEYS,
     SIDECAR_SUFFIX,
-    Document,
     DocumentProblem,
+    KnownDocument,
     doc_id_for,
+    document_names,
     has_front_matter,
-    parse_metadata,
     read_document,
-    scan_corpus,
+    sha256_of,
     sidecar_name,
     title_from_name,
 )
-from kzqa.results import Source
+from kzqa.ingest.metadata import parse_metadata
 from kzqa.storage import journal, store
 
 REMOVED = ".removed"
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataUpdate:
-    """A file already in the corpus, added again with other metadata: its sidecar was
-    replaced by the metadata given, which sets the keys ``changed`` and no longer has the
-    keys ``removed``."""
-
-    file: str
-    changed: tuple[str, ...]  # keys set anew or to another value (in METADATA_KEYS order)
-    removed: tuple[str, ...]  # keys the corpus had and the new metadata does not
-
-    def __str__(self) -> str:
-        parts = [", ".join(self.changed)] if self.changed else []
-        parts += [f"{', '.join(self.removed)} removed"] if self.removed else []
-        if not parts:  # the corpus's sidecar could not be read: rewritten as given
-            return f"{self.file}: its metadata rewritten"
-        return f"{self.file}: its metadata changed ({'; '.join(parts)})"
-
-
-@dataclass(frozen=True, slots=True)
-class CitationGap:
-    """A document added without a publisher or a URL (``missing``): its citations lack them."""
-
-    file: str
-    missing: tuple[str, ...]  # "publisher", "url"
-    sidecar: Path  # where to write them (the file itself when it has front matter)
-
-    def __str__(self) -> str:
-        words = " and ".join("no URL" if key == "url" else f"no {key}" for key in self.missing)
-        them = "them" if len(self.missing) > 1 else "it"
-        where = str(self.sidecar) if self.sidecar.name.endswith(SIDECAR_SUFFIX) \
-            else f"the front matter of {self.sidecar}"
-        return (f"{self.file} has {words}, so its citations will lack {them}; "
-                f"add {' and '.join(self.missing)} to {where} and run kzqa build")
-
-
-@dataclass(frozen=True, slots=True)
-class Cited:
-    """How an added document will be cited: its ``source`` as kzqa read it (what the document
-    says of itself, with the sidecar or the flags on top), and the fields of it that are
-    ``guessed`` (a title made from the file name) or ``empty``. ``str()``: one line for the
-    person adding it, with the flags that fill the gaps."""
-
-    file: str
-    source: Source
-    guessed: tuple[str, ...] = ()
-    empty: tuple[str, ...] = ()
-    front_matter: bool = False  # its metadata is in the file: set there, not by flags
-
-    def __str__(self) -> str:
-        s = self.source
-        parts = [f"“{s.title}”"] + [f"{key} {value}" for key in CITED_FIELDS[1:]
-                                    if (value := getattr(s, key)) is not None]
-        line = f"{self.file}: " + "; ".join(parts)
-        hints = [f"{key} guessed from the file name" for key in self.guessed] + [f"no {key}" for key in self.empty]
-        if hints:
-            keys = (*self.guessed, *self.empty)
-            how = (f"add {', '.join(keys)} to its front matter" if self.front_matter
-                   else f"give {' '.join(f'--{key}' for key in keys)} to set {'them' if len(hints) > 1 else 'it'}")
-            line += f" ({', '.join(hints)}: {how})"
-        return line
-
-
-# What a citation carries, in the order ``Cited`` shows it.
-CITED_FIELDS = ("title", "author", "publisher", "date")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What ``add`` or ``remove`` did to the corpus, and the build that followed."""
-
-    documents: tuple[str, ...]  # corpus-relative files added or removed
-    unchanged: tuple[str, ...]  # files already in the corpus, same bytes, same metadata (add)
-    moved_to: Path | None  # where removed files went (remove)
-    build: BuildReport
-    refused: tuple[CorpusProblem, ...] = ()  # files that could not be added, with the reason
-    updated: tuple[MetadataUpdate, ...] = ()  # files already in the corpus given new metadata (add)
-    warnings: tuple[CitationGap, ...] = ()  # added or updated documents whose citations lack a part
-    cited: tuple[Cited, ...] = ()  # added or updated documents, as they will be cited
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A document to add: a file, or bytes downloaded from an address."""
-
-    origin: str  # what the user named: a file path or an address (for messages)
-    name: str  # its file name in the corpus
-    data: bytes | None = None  # downloaded bytes (None: read the file ``origin``)
-    metadata: tuple[tuple[str, str], ...] = ()  # over what the document says of itself
-
-    @classmethod
-    def file(cls, path: Path, metadata: dict[str, str] | None = None) -> Incoming:
-        return cls(str(path), Path(path).name, None, tuple((metadata or {}).items()))
-
-
-def add(corpus: Path, index: Path, files: list[Path], metadata: dict[str, str] | None = None,
-        *, embedder: Embedder | None = None, progress: Progress | None = None) -> Change:
-    """Copy ``files`` into ``corpus`` and update ``index``. ``metadata`` (keys of
-    ``kzqa.ingest.corpus.METADATA_KEYS``) is written as each file's sidecar, over what the file
-    says of itself (without it, a sidecar beside the file is copied). A file already in the
-    corpus with the same bytes is ``unchanged``, or, given other metadata, keeps its text and
-    has its sidecar replaced (``updated``). A file that cannot be read, or clashes with a
-    different file of the same name, is left out and listed in ``refused``; when no file can
-    be added, or the build fails, raises ``KzqaError`` and changes nothing."""
-    metadata = {k: v for k, v in (metadata or {}).items() if v not in (None, "")}
-    if "title" in metadata and len(files) > 1:
-        raise KzqaError("--title names one document: add the files one at a time")
-    return add_documents(corpus, index, [Incoming.file(Path(f), metadata) for f in files],
-                         embedder=embedder, progress=progress)
 
 
 def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
@@ -182,7 +76,7 @@ def add_documents(corpus: Path, index: Path, documents: list[Incoming], *,
                 if (corpus / staged.name).exists():  # a sidecar replaced: the old one kept aside
                     moves.append((staged.name, f"{staging.name}/.before/{staged.name}"))
                 moves.append((f"{staging.name}/{staged.name}", staged.name))
-            report = _change(corpus, index, moves, staging.name, embedder, progress)
+            report = _change(corpus, index, moves, staging.name, embedder, progress, outcome.known)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return Change(tuple(outcome.added), tuple(outcome.unchanged), None, report, tuple(refused),
@@ -197,23 +91,20 @@ def remove(corpus: Path, index: Path, names: list[str], *, embedder: Embedder | 
     they are put back."""
     corpus, index = Path(corpus), Path(index)
     with store.writing(index, corpus):
-        scan = scan_corpus(corpus)
-        by_name = {d.doc_id: d for d in scan.documents} | {d.file: d for d in scan.documents}
+        files = document_names(corpus)  # by name only: nothing is read or extracted to find them
+        by_name = {doc_id_for(f): f for f in files} | {f: f for f in files}
         missing = [n for n in names if n not in by_name and n.strip("/") not in by_name]
         if missing:
-            known = ", ".join(sorted(d.doc_id for d in scan.documents)) or "none"
+            known = ", ".join(sorted(doc_id_for(f) for f in files)) or "none"
             raise KzqaError(f"no document {', '.join(map(repr, missing))} in {corpus} (documents: {known})")
-        docs: dict[str, Document] = {}
-        for n in names:
-            doc = by_name.get(n) or by_name[n.strip("/")]
-            docs[doc.file] = doc
-        if len(docs) == len(scan.documents):
+        chosen = list(dict.fromkeys(by_name.get(n) or by_name[n.strip("/")] for n in names))
+        if len(chosen) == len(files):
             raise KzqaError("that would leave the corpus empty; an index needs at least one document")
         where = _removed_folder(corpus)
-        moves = [(rel, f"{where.relative_to(corpus).as_posix()}/{rel}") for doc in docs.values()
-                 for rel in (doc.file, sidecar_name(doc.file)) if (corpus / rel).is_file()]
-        report = _change(corpus, index, moves, None, embedder, progress)
-    return Change(tuple(docs), (), where, report)
+        moves = [(rel, f"{where.relative_to(corpus).as_posix()}/{rel}") for file in chosen
+                 for rel in (file, sidecar_name(file)) if (corpus / rel).is_file()]
+        report = _change(corpus, index, moves, None, embedder, progress, {})
+    return Change(tuple(chosen), (), where, report)
 
 
 def _removed_folder(corpus: Path) -> Path:
@@ -231,18 +122,19 @@ def _removed_folder(corpus: Path) -> Path:
 
 
 def _change(corpus: Path, index: Path, moves: list[tuple[str, str]], scratch: str | None,
-            embedder: Embedder | None, progress: Progress | None) -> BuildReport:
+            embedder: Embedder | None, progress: Progress | None,
+            known: dict[str, KnownDocument]) -> BuildReport:
     """Make ``moves`` in the corpus and rebuild the index, journaled: if this fails, the
     moves are undone; if it is killed, the next writer finishes or undoes it."""
     if not moves:
-        return build_index(corpus, index, embedder=embedder, progress=progress)
+        return update_index(corpus, index, embedder=embedder, progress=progress, known=known)
     plan = journal.plan(corpus, moves, (scratch,) if scratch else ())
     journal.begin(index, plan)
     try:
         for src, dst in moves:
             (corpus / dst).parent.mkdir(parents=True, exist_ok=True)
             os.replace(corpus / src, corpus / dst)
-        report = build_index(corpus, index, embedder=embedder, progress=progress)
+        report = update_index(corpus, index, embedder=embedder, progress=progress, known=known)
     except BaseException:
         journal.undo(plan)
         journal.finish(index, plan)
@@ -276,6 +168,7 @@ class _Staged:
     unchanged: list[str] = field(default_factory=list)
     gaps: list[CitationGap] = field(default_factory=list)
     cited: list[Cited] = field(default_factory=list)
+    known: dict[str, KnownDocument] = field(default_factory=dict)  # as read here: not read again
 
 
 def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | None,
@@ -327,6 +220,7 @@ def _stage(document: Incoming, corpus: Path, staging: Path, sidecar_text: str | 
         for stale in (name, sidecar):
             (staging / stale).unlink(missing_ok=True)
         raise refuse(p.reason, p.line) from None
+    staged.known[name] = KnownDocument(doc, sha256_of(data), sha256_of(given) if given is not None else None)
     missing = tuple(key for key in ("publisher", "url") if not getattr(doc.source, key))
     if missing:
         staged.gaps.append(CitationGap(name, missing, corpus / (sidecar if stamp else name)))

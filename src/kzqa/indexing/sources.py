@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kzqa.errors import CorpusProblem
-from kzqa.indexing.manage import Incoming
+from kzqa.indexing.changes import Incoming
 from kzqa.ingest.catalogue import load_collection
 from kzqa.ingest.fetch import FetchError, fetch, is_address
 

@@ -60,7 +60,7 @@ def load_collection(name: str) -> Collection:
         raise KzqaError(f"no collection {name!r} (known: {', '.join(names())}; or give a .yaml file)")
     import yaml
 
-    from kzqa.ingest.corpus import UniqueKeyLoader
+    from kzqa.ingest.metadata import UniqueKeyLoader
 
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - safe

@@ -24,7 +24,8 @@ from kzqa.ingest import html_text, pdf_text
 from kzqa.ingest.extracted import EXTRACT_RULES_VERSION, EXTRACTED_SUFFIXES, Extracted, ExtractionError, pages_of
 
 __all__ = [
-    "EXTRACTED_SUFFIXES", "EXTRACT_RULES_VERSION", "Extracted", "ExtractionError", "extract", "pages_of",
+    "EXTRACTED_SUFFIXES", "EXTRACT_RULES_VERSION", "Extracted", "ExtractionError", "extract", "extractor_of",
+    "pages_of",
 ]
 
 
@@ -38,3 +39,15 @@ def extract(path: Path, data: bytes) -> Extracted:
     if suffix in (".html", ".htm"):
         return html_text.extract_html(data)
     raise ExtractionError(f"not a file type this extracts ({', '.join(EXTRACTED_SUFFIXES)})")
+
+
+def extractor_of(name: str) -> str | None:
+    """The ``Extracted.extractor`` that :func:`extract` would give the file ``name`` (by its
+    suffix) here and now; None for a file it does not extract. Text extracted under the same
+    label from the same bytes is the same text."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        return pdf_text.label()
+    if suffix in (".html", ".htm"):
+        return html_text.label()
+    return None

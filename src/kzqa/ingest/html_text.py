@@ -29,7 +29,8 @@ import re
 from typing import Any
 
 from kzqa.ingest.extracted import Extracted, ExtractionError, Skipped, Span, extractor_label, quiet, tidy
-from kzqa.ingest.printed_dates import date_in
+from kzqa.ingest.html_metadata import page_metadata
+from kzqa.ingest.html_tree import INVISIBLE, WHITESPACE, visible
 
 NO_MAIN_TEXT = (
     "no main text found in this web page"
@@ -42,7 +43,6 @@ _DECLARED_CHARSET = re.compile(
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 def _decode(data: bytes) -> str:
@@ -70,7 +70,6 @@ def _decode(data: bytes) -> str:
 def extract_html(data: bytes) -> Extracted:
     """The text, blocks, skipped parts and metadata of a web page's bytes (see the module
     notes)."""
-    import lxml
     import lxml.html
 
     html = _decode(data)
@@ -81,15 +80,21 @@ def extract_html(data: bytes) -> Extracted:
             raise ExtractionError("not a readable web page (its HTML could not be parsed)") from err
     if tree is None:
         raise ExtractionError(NO_MAIN_TEXT.format(MIN_MAIN_TEXT))
-    meta = _html_metadata(tree)
+    meta = page_metadata(tree)
     walker = _Walker()
     walker.walk(_main_container(tree))
     text, blocks = _join_blocks(walker.blocks)
     if sum(e - s for s, e, kind, _ in blocks if kind == "body") < MIN_MAIN_TEXT:
         raise ExtractionError(NO_MAIN_TEXT.format(MIN_MAIN_TEXT))
     spans = tuple(Span(s, e, kind, level) for s, e, kind, level in blocks)
-    return Extracted(text, (), meta, extractor_label("lxml", lxml.__version__), spans,
-                     tuple(walker.skipped))
+    return Extracted(text, (), meta, label(), spans, tuple(walker.skipped))
+
+
+def label() -> str:
+    """What extracted a web page's text here: the library, its version and kzqa's rules."""
+    import lxml
+
+    return extractor_label("lxml", lxml.__version__)
 
 
 def _join_blocks(pieces: list[tuple[str, str, int]]) -> tuple[str, list[tuple[int, int, str, int]]]:
@@ -107,10 +112,6 @@ def _join_blocks(pieces: list[tuple[str, str, int]]) -> tuple[str, list[tuple[in
     return "".join(out), spans
 
 
-# Elements that are never text a reader sees in the article.
-_INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
-                        "embed", "canvas", "head", "title", "meta", "link", "map", "video", "audio",
-                        "picture", "img"})
 _CONTROLS = frozenset({"button", "select", "option", "input", "textarea", "form", "label", "dialog"})
 _BLOCK_LEVEL = frozenset({"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd",
                           "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "figure",
@@ -130,7 +131,6 @@ _FURNITURE_NAMES = re.compile(
     r"|nav(?![a-z])|(?<![a-z])nav", re.IGNORECASE)
 _OVERLAY_NAMES = re.compile(r"(?i)cookie|consent|gdpr|popup|modal|overlay|dialog|advert\w*|ads?|promo|"
                             r"sponsor\w*|newsletter|subscribe")
-_WS = re.compile(r"[ \t\n\r\f]+")
 LINK_LIST_SHARE = 0.7  # a block of 3+ links whose text is this much link text is a menu, not prose
 MIN_MAIN_TEXT = 250  # characters of body text below which a page has no article (trafilatura's minimum)
 
@@ -153,7 +153,7 @@ def _furniture_reason(el: Any, in_article: bool, total: int) -> str:
     # ("EXPAND ALL" over a country's fields set display:none until clicked)
     hidden = el.get("hidden") is not None or re.search(r"display\s*:\s*none|visibility\s*:\s*hidden",
                                                        el.get("style") or "", re.IGNORECASE)
-    if hidden and len(_visible(el)) < total / 2:
+    if hidden and len(visible(el)) < total / 2:
         return "hidden"
     if tag in ("body", "main", "article"):
         return ""
@@ -162,7 +162,7 @@ def _furniture_reason(el: Any, in_article: bool, total: int) -> str:
     # A heading's id is a link target, not furniture; apart from overlays and notices, what a
     # class name marks as furniture is made of links or controls (a label such as
     # <p class="report-toc-section">Section 2.</p> is the report's own text).
-    if (match and tag not in _HEADINGS and len(_visible(el)) < total / 2
+    if (match and tag not in _HEADINGS and len(visible(el)) < total / 2
             and (_OVERLAY_NAMES.fullmatch(match[0]) or any(
                 d.tag in _CONTROLS or (d.tag == "a" and d.get("href") is not None)
                 for d in el.iter() if isinstance(d.tag, str)))):
@@ -170,32 +170,16 @@ def _furniture_reason(el: Any, in_article: bool, total: int) -> str:
     if tag in ("ul", "ol", "div", "section", "table", "p", "dl"):
         links = [a for a in el.iter("a") if a.get("href") is not None]
         if len(links) >= 3:
-            text = _visible(el)
-            linked = sum(len(_visible(a)) for a in links)
+            text = visible(el)
+            linked = sum(len(visible(a)) for a in links)
             if text and linked >= LINK_LIST_SHARE * len(text):
                 inpage = sum(1 for a in links if (a.get("href") or "").startswith("#"))
                 return "table of contents" if inpage >= 0.8 * len(links) else "list of links"
     if tag in _HEADINGS:
         links = [a for a in el.iter("a") if a.get("href") is not None]
-        if links and sum(len(_visible(a)) for a in links) >= len(_visible(el)):
+        if links and sum(len(visible(a)) for a in links) >= len(visible(el)):
             return "link set as a heading"
     return ""
-
-
-def _visible(el: Any) -> str:
-    """The element's text as shown, whitespace collapsed (for measuring, not for storing)."""
-    parts: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node.tag, str) and node.tag not in _INVISIBLE:
-            parts.append(node.text or "")
-            for child in node:
-                visit(child)
-        if node is not el:
-            parts.append(node.tail or "")
-
-    visit(el)
-    return _WS.sub(" ", "".join(parts)).strip()
 
 
 def _main_container(tree: Any) -> Any:
@@ -203,7 +187,7 @@ def _main_container(tree: Any) -> Any:
     else ``<body>``."""
     for path in ("//article", "//*[@role='main']", "//main"):
         found = tree.xpath(path)
-        if len(found) == 1 and len(_visible(found[0])) >= MIN_MAIN_TEXT:
+        if len(found) == 1 and len(visible(found[0])) >= MIN_MAIN_TEXT:
             return found[0]
     body = tree.find("body")
     return body if body is not None else tree
@@ -224,17 +208,17 @@ class _Walker:
 
     def walk(self, el: Any, in_article: bool = False) -> None:
         in_article = in_article or el.tag in ("article", "main")
-        self._total = len(_visible(el))
+        self._total = len(visible(el))
         self._element(el, in_article)
         self._flush()
 
     def _element(self, el: Any, in_article: bool) -> None:
         tag = el.tag
-        if not isinstance(tag, str) or tag in _INVISIBLE:
+        if not isinstance(tag, str) or tag in INVISIBLE:
             return
         reason = "form or button" if tag in _CONTROLS else _furniture_reason(el, in_article, self._total)
         if reason:
-            text = _visible(el)
+            text = visible(el)
             if text:
                 self._flush()
                 self.skipped.append(Skipped(reason, text))
@@ -244,7 +228,7 @@ class _Walker:
             return
         if tag in _HEADINGS:
             self._flush()
-            text = _visible(el)
+            text = visible(el)
             if text:
                 level = _HEADINGS[tag]
                 if level == 1 and not self._seen_body:
@@ -254,7 +238,7 @@ class _Walker:
             return
         if tag == "tr" and not _layout_row(el):
             self._flush()
-            cells = [_visible(c) for c in el if isinstance(c.tag, str) and c.tag in ("td", "th")]
+            cells = [visible(c) for c in el if isinstance(c.tag, str) and c.tag in ("td", "th")]
             cells = [c for c in cells if c]
             if cells:
                 self._add_body(" | ".join(cells))
@@ -268,10 +252,10 @@ class _Walker:
         block = tag in _BLOCK_LEVEL
         if block:
             self._flush()
-        self._inline.append(_WS.sub(" ", el.text or ""))
+        self._inline.append(WHITESPACE.sub(" ", el.text or ""))
         for child in el:
             self._element(child, in_article or tag in ("article", "main"))
-            self._inline.append(_WS.sub(" ", child.tail or ""))
+            self._inline.append(WHITESPACE.sub(" ", child.tail or ""))
         if block:
             self._flush()
 
@@ -287,7 +271,7 @@ class _Walker:
     def _flush(self) -> None:
         raw = "".join(self._inline)
         self._inline = []
-        lines = [_WS.sub(" ", line).strip() for line in raw.split("\n")]
+        lines = [WHITESPACE.sub(" ", line).strip() for line in raw.split("\n")]
         text = "\n".join(line for line in lines if line)
         if text:
             self._add_body(text)
@@ -308,148 +292,3 @@ def _layout_row(tr: Any) -> bool:
                for d in cell.iterdescendants())
 
 
-def _html_language(tree: Any) -> str | None:
-    """The language the page declares: ``<html lang>`` or a Content-Language meta tag."""
-    declared = [tree.get("lang")] + [
-        meta.get("content")
-        for meta in tree.iter("meta")
-        if (meta.get("http-equiv") or "").lower() == "content-language"
-    ]
-    return next((v.strip() for v in declared if v and _LANGUAGE_TAG.fullmatch(v.strip())), None)
-
-
-def _html_metadata(tree: Any) -> dict[str, str]:
-    """Title, author, publisher, date, url and language as the page states them.
-
-    Title: the article's headline (schema.org ``headline``, ``og:title``, the first ``<h1>``,
-    ``<title>``), skipping any that is the site's name or ends with it (" - Site", " | Site").
-    Date: the publication date (schema.org ``datePublished``, ``article:published_time`` and
-    the like, else a definition list's "Published:"), never a modification date. Publisher:
-    schema.org ``publisher``, else ``og:site_name``, else the schema.org WebSite's name, else a
-    definition list's "From:"/"Publisher:"."""
-    metas: dict[str, str] = {}
-    for meta in tree.iter("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        value = " ".join((meta.get("content") or "").split())
-        if key and value and key not in metas:
-            metas[key] = value
-    ld = _json_ld(tree)
-    by_id = {o["@id"]: o for o in ld if isinstance(o.get("@id"), str)}
-
-    def ld_value(key: str) -> str:
-        for obj in ld:
-            value = obj.get(key)
-            if isinstance(value, dict):
-                value = by_id.get(value.get("@id"), value) if "@id" in value else value
-                value = value.get("name")
-            elif isinstance(value, list):
-                value = next((v.get("name") if isinstance(v, dict) else v for v in value), None)
-            if isinstance(value, str) and value.strip():
-                return " ".join(value.split())
-        return ""
-
-    website = next((" ".join(str(o.get("name") or "").split()) for o in ld
-                    if o.get("@type") == "WebSite"), "")
-    publisher = ld_value("publisher") or metas.get("og:site_name", "") or website
-    sites = {n.casefold() for n in (publisher, metas.get("og:site_name", ""), website) if n}
-
-    def names_the_site(title: str) -> bool:
-        low = title.casefold()
-        return low in sites or any(re.search(r"\s[-|–—:·•]+\s*" + re.escape(n) + r"\s*$", low)
-                                   for n in sites)
-
-    title_el = tree.find(".//title")
-    h1 = [el for el in tree.xpath("//h1") if not _navigation_heading(el)]
-    page_title = " ".join(title_el.text_content().split()) if title_el is not None else ""
-    if h1 and len(_visible(h1[0]).split()) == 1 and len(page_title.split()) > 1:
-        h1 = []  # one word ("Library") under a longer <title>: the site's section, not the headline
-    candidates = [ld_value("headline"), metas.get("og:title", ""), metas.get("twitter:title", ""),
-                  _visible(h1[0]) if h1 else "",
-                  " ".join(title_el.text_content().split()) if title_el is not None else ""]
-    title = next((c for c in candidates if c and not names_the_site(c)), "")
-    dates = [ld_value("datePublished"), metas.get("article:published_time", ""),
-             metas.get("citation_publication_date", ""), metas.get("dc.date.issued", ""),
-             metas.get("dcterms.issued", ""), metas.get("datepublished", ""),
-             *(t.get("datetime") or "" for t in tree.xpath("//time[@itemprop='datePublished' or @pubdate]"))]
-    listed = _listed_metadata(tree)
-    dates.append(listed.get("date", ""))
-    publisher = publisher or listed.get("publisher", "")
-    date = next((m[0].replace("/", "-") for d in dates if (m := re.match(r"\d{4}[-/]\d{2}[-/]\d{2}", d))), "")
-    author = ld_value("author") or metas.get("author", "") or metas.get("article:author", "")
-    if re.match(r"https?://", author):
-        author = ""  # a profile address, not a name
-    canonical = tree.xpath("//link[@rel='canonical']/@href")
-    url = (canonical[0].strip() if canonical else "") or metas.get("og:url", "")
-    found = {"title": title, "author": author, "publisher": publisher, "date": date,
-             "url": url if re.match(r"https?://\S+$", url) else "", "language": _html_language(tree) or ""}
-    return {k: " ".join(v.split()) for k, v in found.items() if v and v.strip()}
-
-
-_SKIP_LINK_TEXT = re.compile(r"(?i)(?:skip\s+to\s+|jump\s+to\s+)?(?:the\s+)?(?:main\s+)?"
-                             r"(?:content|navigation|menu|search)")
-_SCREEN_READER_NAMES = re.compile(r"(?i)\b(?:sr-only|visually-hidden|screen-reader|skip-?link|skip-?nav)\b")
-
-
-def _navigation_heading(el: Any) -> bool:
-    """An ``<h1>`` that is navigation, not the page's headline: a skip link ("Main Content"),
-    a link alone (the site's logo linking home), or a heading for screen readers only."""
-    text = _visible(el)
-    if not text or _SKIP_LINK_TEXT.fullmatch(text):
-        return True
-    names = " ".join(f"{x.get('class') or ''} {x.get('id') or ''}" for x in (el, *el.iterancestors()))
-    if _SCREEN_READER_NAMES.search(names):
-        return True
-    links = [a for a in el.iter("a") if a.get("href") is not None]
-    return bool(links) and " ".join(_visible(a) for a in links).split() == text.split()  # a link alone: a logo
-
-
-_DT_DATE = re.compile(r"(?i)(?:first\s+)?(?:published|issued|publication\s+date|date\s+of\s+publication)"
-                      r"\s*(?:on)?\s*:?")
-_DT_PUBLISHER = re.compile(r"(?i)(?:from|publisher|published\s+by|organi[sz]ation)\s*:?")
-
-
-def _listed_metadata(tree: Any) -> dict[str, str]:
-    """The publication date and publisher a page lists in a definition list ("First published:
-    20 March 2013", "From: Foreign & Commonwealth Office"): ``<dt>`` names the field, the next
-    ``<dd>`` holds it (a machine-readable ``datetime`` or ``title`` of a date inside it first).
-    Never a date listed as updated or modified."""
-    found: dict[str, str] = {}
-    for dt in tree.iter("dt"):
-        label = " ".join(dt.text_content().split())
-        dd = dt.getnext()
-        while dd is not None and dd.tag != "dd":
-            dd = dd.getnext() if dd.tag not in ("dt",) else None
-        if dd is None:
-            continue
-        if "date" not in found and _DT_DATE.fullmatch(label):
-            stamps = [x.get("datetime") or x.get("title") or "" for x in dd.iter("time", "abbr")]
-            iso = next((m[0] for x in stamps if (m := re.match(r"\d{4}-\d{2}-\d{2}", x))), "")
-            found["date"] = iso or date_in(" ".join(dd.text_content().split()))
-        elif "publisher" not in found and _DT_PUBLISHER.fullmatch(label):
-            first = next((a for a in dd.iter("a")), dd)
-            name = " ".join(first.text_content().split())
-            if 0 < len(name) <= 120:
-                found["publisher"] = name
-    return {k: v for k, v in found.items() if v}
-
-
-def _json_ld(tree: Any) -> list[dict[str, Any]]:
-    """Every object of the page's schema.org JSON-LD (``@graph`` members included)."""
-    import json
-
-    out: list[dict[str, Any]] = []
-
-    def add(value: Any) -> None:
-        if isinstance(value, list):
-            for v in value:
-                add(v)
-        elif isinstance(value, dict):
-            out.append(value)
-            add(value.get("@graph"))
-
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        try:
-            add(json.loads(script.text or ""))
-        except ValueError:
-            continue  # malformed JSON-LD is ignored, as search engines do
-    return out

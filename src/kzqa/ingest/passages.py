@@ -30,12 +30,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import sentencex
-
 from kzqa.ingest.corpus import HEADING_LIMIT, Document
 from kzqa.ingest.extracted import pages_of
 from kzqa.ingest.pdf_layout import capitalised
 from kzqa.ingest.pull_quotes import find_pullquotes
+from kzqa.ingest.sentences import sentence_spans, sentence_windows, trim
 from kzqa.results import SECTION_SEPARATOR, Passage
 from kzqa.settings import DEFAULT_MAX_CHARS
 
@@ -94,7 +93,6 @@ _CAPTION = [
         (r"(?i)\((photo|image|picture|credit)s?\b[^)]*\)\s*$", "photo credit"),
     ]
 ]
-_ODD_SPACE = re.compile(r"[^\S\n\r\t ]")  # whitespace other than ASCII space, tab, newline
 _SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)\]]*\s+[\"“‘(\[]?[A-Z0-9]")
 _WORD = re.compile(r"\w+")
 
@@ -150,7 +148,7 @@ def split_blocks(text: str, start: int = 0, line_paragraphs: bool = True) -> lis
             flush()
         pos = end + 1
     flush()
-    return [t for t in (_trim(text, s, e) for s, e in spans) if t[0] < t[1]]
+    return [t for t in (trim(text, s, e) for s, e in spans) if t[0] < t[1]]
 
 
 def classify(text: str, spans: list[tuple[int, int]], guess_headings: bool = True,
@@ -341,55 +339,6 @@ def make_passages(doc: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Pas
     return passages
 
 
-def sentence_spans(text: str, start: int, end: int, language: str = "en") -> list[tuple[int, int]]:
-    """Sentence spans inside ``text[start:end]``, trimmed, as offsets into ``text``."""
-    piece = text[start:end]
-    # sentencex 1.0.32 panics on a multi-byte space before a period ("A\xa0. B"). It is
-    # given a copy with such spaces as ASCII spaces, character for character, so its
-    # offsets still index the original; nothing is changed in the text that is quoted.
-    proxy = _ODD_SPACE.sub(" ", piece)
-    bounds = None
-    for lang in (language, "en"):  # an unknown language code falls back to English rules
-        try:
-            bounds = sentencex.get_sentence_boundaries(lang, proxy)
-            break
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:  # noqa: BLE001 - a Rust panic is a BaseException
-            continue
-    if bounds is None:
-        return [(start, end)]
-    spans = []
-    for b in bounds:
-        s, e = _trim(piece, b["start_index"], b["end_index"])
-        if s < e:
-            spans.append((start + s, start + e))
-    return spans or [(start, end)]
-
-
-def sentence_windows(text: str, start: int, end: int, max_chars: int, language: str = "en",
-                     sentences: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
-    """Cut ``text[start:end]`` into consecutive windows of whole sentences, each at most
-    ``max_chars`` long where a sentence allows it (a longer sentence is cut at a space)."""
-    if end - start <= max_chars:
-        return [(start, end)]
-    pieces: list[tuple[int, int]] = []
-    for s, e in sentences or sentence_spans(text, start, end, language):
-        while e - s > max_chars:  # one very long sentence: cut at the last space that fits
-            cut = text.rfind(" ", s + 1, s + max_chars)
-            cut = s + max_chars if cut <= s else cut
-            pieces.append(_trim(text, s, cut))
-            s = _trim(text, cut, e)[0]
-        pieces.append((s, e))
-    windows: list[tuple[int, int]] = []
-    for s, e in pieces:
-        if windows and e - windows[-1][0] <= max_chars:
-            windows[-1] = (windows[-1][0], e)
-        else:
-            windows.append((s, e))
-    return windows
-
-
 def _form_label(chunk: str) -> bool:
     """A section label of a form, alone on its line in capitals ("URGENT ACTION SUMMARY:",
     "BACKGROUND INFORMATION (400 WORDS + RELEVANT LINKS):")."""
@@ -420,9 +369,3 @@ def _match(patterns: list[tuple[re.Pattern[str], str]], chunk: str) -> str:
     return ""
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end

@@ -115,13 +115,15 @@ def extract_pdf(data: bytes) -> Extracted:
     title = page_title(pages)
     text, spans, blocks, skipped = lay_out_pages(pages, title.lines)
     metadata = pdf_metadata(info, pages, title)
-    return Extracted(text, spans, metadata, extractor_label("pypdfium2", _version()), blocks, skipped)
+    return Extracted(text, spans, metadata, label(), blocks, skipped)
 
 
-def _version() -> str:
+def label() -> str:
+    """What extracted a PDF's text here: the library, its version and kzqa's rules."""
     import pypdfium2
 
-    return f"{pypdfium2.version.PYPDFIUM_INFO.version} (PDFium {pypdfium2.version.PDFIUM_INFO.build})"
+    version = f"{pypdfium2.version.PYPDFIUM_INFO.version} (PDFium {pypdfium2.version.PDFIUM_INFO.build})"
+    return extractor_label("pypdfium2", version)
 
 
 def _page_lines(pdf: Any, index: int) -> list[PageLine]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from kzqa.embed.embedding import Embedder
     from kzqa.embed.passage_vectors import Progress
 
-# -- metrics (each checked by hand in tests/test_eval.py) ---------------------------------
+# -- metrics (each checked by hand in tests/measure/test_eval.py) ---------------------------------
 
 
 def ndcg_at(ranked: Sequence[str], relevant: dict[str, int], k: int = 10) -> float:
@@ -59,7 +59,7 @@ def evaluate_beir(folder: Path, settings: Settings, embedder: Embedder | None = 
     BEIR folder ``folder``, over the index ``kzqa.build`` makes of its corpus
     (``kzqa.measure.beir.beir_index``). A document ranks where its best passage does."""
     from kzqa.measure.beir import beir_index, load_beir
-    from kzqa.search.qa import MAX_K
+    from kzqa.search.question import MAX_K
 
     data = load_beir(folder)
     built = beir_index(folder, data, settings, embedder, rebuild=rebuild, progress=progress)

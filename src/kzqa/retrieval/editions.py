@@ -17,7 +17,7 @@ from collections import defaultdict
 import numpy as np
 
 SIMILAR = 0.6  # Jaccard of word 3-grams: a figure or a tense changed in a 60-word paragraph
-# stays above ~0.7; different paragraphs on one topic stay below ~0.3 (tests/test_editions.py)
+# stays above ~0.7; different paragraphs on one topic stay below ~0.3 (tests/retrieval/test_editions.py)
 HASHES = 48  # MinHash signature length
 BANDS = 16  # LSH bands of 3 rows: pairs at Jaccard 0.6 become candidates with p ≈ 0.97
 REPEAT = 0.5  # share of the shorter passage's 3-grams in the longer: one answer shows it once

@@ -17,7 +17,7 @@ import numpy as np
 
 from kzqa.embed import embedding
 from kzqa.embed.embedding import Embedder
-from kzqa.errors import IndexMismatch, InvalidQuestion
+from kzqa.errors import IndexMismatch
 from kzqa.results import Answer, Echo, Hit, Passage
 from kzqa.retrieval.dense import DenseSearch
 from kzqa.retrieval.echo_cache import cached_echo_groups
@@ -26,18 +26,22 @@ from kzqa.retrieval.ranking import Lexical, Ranked, fuse, mmr
 from kzqa.retrieval.search_text import lexical_text
 from kzqa.search.filters import Filter, countries_named, country_pattern
 from kzqa.search.preference import Echoes, asked_years, asks_now, asks_when, prefer, states_rule, supersede
+from kzqa.search.question import (
+    UBIQUITOUS_DF,
+    check_k,
+    clean_question,
+    looks_like_follow_up,
+    mask_ubiquitous,
+    usable,
+)
 from kzqa.search.scope import Scope
 from kzqa.search.vocabulary import Expansion
 from kzqa.settings import Settings
 from kzqa.storage.store import DocumentRecord, StoredIndex
 
-MAX_QUESTION_CHARS = 2000
-MAX_K = 100
 MMR_POOL = 20  # the best fused candidates MMR chooses from
 SUPERSEDE_POOL = 40  # the candidates searched for a later edition's passage to put first
 SIGNALS = ("dense", "focus", "lift", "coverage", "unknown")
-UBIQUITOUS_DF = 0.3  # words in more than this share of passages say nothing about the topic
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEARS = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 
 
@@ -131,7 +135,7 @@ class QA:
         question's country). Never abstains."""
         query = clean_question(query)
         qvec, words, _ = self._encode(query)
-        k = _check_k(k)
+        k = check_k(k)
         allowed = self._scope.allowed(query, filters)
         fused, _ = self._scorer.rank(qvec, self._search_terms(words), k, allowed)
         hits = self._hits(qvec, fused, k, diversify=False)
@@ -161,8 +165,8 @@ class QA:
                  filters: Filter | None = None) -> Diagnosis:
         """``ask``, plus the ranking it saw and the signals behind its decision."""
         question = clean_question(question)
-        k = _check_k(k)
-        earlier = [h for h in map(_usable, history) if h]  # unusable entries are ignored
+        k = check_k(k)
+        earlier = [h for h in map(usable, history) if h]  # unusable entries are ignored
         query, follow_up = question, False
         # the documents: those of the country this question names, else of the whole query
         scope_of = question if countries_named(question, self._scope.countries) else None
@@ -372,60 +376,3 @@ class QA:
         return self._embedder
 
 
-_WORDS = re.compile(r"\w+|\W+")
-
-
-def mask_ubiquitous(text: str, lexical: Lexical, share: float = UBIQUITOUS_DF) -> str:
-    """``text`` without the words that occur in more than ``share`` of the passages."""
-    kept = []
-    for piece in _WORDS.findall(text):  # stopwords and 1-letter words are not in the index: df 0
-        ubiquitous = piece[0].isalnum() and lexical.doc_freq(lexical.stem(piece)) > share
-        kept.append("" if ubiquitous else piece)
-    return re.sub(r"\s+", " ", "".join(kept)).strip()
-
-
-_FOLLOW_UP_START = re.compile(r"^(and|but|also|so|then|what about|how about|and what|what of|"
-                              r"why|how come|is that|are they|were they|was it|is it|did they|"
-                              r"do they|does it)\b", re.I)
-_ANAPHORA = re.compile(r"\b(they|them|their|theirs|it|its|this|that|these|those|he|him|his|she|"
-                       r"her|there|such|same|above|former|latter)\b", re.I)
-FOLLOW_UP_MAX_WORDS = 8
-
-
-def looks_like_follow_up(question: str) -> bool:
-    """A short question that leans on the conversation: it opens like a continuation
-    ("And what about the press?") or points back with a pronoun ("Are they labelled?")."""
-    words = question.split()
-    if not words or len(words) > FOLLOW_UP_MAX_WORDS:
-        return False
-    return bool(_FOLLOW_UP_START.search(question) or _ANAPHORA.search(question))
-
-
-def clean_question(question: object) -> str:
-    """The question as searched: control characters become spaces, ends are trimmed.
-    Raises ``InvalidQuestion`` for an empty or over-long question."""
-    if not isinstance(question, str):
-        raise InvalidQuestion(f"a question must be text, not {type(question).__name__}")
-    text = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
-    text = _CONTROL.sub(" ", text).strip()
-    if not text:
-        raise InvalidQuestion("the question is empty: ask something about political freedoms "
-                              "or human rights in Kazakhstan")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise InvalidQuestion(f"the question is {len(text):,} characters long; the limit is "
-                              f"{MAX_QUESTION_CHARS:,}. Ask a shorter question.")
-    return text
-
-
-def _usable(earlier: object) -> str | None:
-    """An earlier question as searched, or None when it cannot be one."""
-    try:
-        return clean_question(earlier)
-    except InvalidQuestion:
-        return None
-
-
-def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise InvalidQuestion(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
-    return k

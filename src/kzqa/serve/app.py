@@ -19,7 +19,8 @@ from kzqa.evidence import collection
 from kzqa.evidence.render import answer_markdown, answer_text, literal, safe_url
 from kzqa.search.filters import Filter, countries_of
 from kzqa.search.live import LiveQA
-from kzqa.search.qa import MAX_QUESTION_CHARS, QA
+from kzqa.search.qa import QA
+from kzqa.search.question import MAX_QUESTION_CHARS
 from kzqa.serve.page_assets import COLLECTION_HTML
 
 Answering = QA | LiveQA

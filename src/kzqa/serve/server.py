@@ -29,7 +29,8 @@ from kzqa.errors import KzqaError
 from kzqa.evidence import collection
 from kzqa.search.filters import Filter
 from kzqa.search.live import DefaultLibrary, LiveQA
-from kzqa.search.qa import MAX_K, MAX_QUESTION_CHARS, QA
+from kzqa.search.qa import QA
+from kzqa.search.question import MAX_K, MAX_QUESTION_CHARS
 from kzqa.serve import page_assets
 from kzqa.serve.app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, Status, build_app, theme
 from kzqa.serve.guards import BodyLimit, RefuseRoutes, guarded_h11

@@ -38,7 +38,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -60,68 +60,12 @@ from kzqa.storage.index_folder import (
     write_record,
 )
 from kzqa.storage.paths import build_command, default_corpus_dir
+from kzqa.storage.records import DocumentRecord, ExtractedText, Generation, StoredIndex
 from kzqa.storage.verify import check_fresh, check_passages, read_checked, read_files, source_texts
 
 FORMAT = INDEX_FORMAT
 FORMAT_VERSION = 2
 READS = 5  # a reader whose generation a writer replaced mid-read reads the new one, up to this often
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    doc_id: str
-    file: str
-    source: Source
-    passages: int
-    extractor: str | None = None  # PDF / web page: what extracted its text
-    pages: int = 0  # PDF: number of pages
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractedText:
-    """The stored text of a PDF or web page: its passages are slices of ``text``."""
-
-    doc_id: str
-    extractor: str
-    pages: list[tuple[int, int]]
-    text: str
-
-
-@dataclass(frozen=True)
-class Generation:
-    """Everything a build made, ready to be written: the store only serialises and checks."""
-
-    corpus: Path
-    corpus_files: dict[str, str]  # corpus-relative file -> sha256
-    settings: Settings
-    model: dict[str, Any]  # name, dimension, key, sentences
-    documents: list[DocumentRecord]
-    passages: list[Passage]
-    vectors: bytes | memoryview  # a serialised FAISS index
-    vector_index: dict[str, Any]  # how it was built (``kzqa.retrieval.dense.describe``)
-    sentence_vectors: np.ndarray  # float16
-    centroid: np.ndarray
-    texts: list[ExtractedText]
-    bm25: dict[str, bytes]  # file name -> bytes of the saved BM25 index
-
-
-@dataclass(frozen=True)
-class StoredIndex:
-    """An index read from disk and checked: ready to search."""
-
-    path: Path
-    corpus: Path
-    settings: Settings
-    dimension: int
-    documents: dict[str, DocumentRecord]
-    passages: tuple[Passage, ...]
-    vectors: Any  # faiss.Index (faiss ships no type information)
-    lexical: Any = field(repr=False)  # retrieval.Lexical
-    sentence_vectors: np.ndarray = field(repr=False)  # float16
-    sentence_rows: np.ndarray = field(repr=False)  # first sentence row of each passage
-    centroid: np.ndarray = field(repr=False)
-    model: dict[str, Any] = field(repr=False)  # as recorded at build time
-    unchecked: tuple[str, ...] = ()  # documents whose passages had no source to be compared with
 
 
 @contextmanager
@@ -133,11 +77,11 @@ def writing(index: Path, corpus: Path) -> Iterator[None]:
     with lock.writer(index) as first:
         claim(index, corpus)
         if first:
-            journal.recover(index, _recorded_corpus(index), corpus)
+            journal.recover(index, recorded_corpus(index), corpus)
         yield
 
 
-def _recorded_corpus(index: Path) -> dict[str, str] | None:
+def recorded_corpus(index: Path) -> dict[str, str] | None:
     """The corpus files (and their sha256) the index in ``index`` records, if it can be read."""
     try:
         files = (read_manifest(index) or {})["corpus"]["files"]
@@ -284,6 +228,20 @@ def source_texts_of(stored: StoredIndex) -> dict[str, str]:
                         data, stored.corpus, True, None)
 
 
+def extracted_texts_of(stored: StoredIndex) -> dict[str, ExtractedText]:
+    """The stored extracted text of each PDF and web page of ``stored`` (by doc_id), read
+    again and checked against the manifest: what a later build may take instead of
+    extracting an unchanged file again."""
+    rebuild = f"Rebuild it with: {build_command(stored.corpus, stored.path)}"
+    texts = (read_manifest(stored.path) or {}).get("files", {}).get("texts")
+    out: dict[str, ExtractedText] = {}
+    for line in (read_checked(stored.path, texts, rebuild) if texts else b"").decode("utf-8").splitlines():
+        row = json.loads(line)
+        out[row["doc_id"]] = ExtractedText(str(row["doc_id"]), str(row["extractor"]),
+                                           [(int(s), int(e)) for s, e in row["pages"]], str(row["text"]))
+    return out
+
+
 def _stamp(index: Path) -> tuple[tuple[int, int, int] | None, ...]:
     """What changes when a writer replaces the manifest or the journal."""
     out: list[tuple[int, int, int] | None] = []
@@ -351,7 +309,7 @@ def _load(index: Path, manifest: dict[str, Any], corpus: Path, rebuild: str,
 def _source(fields: object, index: Path, rebuild: str) -> Source:
     """A document's source as its manifest records it, each field checked as a corpus file's
     metadata is (text, a real date, ...): a value of another type would fail on first use."""
-    from kzqa.ingest.corpus import METADATA_KEYS, value_problem
+    from kzqa.ingest.metadata import METADATA_KEYS, value_problem
 
     if not isinstance(fields, dict):
         raise IndexCorrupt(f"the index at {index} is damaged (a document's source is not a mapping). {rebuild}")
@@ -418,4 +376,5 @@ def entry(name: str, data: bytes | memoryview) -> dict[str, Any]:
 
 
 __all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
-           "read_manifest", "source_texts_of", "update_settings", "write", "writing"]
+           "extracted_texts_of", "read_manifest", "recorded_corpus", "source_texts_of", "update_settings",
+           "write", "writing"]

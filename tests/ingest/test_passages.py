@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from conftest import CORPUS, write
 from kzqa.ingest.corpus import Document, scan_corpus
-from kzqa.ingest.passages import document_blocks, make_passages, sentence_windows
+from kzqa.ingest.passages import document_blocks, make_passages
+from kzqa.ingest.sentences import sentence_windows
 from kzqa.results import Source
 
 HR = "limited-political-freedoms-kazakhstan.txt"
@@ -147,7 +148,7 @@ def test_a_long_paragraph_is_cut_into_sentence_windows_that_tile_it():
 
 def test_odd_spaces_before_a_period_do_not_crash_sentence_splitting():
     # sentencex panics on these when given them raw; kzqa must still cut and quote exactly
-    from kzqa.ingest.passages import sentence_spans
+    from kzqa.ingest.sentences import sentence_spans
 
     for text in ["A\xa0. B is here.", "Z\u2009. Next one.", "x " * 400 + "A\xa0. B."]:
         spans = sentence_spans(text, 0, len(text))

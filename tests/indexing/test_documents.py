@@ -333,7 +333,7 @@ def test_a_hidden_file_is_refused_not_added_and_ignored(built, tmp_path):
 
 
 def test_a_title_made_from_the_file_name_is_said_to_be_a_guess():
-    from kzqa.indexing.manage import Cited
+    from kzqa.indexing.changes import Cited
     from kzqa.results import Source
 
     cited = Cited("annual-report_2024.pdf", Source(title="Annual report 2024", date="2024"), ("title",),

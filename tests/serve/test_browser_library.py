@@ -13,11 +13,11 @@ from urllib.parse import quote
 import pytest
 import yaml
 from playwright.sync_api import expect
+from test_browser import ask, copied, open_page, shown_citation
 
 import kzqa
 from conftest import LIBRARY, FakeEmbedder, http_get, start_server, write
 from kzqa.citation import long_date
-from test_browser import ask, copied, open_page, shown_citation
 
 pytestmark = [pytest.mark.browser]
 
@@ -221,7 +221,7 @@ def test_the_page_says_it_answers_from_the_seeds_while_the_library_is_built_then
     monkeypatch.delenv("KZQA_INDEX")
     monkeypatch.setenv("KZQA_LIBRARY_MIRROR", f"http://127.0.0.1:{mirror.server_address[1]}")
     monkeypatch.setenv("KZQA_FETCH_ALLOW", f"127.0.0.1:{mirror.server_address[1]}")
-    app = runpy.run_path(str(Path(__file__).parents[1] / "app.py"), run_name="space_app")["create_app"](FakeEmbedder())
+    app = runpy.run_path(str(Path(__file__).parents[2] / "app.py"), run_name="space_app")["create_app"](FakeEmbedder())
     try:
         for url in start_server(app):
             for page in open_page(browser, url, request, height=1200):

@@ -13,7 +13,7 @@ from conftest import FakeEmbedder
 from kzqa.cli.main import main
 from kzqa.measure import questions as evq
 from kzqa.retrieval.ranking import Ranked, fuse, mmr
-from kzqa.search.qa import mask_ubiquitous
+from kzqa.search.question import mask_ubiquitous
 
 
 @pytest.fixture

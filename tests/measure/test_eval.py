@@ -207,7 +207,7 @@ def test_the_bounds_report_measures_kzqa_against_its_oracles(built, tmp_path):
     abstention rule refitted on the half measured, per file and split."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bounds", Path(__file__).parents[1] / "eval" / "bounds.py")
+    spec = importlib.util.spec_from_file_location("bounds", Path(__file__).parents[2] / "eval" / "bounds.py")
     assert spec and spec.loader
     bounds = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bounds)
