@@ -8,6 +8,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import kzqa
+
 SRC = Path(__file__).resolve().parent.parent / "src" / "kzqa"
 
 
@@ -109,7 +111,11 @@ def test_no_module_is_over_400_lines():
 
 def test_the_names_users_imported_before_the_folders_still_work():
     from kzqa import QA, collection
+    from kzqa.documents import Passage, Source
     from kzqa.evidence import collection as evidence
+    from kzqa.results import Passage as passage_before
+    from kzqa.results import Source as source_before
     from kzqa.search.qa import QA as qa
 
     assert collection is evidence and QA is qa
+    assert passage_before is Passage is kzqa.Passage and source_before is Source is kzqa.Source

@@ -19,8 +19,9 @@ from kzqa.citation import (
     page_label,
     section_beyond_title,
 )
+from kzqa.documents import Passage, Source
 from kzqa.errors import KzqaError
-from kzqa.results import Answer, Hit, Passage, Source
+from kzqa.results import Answer, Hit
 
 FOREIGN_AFFAIRS = Source(
     title="Kazakhstan’s Human Rights Crackdown", subtitle="Astana Is Moving Backwards",

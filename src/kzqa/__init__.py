@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from kzqa._version import __version__
 from kzqa.citation import Citation
+from kzqa.documents import Passage, Source
 from kzqa.errors import (
     CorpusError,
     CorpusProblem,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
+    IndexProblem,
     IndexStale,
     InvalidQuestion,
     KzqaError,
 )
-from kzqa.results import Answer, Hit, Passage, Source
+from kzqa.results import Answer, Hit
 from kzqa.search.filters import Filter
 from kzqa.settings import Settings
 
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Answer", "BuildReport", "Citation", "CorpusError", "Filter", "CorpusProblem", "Hit", "IndexCorrupt",
-    "IndexMismatch", "IndexMissing", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
+    "IndexMismatch", "IndexMissing", "IndexProblem", "IndexStale", "InvalidQuestion", "KzqaError", "Passage",
     "QA", "Settings", "Source", "__version__", "add", "build", "load", "remove", "verify_export",
 ]
 

@@ -43,21 +43,24 @@ class CorpusError(KzqaError):
         super().__init__("\n".join(lines))
 
 
-class IndexError_(KzqaError):
-    """Base of the index errors (named with a trailing underscore to keep the builtin)."""
+class IndexProblem(KzqaError):
+    """Base of the index errors: missing, stale, built another way, or damaged."""
 
 
-class IndexMissing(IndexError_):
+IndexError_ = IndexProblem  # its name before 0.2 (kept for one version)
+
+
+class IndexMissing(IndexProblem):
     """There is no index where one was expected."""
 
 
-class IndexStale(IndexError_):
+class IndexStale(IndexProblem):
     """The corpus changed since the index was built."""
 
 
-class IndexMismatch(IndexError_):
+class IndexMismatch(IndexProblem):
     """The index was built another way (another model, format or version)."""
 
 
-class IndexCorrupt(IndexError_):
+class IndexCorrupt(IndexProblem):
     """An index file is missing, truncated or altered."""

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from kzqa.citation import DEFAULT_STYLE, SECTION_SEPARATOR, Citation, citation_text, cite_as, full_title
+from kzqa.citation import DEFAULT_STYLE, SECTION_SEPARATOR, Citation, citation_text, cite_as
+from kzqa.documents import Passage, Source
 
 __all__ = ["HIDDEN_CHARACTERS", "SECTION_SEPARATOR", "STRENGTHS", "STRONG_MARGIN", "Answer", "Hit",
            "Passage", "Source", "hidden_characters", "strength_of"]
@@ -51,56 +52,6 @@ def hidden_characters(*texts: str | None) -> list[str]:
     """The hidden characters in ``texts`` as code points ('U+202E'), each once, sorted."""
     found = {ch for text in texts if text for ch in _HIDDEN.findall(text)}
     return [f"U+{ord(ch):04X}" for ch in sorted(found)]
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """What is known of a document. Every field but ``title`` may be missing (None)."""
-
-    title: str
-    subtitle: str | None = None
-    author: str | None = None
-    publisher: str | None = None
-    date: str | None = None  # ISO 8601 as given (YYYY, YYYY-MM or YYYY-MM-DD)
-    url: str | None = None
-    language: str = "en"
-    country: str | None = None  # the country (or countries, "; "-separated) it is about
-    covers: str | None = None  # the period it reports on: "2023" (a report year) or "2019-2022"
-    accessed: str | None = None  # the date kzqa fetched it (documents added by address)
-
-    @property
-    def full_title(self) -> str:
-        return full_title(self.title, self.subtitle)
-
-    @property
-    def year(self) -> int | None:
-        """The year the document speaks for: the last year it covers, else the year of its
-        date; None when neither is known."""
-        if self.covers:
-            return int(self.covers[-4:])  # checked when read: YYYY or YYYY-YYYY
-        return int(self.date[:4]) if self.date else None
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """A quotable span of one corpus file: ``text == file_text[start:end]``, where for a PDF
-    or web page ``file_text`` is the document's extracted text (stored with the index).
-
-    ``paragraph`` counts the document's body paragraphs from 1 (headings, captions and
-    page furniture are not counted). A paragraph too long to embed whole is split at
-    sentence boundaries; ``part`` numbers those windows from 1 (0 = the whole paragraph).
-    """
-
-    id: str
-    doc_id: str
-    text: str
-    start: int
-    end: int
-    paragraph: int
-    part: int = 0
-    section: str | None = None
-    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, offsets into ``text``
-    pages: tuple[int, ...] = ()  # PDF page numbers the passage is on (1-based)
 
 
 @dataclass(frozen=True, slots=True)

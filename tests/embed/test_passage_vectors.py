@@ -12,11 +12,11 @@ import pytest
 import kzqa
 from conftest import CORPUS, FAKE_SETTINGS, FakeEmbedder
 from fixtures_docs import ARTICLE_HTML, REPORT_PAGES, pdf_bytes
+from kzqa.documents import Passage, Source
 from kzqa.embed.embedding import pool_spans
 from kzqa.embed.passage_vectors import SENTENCE_VECTORS, sentence_vectors
 from kzqa.ingest.corpus import scan_corpus
 from kzqa.ingest.passages import make_passages
-from kzqa.results import Passage, Source
 from kzqa.retrieval.search_text import collapsed_spans, embed_text_spans
 from kzqa.storage.store import MANIFEST
 

@@ -314,7 +314,7 @@ def test_kzqa_remove_takes_a_document_out_and_keeps_the_file(built, files, capsy
 
 
 def test_the_chat_page_lists_the_documents_with_their_kind(indexed):
-    from kzqa.serve.app import _sources_markdown
+    from kzqa.serve.chat import _sources_markdown
 
     listing = _sources_markdown(indexed[2])
     assert "Assembly and Association 2023" in listing and "PDF, 3 pages" in listing
@@ -333,8 +333,8 @@ def test_a_hidden_file_is_refused_not_added_and_ignored(built, tmp_path):
 
 
 def test_a_title_made_from_the_file_name_is_said_to_be_a_guess():
+    from kzqa.documents import Source
     from kzqa.indexing.changes import Cited
-    from kzqa.results import Source
 
     cited = Cited("annual-report_2024.pdf", Source(title="Annual report 2024", date="2024"), ("title",),
                   ("author", "publisher"))

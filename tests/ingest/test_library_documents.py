@@ -13,9 +13,10 @@ import pytest
 
 from conftest import ROOT
 from kzqa.cli.main import main
+from kzqa.documents import Passage
 from kzqa.ingest.corpus import Document, read_document
 from kzqa.ingest.passages import document_blocks, make_passages
-from kzqa.results import SECTION_SEPARATOR, Passage
+from kzqa.results import SECTION_SEPARATOR
 
 LIBRARY = ROOT.parent / "shared" / "library"
 pytestmark = pytest.mark.skipif(not LIBRARY.is_dir(), reason=f"the document library {LIBRARY} is not here")

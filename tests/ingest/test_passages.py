@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS, write
+from kzqa.documents import Source
 from kzqa.ingest.corpus import Document, scan_corpus
 from kzqa.ingest.passages import document_blocks, make_passages
 from kzqa.ingest.sentences import sentence_windows
-from kzqa.results import Source
 
 HR = "limited-political-freedoms-kazakhstan.txt"
 FA = "kazakhstans-human-rights-crackdown.txt"

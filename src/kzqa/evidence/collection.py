@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from kzqa.citation import DEFAULT_STYLE, Citation, check_style, cite_as, csl_item
+from kzqa.documents import Passage
 from kzqa.errors import KzqaError
-from kzqa.results import Answer, Hit, Passage
+from kzqa.results import Answer, Hit
 
 __all__ = ["FORMATS", "Collected", "Mismatch", "append", "check", "collected",
            "export", "file_type", "from_index", "read", "read_quotes"]

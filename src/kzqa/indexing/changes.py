@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kzqa.documents import Source
 from kzqa.errors import CorpusProblem
 from kzqa.indexing.indexer import BuildReport
 from kzqa.ingest.metadata import SIDECAR_SUFFIX
-from kzqa.results import Source
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kzqa.documents import Passage
 from kzqa.embed import embedding
 from kzqa.embed.cache import EmbeddingCache, model_key
 from kzqa.embed.embedding import Embedder
@@ -28,7 +29,6 @@ from kzqa.errors import CorpusError, CorpusProblem, KzqaError
 from kzqa.indexing.previous import Previous, previous
 from kzqa.ingest.corpus import CorpusScan, Document, KnownDocument, corpus_hashes, scan_corpus
 from kzqa.ingest.passages import make_passages
-from kzqa.results import Passage
 from kzqa.retrieval import dense
 from kzqa.retrieval.echo_cache import cached_echo_groups
 from kzqa.retrieval.search_text import embed_text_spans, lexical_text, paragraph_texts

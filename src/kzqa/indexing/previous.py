@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from kzqa.documents import Passage
 from kzqa.embed.cache import model_key, text_key
 from kzqa.embed.embedding import Embedder
 from kzqa.embed.passage_vectors import SENTENCE_VECTORS, Reuse, span_key
 from kzqa.errors import KzqaError
 from kzqa.ingest.corpus import Document, KnownDocument, sidecar_name
 from kzqa.ingest.extract import extractor_of
-from kzqa.results import Passage
 from kzqa.retrieval import dense
 from kzqa.retrieval.search_text import embed_text_spans
 from kzqa.settings import Settings

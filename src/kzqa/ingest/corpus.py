@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kzqa.documents import Source
 from kzqa.errors import CorpusProblem
 from kzqa.ingest.extracted import Skipped, Span
 from kzqa.ingest.metadata import (
@@ -31,7 +32,6 @@ from kzqa.ingest.metadata import (
     sidecar_name,
     source_of,
 )
-from kzqa.results import Source
 
 HEADING_LIMIT = 300  # the longest heading (or title from one) kept as such; longer is body text
 

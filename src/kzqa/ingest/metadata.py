@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from kzqa.results import Source
+from kzqa.documents import Source
 
 SIDECAR_SUFFIX = ".meta.yaml"
 METADATA_KEYS = ("title", "subtitle", "author", "publisher", "date", "url", "language",

@@ -30,12 +30,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kzqa.documents import Passage
 from kzqa.ingest.corpus import HEADING_LIMIT, Document
 from kzqa.ingest.extracted import pages_of
 from kzqa.ingest.pdf_layout import capitalised
 from kzqa.ingest.pull_quotes import find_pullquotes
 from kzqa.ingest.sentences import sentence_spans, sentence_windows, trim
-from kzqa.results import SECTION_SEPARATOR, Passage
+from kzqa.results import SECTION_SEPARATOR
 from kzqa.settings import DEFAULT_MAX_CHARS
 
 HEADING_MAX_CHARS = 100

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from kzqa.citation import section_beyond_title
-from kzqa.results import Passage, Source
+from kzqa.documents import Passage, Source
 
 
 def embed_text(passage: Passage, source: Source, with_context: bool) -> str:

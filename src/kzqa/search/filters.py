@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kzqa.documents import Source
 from kzqa.errors import KzqaError
-from kzqa.results import Source
 
 # Other words for a country that questions use (adjectives, short names). A country's own
 # name always counts; these are the forms it does not contain.

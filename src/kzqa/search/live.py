@@ -12,9 +12,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from kzqa.documents import Passage
 from kzqa.embed.embedding import Embedder
 from kzqa.errors import KzqaError
-from kzqa.results import Answer, Passage
+from kzqa.results import Answer
 from kzqa.search.filters import Filter
 from kzqa.search.qa import QA
 from kzqa.storage.store import MANIFEST, DocumentRecord

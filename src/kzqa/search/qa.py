@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kzqa.documents import Passage
 from kzqa.embed import embedding
 from kzqa.embed.embedding import Embedder
 from kzqa.errors import IndexMismatch
-from kzqa.results import Answer, Echo, Hit, Passage
+from kzqa.results import Answer, Echo, Hit
 from kzqa.retrieval.dense import DenseSearch
 from kzqa.retrieval.echo_cache import cached_echo_groups
 from kzqa.retrieval.editions import repeats, shingles

@@ -1,4 +1,4 @@
-"""The HTTP server: the chat page (``app.build_app``) mounted on FastAPI with the REST routes
+"""The HTTP server: the chat page (``chat.build_app``) mounted on FastAPI with the REST routes
 ``GET/HEAD/POST /api/ask``, ``GET/HEAD /api/health`` and ``/api/openapi.json``, behind the
 guards of ``guards.py``; ``serve()`` runs it with uvicorn.
 
@@ -31,8 +31,8 @@ from kzqa.search.filters import Filter
 from kzqa.search.live import DefaultLibrary, LiveQA
 from kzqa.search.qa import QA
 from kzqa.search.question import MAX_K, MAX_QUESTION_CHARS
-from kzqa.serve import page_assets
-from kzqa.serve.app import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, Status, build_app, theme
+from kzqa.serve import page
+from kzqa.serve.chat import CONCURRENCY, DEFAULT_K, QUEUE_SIZE, Status, build_app, theme
 from kzqa.serve.guards import BodyLimit, RefuseRoutes, guarded_h11
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no outbound calls
@@ -204,7 +204,7 @@ def make_server(qa: QA | LiveQA, working: int = CONCURRENCY, waiting: int = QUEU
     app.add_api_route("/api/{rest:path}", elsewhere, include_in_schema=False,
                       methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"])
     mounted: FastAPI = gr.mount_gradio_app(app, build_app(qa, status), path="/", footer_links=[], theme=theme(),
-                                           css=page_assets.CSS, head=page_assets.HEAD)
+                                           css=page.CSS, head=page.HEAD)
     return mounted
 
 

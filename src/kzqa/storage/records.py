@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from kzqa.results import Passage, Source
+from kzqa.documents import Passage, Source
 from kzqa.settings import Settings
 
 

@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 
 from kzqa._version import __version__
+from kzqa.documents import Passage, Source
 from kzqa.errors import IndexCorrupt, IndexMismatch, IndexMissing, IndexStale, KzqaError
 from kzqa.files import atomic_write, fsync_dir
-from kzqa.results import Passage, Source
 from kzqa.settings import PASSAGE_RULES_VERSION, Settings
 from kzqa.storage import journal, lock
 from kzqa.storage.index_folder import (

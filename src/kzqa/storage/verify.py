@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kzqa.documents import Passage
 from kzqa.errors import IndexCorrupt, IndexStale
 from kzqa.ingest.corpus import corpus_hashes
-from kzqa.results import Passage
 from kzqa.storage.index_folder import safe_name
 from kzqa.storage.journal import Journal, explained, locate
 

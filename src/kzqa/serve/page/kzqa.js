@@ -1,4 +1,4 @@
-// The chat page's one script: copy, pin, export (see kzqa/page_assets.py).
+// The chat page's one script: copy, pin, export (see kzqa/serve/page/__init__.py).
 (() => {
   if (window.kzqaReady) return;
   window.kzqaReady = true;

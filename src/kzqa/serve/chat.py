@@ -21,7 +21,7 @@ from kzqa.search.filters import Filter, countries_of
 from kzqa.search.live import LiveQA
 from kzqa.search.qa import QA
 from kzqa.search.question import MAX_QUESTION_CHARS
-from kzqa.serve.page_assets import COLLECTION_HTML
+from kzqa.serve.page import COLLECTION_HTML
 
 Answering = QA | LiveQA
 Status = Callable[[], str]  # a line of Markdown: which documents answer now

@@ -1,5 +1,5 @@
 """What the chat page adds to Gradio's in the browser: its style sheet, one script and the
-collection panel, read from ``kzqa/page/`` (``kzqa.css``, ``kzqa.js``, ``collection.html``).
+collection panel, read from this folder (``kzqa.css``, ``kzqa.js``, ``collection.html``).
 
 The script does three things, all in the reader's browser and none of them writing text:
 
@@ -23,7 +23,7 @@ from importlib.resources import files
 
 __all__ = ["COLLECTION_HTML", "CSS", "HEAD"]
 
-_PAGE = files("kzqa.serve") / "page"
+_PAGE = files("kzqa.serve.page")
 COLLECTION_HTML = (_PAGE / "collection.html").read_text(encoding="utf-8")
 CSS = (_PAGE / "kzqa.css").read_text(encoding="utf-8")
 HEAD = f"<script>{(_PAGE / 'kzqa.js').read_text(encoding='utf-8')}</script>"
