@@ -54,9 +54,9 @@ library: $(STAMP)
 	@test -d $(SHARED)/library || { echo "No $(SHARED)/library: the library documents are read from there"; exit 1; }
 	mkdir -p $(LIBRARY)/corpus
 	cp -p corpus/*.txt corpus/*.meta.yaml $(LIBRARY)/corpus/
-	$(BIN)/kzqa add --collection usdos-kazakhstan --from $(SHARED)/library/usdos-kazakhstan \
+	$(BIN)/kzqa add --source-list usdos-kazakhstan --from $(SHARED)/library/usdos-kazakhstan \
 	  --corpus $(LIBRARY)/corpus --index $(LIBRARY)/index
-	$(BIN)/kzqa add --collection library-reports --from $(SHARED)/library/pdf \
+	$(BIN)/kzqa add --source-list library-reports --from $(SHARED)/library/pdf \
 	  --corpus $(LIBRARY)/corpus --index $(LIBRARY)/index
 	$(BIN)/kzqa calibrate eval/library-questions.jsonl eval/library-questions-fresh.jsonl --index $(LIBRARY)/index
 

@@ -20,11 +20,8 @@ __all__ = ["HIDDEN_CHARACTERS", "SECTION_SEPARATOR", "STRENGTHS", "STRONG_MARGIN
 
 # How strong an answer's match is, in words, from the calibrated abstention rule's margin
 # (the log-odds that the library answers the question). "Strong" is where the right passage
-# came first in at least 95% of answers at that margin and every margin above it, measured
-# (2026-12-07, the three library question sets over the default library, README "Strength
-# labels"): margin >= 4.5 was right first in 10 of 10 tuning answers and 9 of 9 held-out
-# ones; 4.0 in 0.933 and 0.947 of them, 3.5 in 0.957 and 0.903, log 9 (2.2, the old bound)
-# in 0.881 and 0.803.
+# came first in at least 95% of answers at that margin and every margin above it
+# (eval/README.md, "Strength labels"; the sweep in eval/NOTEBOOK.md).
 STRONG_MARGIN = 4.5
 STRENGTHS = {
     "strong": "Strong match",

@@ -1,8 +1,9 @@
 """How an index is built and searched. Saved in the index manifest, so an index always
 knows how it was made and a search uses the settings the index was built with.
 
-Every number here has a measured reason, given beside it and in the README
-("Retrieval quality"); ``kzqa calibrate`` refits the abstention rule on a question set.
+Every number here has a measured reason: the sweeps behind each are in ``eval/NOTEBOOK.md``
+(dated, append-only), the results in ``eval/README.md``; ``kzqa calibrate`` refits the
+abstention rule on a question set.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ PASSAGE_RULES_VERSION = 5  # 5: a heading over 300 characters is body text; a po
 
 FIT_RATIO = 3.0  # an index this many times larger or smaller than the rule's is reported
 # `kzqa calibrate` over the default Kazakhstan library on the tuning halves of the three
-# library sets (2026-12-07; README, "The library"): 147 questions, 23 weighted mistakes.
+# library sets (2026-12-07): its history in eval/NOTEBOOK.md ("The abstention rule").
 LIBRARY_RULE = {"focus": 3.4332, "coverage": 3.6502, "lift": 10.3374, "unknown": -3.3917}
 LIBRARY_BIAS = -5.5689
 LIBRARY_FIT = {"questions": "library-questions.jsonl, library-questions-fresh.jsonl, plain-questions.jsonl",
@@ -43,14 +44,8 @@ class Abstention:
     of another size is reported: its signals shift with the corpus).
     """
 
-    # Fitted by `kzqa calibrate` (signals focus, coverage, lift, unknown: its default) on the
-    # tune halves of eval/library-questions.jsonl and eval/library-questions-fresh.jsonl over
-    # the test library (`make library`: 2,742 passages, 15 documents): the starting rule of a
-    # new index until it is calibrated on questions about its own corpus. Tune halves: wrongly
-    # abstained 0.018 and 0.033, unanswerable abstained 0.944 and 0.70 (README, "The
-    # library"). Refitted 2026-11-27 after lib-102 (the hijab question) was found answerable:
-    # unknown -5.73 -> -3.40, the held-out halves' numbers unchanged. Earlier, on the first set
-    # alone: leave-one-out uncovered 0.9 and wrongly 0.036 with unknown, 0.7 and 0.14 without.
+    # The library-fitted rule (LIBRARY_RULE): the starting rule of a new index until it is
+    # calibrated on questions about its own corpus (eval/NOTEBOOK.md, "The abstention rule").
     weights: dict[str, float] = field(default_factory=lambda: dict(LIBRARY_RULE))
     bias: float = LIBRARY_BIAS
     fitted_on: dict[str, Any] | None = None
@@ -92,7 +87,7 @@ class Settings:
     # retrieval
     mode: str = "hybrid"  # hybrid | dense | bm25
     fusion: str = "convex"  # convex (min-max normalised scores) | rrf
-    dense_weight: float = 0.5  # dense share of the fused score (SciFact: 0.734 nDCG@10 at 0.5)
+    dense_weight: float = 0.5  # dense share of the fused score (SciFact: 0.734 nDCG@10 at 0.5; NOTEBOOK)
     rrf_k: int = 60
     depth: int = 100  # candidates taken from each retriever before fusion
     bm25_k1: float = 0.9
@@ -102,42 +97,26 @@ class Settings:
     # which documents and editions (kzqa.search.filters, kzqa.search.preference)
     country: str | None = "Kazakhstan"  # a question naming no country is answered from documents
     # about this one (or stating none); None: from every document
-    # Fitted on the tuning half of eval/library-questions.jsonl (README, "The library"):
-    # recency 0 / 0.05 / 0.1 / 0.2 / 0.3 / 0.5 / 1.0 gave latest@1 0.35 / 0.35 / 0.35 / 0.40 /
-    # 0.45 / 0.45 / 0.475 and hit@1 0.696 / 0.696 / 0.714 / 0.714 / 0.714 / 0.696 / 0.679;
-    # the year weight changed nothing from 0.1 to 0.4 (year@1 0.75). On both tuning halves
-    # (the library set's and the fresh set's, 2026-11-27): 0.2: year@1 0.88, hit@1 0.860;
-    # 0.3-0.6: 0.92, 0.872 (a 2020 paragraph on DCK rallies no longer answers "the DCK
-    # protests of May and June 2018").
+    # Both fitted on the tuning halves of the library sets (eval/NOTEBOOK.md, "Sweeps behind
+    # the settings": recency_weight, year_weight).
     year_weight: float = 0.4  # added to the fused score of passages of the year a question names
     recency_weight: float = 0.3  # at most this added for the most recent edition (undated questions)
     # An undated question's first passage gives way to a later edition's passage on the same
-    # topic (kzqa.search.preference.supersede): passage cosine >= similar, at most margin less close to
-    # the question. Tuning half, latest@1 / hit@1: off (similar > 1) 0.45 / 0.75; 0.8 and 0.03:
-    # 0.475 / 0.75; 0.8, 0.05: 0.575 / 0.768; 0.8, 0.08: 0.525 / 0.714; 0.85, 0.05: 0.5 / 0.75;
-    # 0.9, 0.05: 0.45 / 0.75 (a global recency weight above 0.3 lost hit@1 instead).
+    # topic (kzqa.search.preference.supersede): passage cosine >= similar, at most margin less
+    # close to the question (eval/NOTEBOOK.md: supersede_similar / supersede_margin).
     supersede_similar: float = 0.8
     supersede_margin: float = 0.05
-    # ... and its fused score (model + BM25 + recency bonus) at most this below the first's.
-    # Tuning half after the pooled judgement (2026-11-27), hit@1 / latest@1: no such bound
-    # 0.875 / 0.65; 0.6: 0.875 / 0.65; 0.5: 0.893 / 0.625; 0.3-0.4: 0.911 / 0.625; 0.05-0.2:
-    # 0.911 / 0.525-0.60. The wrong hand-overs it stops: a 2024 paragraph on online control
-    # for "is internet freedom rated as free?", where the 2022 one gives the rating.
+    # ... and its fused score (model + BM25 + recency bonus) at most this below the first's
+    # (eval/NOTEBOOK.md: supersede_score_margin).
     supersede_score_margin: float = 0.35
     # A present-tense question ("Is defamation a crime?", "Can people protest without
     # permission?"; kzqa.search.preference.asks_now) asks for the current state: the latest edition
     # gains up to present_recency_weight (instead of recency_weight), and a passage that
     # states a rule -- the opening passage of its section, or one opening with a run-in label
-    # ("Libel/Slander Laws: ...") -- gains rule_weight over incidents that mention the words.
-    # Tuning halves of the three library sets over the default library (2026-12-07), hit@1 /
-    # latest@1 of the plain-word set: 0.3: 0.538 / 0.385; 1.0: 0.654 / 0.462; 2.0: 0.692 /
-    # 0.538; 3.0: 0.692 / 0.577 (the first set's hit@1 0.895 -> 0.877 -> 0.860 meanwhile);
-    # rule_weight 0.15-0.3 lost hit@1 on every set, 0.05 gained the fresh set's latest@1.
+    # ("Libel/Slander Laws: ...") -- gains rule_weight over incidents that mention the words
+    # (eval/NOTEBOOK.md: present_recency_weight / rule_weight, with what was not kept).
     present_recency_weight: float = 2.0
     rule_weight: float = 0.05
-    # (Not kept: that weight only within 0.1-0.3 of the best fused score -- plain-word tune
-    # hit@1 0.654 -> 0.385-0.615 -- or for the first passage alone, the rest ranked as for
-    # other questions -- hit@3 0.885 -> 0.808.)
     abstention: Abstention = field(default_factory=Abstention.default)
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,7 +156,7 @@ SEARCH_SETTINGS = ("mode", "fusion", "dense_weight", "rrf_k", "depth", "mmr_lamb
 
 # The seed articles' index (kzqa.load("seeds"); built on first use, never tracked): the
 # settings it was shipped with until 2026-12, its rule fitted by `kzqa calibrate
-# eval/questions.jsonl` on the seeds' own tune half (README, "Retrieval quality").
+# eval/questions.jsonl` on the seeds' own tune half (eval/README.md, "Retrieval quality").
 SEEDS_RULE = {"focus": 10.3123, "coverage": 3.9717}
 SEEDS_BIAS = -3.0218
 SEEDS_FIT = {"questions": "questions.jsonl", "split": "tune", "passages": 19, "documents": 2}

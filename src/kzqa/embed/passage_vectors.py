@@ -28,9 +28,8 @@ CHUNK = 256  # passages per model call; the cache is written after each
 # same speed (bench/build.py, 100 SciFact abstracts, two runs each).
 BATCH = 8
 # How much of the passage's vector is taken away from each pooled sentence vector (see
-# ``sentence_vectors``). Chosen on SciFact's rationales (bench/highlights.py): the top
-# sentence is a rationale sentence for 0.524 / 0.534 / 0.549 / 0.549 / 0.549 / 0.505 / 0.393
-# of pairs at 0.3 / 0.5 / 0.6 / 0.7 / 0.8 / 0.9 / 1.0 (0.519 at 0, 0.544 embedded alone).
+# ``sentence_vectors``). Chosen on SciFact's rationales (bench/highlights.py; the sweep in
+# eval/NOTEBOOK.md, CONTEXT_SHARE).
 CONTEXT_SHARE = 0.7
 # What the manifest records about the sentence vectors; an index whose sentence vectors were
 # made another way has none of them reused.

@@ -2,7 +2,7 @@
 
 Why PDFium: it places the characters of a line by their positions on the page, so a word
 whose glyphs the file sets with individual offsets comes out whole ("Kazakhstan", where
-pypdf read "K azakhstan"; measured in ``bench/pdf_extractors.py`` and the README). The words
+pypdf read "K azakhstan"; measured in ``bench/pdf_extractors.py`` and bench/README.md). The words
 are exactly the characters PDFium reads, page by page; what changes is only this:
 
 - PDFium's ``\\r\\n`` line breaks become ``\\n``; where PDFium marks a hyphen it found at the

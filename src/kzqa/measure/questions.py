@@ -139,11 +139,8 @@ def evaluate_questions(qa: QA, path: Path) -> dict[str, Any]:
     return report
 
 
-# The signals the fitted rule uses. Measured on the library set: focus and coverage alone
-# abstained on 94% of the unanswerable held-out questions but wrongly on 22% of the
-# answerable ones; with lift, 82% and 5.5%; dense added nothing (README, "Abstention").
-# With unknown (the question's words no passage contains; tune half, leave-one-out):
-# uncovered abstention 0.7 -> 0.9, wrongly abstained 0.14 -> 0.036.
+# The signals the fitted rule uses (which ones, and what each added: eval/NOTEBOOK.md,
+# CALIBRATION_SIGNALS).
 CALIBRATION_SIGNALS = ("focus", "coverage", "lift", "unknown")
 
 

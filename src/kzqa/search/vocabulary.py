@@ -62,7 +62,7 @@ class Expansion:
     def text(self, question: str, words: list[str]) -> str:
         """The question as the model reads it: with the reported words of the asked words it
         holds, in brackets ("Is defamation a crime? (libel, slander, criminal, ...)"); the
-        question alone when it holds none. Measured on the tuning halves (README)."""
+        question alone when it holds none. Measured on the tuning halves (eval/NOTEBOOK.md, 2026-12-07)."""
         said = list(dict.fromkeys(r for w in dict.fromkeys(words) for r in self.words.get(w, ())))
         return f"{question} ({', '.join(said)})" if said else question
 
