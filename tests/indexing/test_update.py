@@ -106,6 +106,16 @@ def test_text_extracted_by_another_extractor_is_extracted_again(library, extract
     assert sorted(extractions) == ["page.html", "report.pdf"]
 
 
+def test_an_index_built_by_another_kzqa_version_lends_no_text(library, extractions, tmp_path, monkeypatch):
+    import kzqa.indexing.previous
+
+    corpus, index = library
+    monkeypatch.setattr(kzqa.indexing.previous, "__version__", "0.0.1")
+    note = write(tmp_path / "in" / "note.txt", "# Note\n\nThe court fined the newspaper for defamation.\n")
+    kzqa.add([note], corpus, index, embedder=FakeEmbedder())
+    assert sorted(extractions) == ["page.html", "report.pdf"]
+
+
 def test_kzqa_build_reads_every_file_again(library, extractions):
     corpus, index = library
     kzqa.build(corpus, index, embedder=FakeEmbedder())

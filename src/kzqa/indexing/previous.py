@@ -7,7 +7,8 @@ A build reads the old index once, and takes from it only what cannot have change
 - for ``kzqa add`` and ``kzqa remove``, the documents whose text was extracted (PDFs and web
   pages): their stored extracted text, source and passages, when the file and its sidecar
   have the bytes recorded at that build, the extractor (library, version, kzqa's rules) is
-  the one this kzqa would use, and the passage rules and passage length are the same. Adding
+  the one this kzqa would use, the passage rules and passage length are the same, and the
+  index was built by this version of kzqa. Adding
   one page then extracts that page alone. ``kzqa build`` reads every file again.
 
 Whatever cannot be read back intact is simply not reused; the build then does the work.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kzqa._version import __version__
 from kzqa.documents import Passage
 from kzqa.embed.cache import model_key, text_key
 from kzqa.embed.embedding import Embedder
@@ -92,8 +94,9 @@ def previous(index: Path, settings: Settings, *, texts: bool) -> Previous:
 def _documents(old: StoredIndex, settings: Settings
                ) -> tuple[dict[str, KnownDocument], dict[str, tuple[Passage, ...]]]:
     """The extracted documents of ``old`` a build may take as they are, with their passages."""
-    if old.settings.max_chars != settings.max_chars:  # the passage rules are checked by load
-        return {}, {}
+    manifest = store.read_manifest(old.path) or {}
+    if old.settings.max_chars != settings.max_chars or manifest.get("kzqa_version") != __version__:
+        return {}, {}  # (the passage rules are checked by load; another kzqa may read metadata otherwise)
     files = store.recorded_corpus(old.path) or {}
     texts = store.extracted_texts_of(old)
     cut: dict[str, list[Passage]] = {}
