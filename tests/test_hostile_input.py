@@ -107,7 +107,7 @@ def test_http_errors_say_in_words_what_is_wrong_with_the_request(live_server):
         assert (status, data) == (422, {"error": message}), body
     status, data = http_get(f"{live_server}api/ask?question=ok&k=x")
     assert (status, data) == (422, {"error": "invalid request: k: expected a whole number"})
-    from test_app import request
+    from loopback import request
 
     status, _, body = request(live_server, "POST", "/api/ask", b'{"question": "ok"}', {"Content-Type": "text/plain"})
     assert (status, json.loads(body)) == (422, {"error": 'invalid request: body: expected a JSON object such as '
@@ -131,7 +131,7 @@ def test_gradio_api_answers_or_refuses_clearly(live_server):
 @pytest.mark.model
 def test_http_contract_of_the_limits_table(live_server):
     """The "Limits and errors" rows for HTTP (docs/limits.md), one by one."""
-    from test_app import request
+    from loopback import request
 
     huge = (b" " * 65536 for _ in range(17))  # 1 MiB + 64 KiB, chunked: no Content-Length to refuse
     status, headers, body = request(live_server, "POST", "/api/ask", huge,
@@ -163,7 +163,7 @@ def test_http_contract_of_the_limits_table(live_server):
 @pytest.mark.model
 def test_a_url_over_the_head_limit_gets_414_and_headers_431_not_a_reset(live_server):
     """Issue 24, item 10: a 1 MiB question in the URL reset the connection."""
-    from test_app import request
+    from loopback import request
 
     for size in (20_000, 1024 * 1024):
         status, headers, body = request(live_server, "GET", "/api/ask?question=" + "a" * size)

@@ -17,44 +17,14 @@ from pathlib import Path
 import pytest
 
 from conftest import LIBRARY, ROOT, FakeEmbedder, http_get, start_server
+from loopback import LibraryMirror
 
 pytestmark = pytest.mark.skipif(not LIBRARY.is_dir(), reason=f"the document library {LIBRARY} is not here")
-
-FILES = {p.name: p for p in LIBRARY.rglob("*") if p.is_file()}
-
-
-class _Mirror(http.server.BaseHTTPRequestHandler):
-    """Serves the library's files by name (``/usdos-hrr-2024-kazakhstan.html``), as a mirror
-    of the publishers' addresses would; ``missing`` names files it answers 404 for,
-    ``changed`` files whose bytes it alters, ``delay`` seconds it waits before each."""
-
-    missing: set[str] = set()
-    changed: set[str] = set()
-    delay = 0.0
-
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
-        name = self.path.strip("/")
-        time.sleep(self.delay)
-        if name not in FILES or name in self.missing:
-            self.send_error(404)
-            return
-        data = FILES[name].read_bytes()
-        if name in self.changed:
-            data = data.replace(b"</body>", b"<p>Updated.</p></body>", 1)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/pdf" if name.endswith(".pdf") else "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def mirror():
     """A loopback server serving the library's files; yields (base address, handler class)."""
-    handler = type("Handler", (_Mirror,), {"missing": set(), "changed": set(), "delay": 0.0})
+    handler = type("Handler", (LibraryMirror,), {"missing": set(), "changed": set(), "delay": 0.0})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -56,6 +56,7 @@ def test_adding_a_text_file_extracts_nothing_already_in_the_index(library, extra
     change = kzqa.add([note], corpus, index, embedder=FakeEmbedder())
     assert change.documents == ("note.txt",)
     assert extractions == []  # report.pdf and page.html were taken from the index
+    assert change.build.from_index == 2
     assert _contents(index) == _as_built_afresh(corpus, index, tmp_path)
 
 
@@ -120,3 +121,13 @@ def test_kzqa_build_reads_every_file_again(library, extractions):
     corpus, index = library
     kzqa.build(corpus, index, embedder=FakeEmbedder())
     assert sorted(extractions) == ["page.html", "report.pdf"]
+
+
+def test_kzqa_add_says_which_texts_it_took_from_the_index(library, extractions, tmp_path, capsys):
+    from kzqa.cli.main import main
+
+    corpus, index = library
+    note = write(tmp_path / "in" / "note.txt", "# Note\n\nThe court fined the newspaper for defamation.\n")
+    assert main(["add", str(note), "--corpus", str(corpus), "--index", str(index)]) == 0
+    err = capsys.readouterr().err
+    assert "the text of 2 documents taken from the index" in err and extractions == []

@@ -210,9 +210,9 @@ def test_the_page_says_it_answers_from_the_seeds_while_the_library_is_built_then
 
     if not LIBRARY.is_dir():
         pytest.skip(f"the real documents are not at {LIBRARY} (../shared/library): no mirror to serve")
-    from test_library import _Mirror
+    from loopback import LibraryMirror
 
-    handler = type("Slow", (_Mirror,), {"missing": set(), "changed": set(), "delay": 0.4})
+    handler = type("Slow", (LibraryMirror,), {"missing": set(), "changed": set(), "delay": 0.4})
     import http.server
     import threading
 

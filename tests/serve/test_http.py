@@ -12,6 +12,7 @@ import pytest
 
 import kzqa
 from conftest import INDEX, PROTEST, FakeEmbedder, http_get, http_post
+from loopback import request
 
 pytestmark = pytest.mark.model
 
@@ -256,20 +257,6 @@ def test_rest_turns_requests_away_clearly_when_every_slot_is_taken(built):
     response = client.post("/api/ask", content=b"{not json")  # refused before it is even read
     assert response.status_code == 503 and response.json()["error"].startswith("busy:")
     assert client.get("/api/health").status_code == 200
-
-
-def request(live_server, method, path, body=None, headers=None, chunked=False):
-    """(status, headers, body bytes) of one request on a fresh connection."""
-    import http.client
-
-    parts = urllib.parse.urlsplit(live_server)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
 
 
 MULTIPART = {"Content-Type": "multipart/form-data; boundary=kzqa"}

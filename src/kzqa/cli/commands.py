@@ -108,9 +108,10 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def _report_build(b: BuildReport) -> None:
+    taken = f"; the text of {_count(b.from_index, 'document')} taken from the index" if b.from_index else ""
     print(f"Indexed {_count(b.passages, 'passage')} from {_count(b.documents, 'document')} into "
           f"{b.index} in {b.seconds:.1f} s ({_count(b.embedded, 'passage')} embedded, {b.reused} "
-          "reused).", file=sys.stderr)
+          f"reused{taken}).", file=sys.stderr)
 
 
 def _count(n: int, noun: str) -> str:

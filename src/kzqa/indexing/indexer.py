@@ -3,7 +3,10 @@
 Nothing is written unless the whole build succeeds; the previous index stays usable
 throughout (``kzqa.storage.store.write`` replaces it in one atomic rename). Vectors of passages the
 previous index already holds are reused exactly, so adding one document embeds that
-document only.
+document only. ``build_index`` (``kzqa build``) reads every file; ``update_index`` (after
+``kzqa add`` / ``remove``) also takes each unchanged PDF and web page from the previous index
+with its extracted text and passages (``kzqa.indexing.previous``), so it extracts only the
+documents that changed.
 """
 
 from __future__ import annotations
@@ -52,24 +55,24 @@ class BuildReport:
     seconds: float
     embedded: int = 0  # passages the model ran on in this build (their sentences with them)
     reused: int = 0  # passages whose vectors came from the previous index or the cache
+    from_index: int = 0  # PDFs and web pages taken with their text from the previous index (add, remove)
 
 
 def build_index(corpus: Path, index: Path, settings: Settings | None = None,
                 embedder: Embedder | None = None, *, skip_invalid: bool = False,
-                progress: Progress | None = None, known: Mapping[str, KnownDocument] | None = None,
-                ) -> BuildReport:
+                progress: Progress | None = None) -> BuildReport:
     """Build the index of ``corpus`` into ``index``, reading every file. Without
     ``settings``, the search settings and fitted abstention rule of the index being replaced
-    are kept. ``known`` are documents already read (``kzqa.ingest.corpus.scan_corpus``)."""
+    are kept."""
     started = time.perf_counter()
     corpus, index = Path(corpus), Path(index)
     if not corpus.is_dir():
         raise KzqaError(f"corpus folder not found: {corpus}")
     check_apart(index, corpus)
-    scan = _scan(corpus, skip_invalid, known)  # before the lock: a bad corpus creates no index folder
+    scan = _scan(corpus, skip_invalid)  # before the lock: a bad corpus creates no index folder
     with store.writing(index, corpus):  # one writer at a time; the folder must be the store's
         if corpus_hashes(corpus) != scan.hashes:  # changed while this build waited for its turn
-            scan = _scan(corpus, skip_invalid, known)
+            scan = _scan(corpus, skip_invalid)
         settings = settings or previous_settings(index)
         return _build(corpus, index, scan, settings, previous(index, settings, texts=False), embedder,
                       progress, skip_invalid, started)
@@ -90,7 +93,7 @@ def update_index(corpus: Path, index: Path, *, embedder: Embedder | None = None,
     return _build(corpus, index, scan, settings, before, embedder, progress, False, started)
 
 
-def _scan(corpus: Path, skip_invalid: bool, known: Mapping[str, KnownDocument] | None) -> CorpusScan:
+def _scan(corpus: Path, skip_invalid: bool, known: Mapping[str, KnownDocument] | None = None) -> CorpusScan:
     scan = scan_corpus(corpus, known)
     if scan.problems and not skip_invalid:
         raise CorpusError(scan.problems, hint="Nothing was written; the previous index is unchanged. "
@@ -126,7 +129,8 @@ def _build(corpus: Path, index: Path, scan: CorpusScan, settings: Settings, befo
         bm25=_bm25_files(lexical, settings)))
     cached_echo_groups([p.text for p in passages], [p.doc_id for p in passages])  # once, for every server
     return BuildReport(index, len(records), len(passages), scan.problems if skip_invalid else (),
-                       scan.ignored, time.perf_counter() - started, made.embedded, made.reused)
+                       scan.ignored, time.perf_counter() - started, made.embedded, made.reused,
+                       sum(before.ready(d) is not None for d in scan.documents))
 
 
 def cut_passages(documents: Sequence[Document], settings: Settings,
