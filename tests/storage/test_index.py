@@ -54,6 +54,24 @@ def test_the_same_corpus_and_settings_give_the_same_index_and_ids(corpus_copy, t
     assert _files(tmp_path / "a") == before
 
 
+def test_builds_in_separate_processes_give_the_same_files(corpus_copy, tmp_path):
+    """Python salts its string hashes per process: the BM25 vocabulary (bm25s numbers the
+    words in set order) once came out in another order each run, so an unchanged corpus
+    rebuilt gave other files and another generation."""
+    script = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, {tests!r})
+        from conftest import FakeEmbedder
+        import kzqa
+        kzqa.build({corpus!r}, sys.argv[1], embedder=FakeEmbedder())
+    """).format(tests=str(ROOT / "tests"), corpus=str(corpus_copy))
+    for seed, name in (("1", "a"), ("2", "b")):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / name)], env=env, check=True,
+                       capture_output=True)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
 def test_the_index_kind_is_chosen_by_size_and_recorded(built, tmp_path):
     from kzqa.retrieval import dense as vectors
 

@@ -73,6 +73,22 @@ class Ranked:
         return float(self.scores[0]) if len(self.scores) else 0.0
 
 
+def _in_word_order(tokens: Any) -> Any:
+    """``tokens`` (``bm25s.tokenization.Tokenized``) with the words numbered in sorted order.
+    bm25s numbers stemmed words in the order of a Python set, which changes with each
+    process's string-hash salt: the same corpus gave other BM25 files (and another index
+    generation) on every build. The scores do not depend on the numbering."""
+    from bm25s.tokenization import Tokenized
+
+    words = sorted(tokens.vocab)
+    number = {word: i for i, word in enumerate(words)}
+    renumber = np.empty(len(words), dtype=np.int64)
+    for word, old in tokens.vocab.items():
+        renumber[old] = number[word]
+    ids = [renumber[np.asarray(doc, dtype=np.int64)].tolist() for doc in tokens.ids]
+    return Tokenized(ids=ids, vocab=number)
+
+
 class Lexical:
     """BM25 (bm25s, Lucene variant) over stemmed English words (Snowball), stopwords removed."""
 
@@ -92,7 +108,7 @@ class Lexical:
         import bm25s
 
         stemmer = cls._stemmer()
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+        tokens = _in_word_order(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False))
         bm25 = bm25s.BM25(k1=k1, b=b)
         bm25.index(tokens, show_progress=False)
         return cls(bm25, stemmer)
