@@ -97,6 +97,16 @@ def test_imports_flow_one_way_through_the_stages():
     assert upward == []
 
 
+def test_only_the_stages_after_the_package_face_import_it():
+    """``kzqa`` (``load``, ``build``, ``add``, ...) uses stages up to the one it names last; a
+    module of that stage or an earlier one importing it would import its way back up."""
+    graph = import_graph()
+    used = max(STAGES.index(t.split(".")[1]) for t in graph["kzqa"] if t.split(".")[1] in STAGES)
+    below = [m for m, targets in graph.items() if "kzqa" in targets and m.count(".") >= 2
+             and m.split(".")[1] in STAGES and STAGES.index(m.split(".")[1]) <= used]
+    assert below == []
+
+
 def test_the_shared_modules_at_the_top_import_no_stage():
     shared = {m for m in import_graph() if m.count(".") == 1}
     down = [f"{m} -> {t}" for m in shared - {"kzqa"} for t in import_graph().get(m, ())

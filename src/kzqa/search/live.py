@@ -132,10 +132,8 @@ class DefaultLibrary:
             self.live = LiveQA(default_index_dir(), embedder=embedder)
             self.progress.set(stage="ready")
             return
-        from kzqa import load
-
-        seeds = load("seeds", embedder=embedder)  # builds the seeds' index if it is missing
-        self.live = LiveQA(seeds.store.path, embedder=embedder)
+        seeds = library.resolve("seeds", embedder)  # builds the seeds' index if it is missing
+        self.live = LiveQA(seeds, embedder=embedder)
         self.thread = threading.Thread(target=self._build, name="kzqa-library", daemon=True)
         self.thread.start()
 
