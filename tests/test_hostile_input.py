@@ -245,15 +245,12 @@ def guarded(tmp_path_factory):
     thread.join(timeout=10)
 
 
-def health_seconds(url: str) -> float:
-    """Seconds GET /api/health took (a fresh connection), asserting it answered."""
-    import time
+def health_answers(url: str) -> None:
+    """GET /api/health on a fresh connection, asserting it answered."""
     import urllib.request
 
-    t = time.perf_counter()
     with urllib.request.urlopen(f"{url}api/health", timeout=10) as r:
         assert r.status == 200 and json.loads(r.read())["status"] == "ok"
-    return time.perf_counter() - t
 
 
 def trickle(url: str, count: int, head: bytes, drip: bytes, seconds: float,
@@ -306,11 +303,13 @@ def test_slow_clients_are_cut_off_and_health_answers_meanwhile(guarded):
         heads = pool.submit(trickle, url, 20, b"GET /api/health HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n", 8.0)
         bodies = pool.submit(trickle, url, 8, b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: "
                              b"application/json\r\nContent-Length: 100000\r\n\r\n{", b" ", 8.0)
-        health = [health_seconds(url) for _ in range(10)]
+        for _ in range(10):
+            health_answers(url)  # answered (200) ...
+        meanwhile = not heads.done() and not bodies.done()  # ... while the slow clients still hold on
         heads, bodies = heads.result(), bodies.result()
     assert all(r is not None and r.startswith(b"HTTP/1.1 408") for r in heads), heads  # header deadline
     assert all(r is not None for r in bodies), bodies  # body deadline: closed
-    assert max(health) < 1.0, health
+    assert meanwhile
 
 
 def test_connections_past_the_cap_push_out_the_slowest_not_the_newest(guarded, monkeypatch):
@@ -324,9 +323,11 @@ def test_connections_past_the_cap_push_out_the_slowest_not_the_newest(guarded, m
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         slow = pool.submit(trickle, url, 60, b"GET /api/health HTTP/1.1\r\n", b"X-a: b\r\n", 4.0, opened)
         assert opened.wait(10)  # 60 slow clients on a server that keeps 40 connections
-        health = [health_seconds(url) for _ in range(10)]
+        for _ in range(10):
+            health_answers(url)  # answered (200) ...
+        meanwhile = not slow.done()  # ... while the slow clients still hold on
         slow = slow.result()
-    assert max(health) < 1.0, health
+    assert meanwhile
     closed = [r is not None for r in slow]
     assert 20 <= sum(closed) <= 30 and closed == sorted(closed, reverse=True), closed  # oldest first
 
@@ -347,7 +348,8 @@ def test_rest_refuses_past_the_bound_at_once_and_health_never_waits(guarded):
                     and time.monotonic() < deadline:
                 time.sleep(0.05)
             refused = [f.result() for f in asks if f.done()]
-            health = [health_seconds(url) for _ in range(5)]
+            for _ in range(5):  # answered while no answer can finish (the gate is shut): it never waits
+                health_answers(url)
             running = (qa.running, qa.most)
             qa.gate.set()
             statuses = sorted(f.result()[0] for f in asks)
@@ -355,5 +357,5 @@ def test_rest_refuses_past_the_bound_at_once_and_health_never_waits(guarded):
         qa.gate.set()
     assert len(refused) == total - admitted, "past the bound, refused while every answer still waits"
     assert all(status == 503 and data["error"].startswith("busy:") for status, data in refused)
-    assert running == (WORKING, WORKING) and max(health) < 1.0, (running, health)
+    assert running == (WORKING, WORKING), running
     assert statuses == [200] * admitted + [503] * (total - admitted)
