@@ -97,7 +97,7 @@ def _documents(old: StoredIndex, settings: Settings
     manifest = store.read_manifest(old.path) or {}
     if old.settings.max_chars != settings.max_chars or manifest.get("kzqa_version") != __version__:
         return {}, {}  # (the passage rules are checked by load; another kzqa may read metadata otherwise)
-    files = store.recorded_corpus(old.path) or {}
+    files: dict[str, str] = manifest["corpus"]["files"]  # what each file's sha256 was at that build
     texts = store.extracted_texts_of(old)
     cut: dict[str, list[Passage]] = {}
     for p in old.passages:

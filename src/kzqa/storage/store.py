@@ -77,11 +77,11 @@ def writing(index: Path, corpus: Path) -> Iterator[None]:
     with lock.writer(index) as first:
         claim(index, corpus)
         if first:
-            journal.recover(index, recorded_corpus(index), corpus)
+            journal.recover(index, _recorded_corpus(index), corpus)
         yield
 
 
-def recorded_corpus(index: Path) -> dict[str, str] | None:
+def _recorded_corpus(index: Path) -> dict[str, str] | None:
     """The corpus files (and their sha256) the index in ``index`` records, if it can be read."""
     try:
         files = (read_manifest(index) or {})["corpus"]["files"]
@@ -220,26 +220,28 @@ def source_texts_of(stored: StoredIndex) -> dict[str, str]:
     """The text each document of ``stored`` is quoted from (its file, or the stored extracted
     text of a PDF or web page), read again and checked against the manifest: what a quote
     kept elsewhere (an export) is compared with."""
-    rebuild = f"Rebuild it with: {build_command(stored.corpus, stored.path)}"
-    manifest = read_manifest(stored.path) or {}
-    texts = manifest.get("files", {}).get("texts")
-    data = read_checked(stored.path, texts, rebuild) if texts else None
     return source_texts({k: (r.file, bool(r.extractor)) for k, r in stored.documents.items()},
-                        data, stored.corpus, True, None)
+                        _stored_texts(stored), stored.corpus, True, None)
 
 
 def extracted_texts_of(stored: StoredIndex) -> dict[str, ExtractedText]:
     """The stored extracted text of each PDF and web page of ``stored`` (by doc_id), read
     again and checked against the manifest: what a later build may take instead of
     extracting an unchanged file again."""
-    rebuild = f"Rebuild it with: {build_command(stored.corpus, stored.path)}"
-    texts = (read_manifest(stored.path) or {}).get("files", {}).get("texts")
     out: dict[str, ExtractedText] = {}
-    for line in (read_checked(stored.path, texts, rebuild) if texts else b"").decode("utf-8").splitlines():
+    for line in (_stored_texts(stored) or b"").decode("utf-8").splitlines():
         row = json.loads(line)
         out[row["doc_id"]] = ExtractedText(str(row["doc_id"]), str(row["extractor"]),
                                            [(int(s), int(e)) for s, e in row["pages"]], str(row["text"]))
     return out
+
+
+def _stored_texts(stored: StoredIndex) -> bytes | None:
+    """The bytes of ``stored``'s extracted-texts file, checked against its manifest entry
+    (None: the index has none)."""
+    texts = (read_manifest(stored.path) or {}).get("files", {}).get("texts")
+    rebuild = f"Rebuild it with: {build_command(stored.corpus, stored.path)}"
+    return read_checked(stored.path, texts, rebuild) if texts else None
 
 
 def _stamp(index: Path) -> tuple[tuple[int, int, int] | None, ...]:
@@ -376,5 +378,5 @@ def entry(name: str, data: bytes | memoryview) -> dict[str, Any]:
 
 
 __all__ = ["MANIFEST", "DocumentRecord", "ExtractedText", "Generation", "StoredIndex", "load",
-           "extracted_texts_of", "read_manifest", "recorded_corpus", "source_texts_of", "update_settings",
+           "extracted_texts_of", "read_manifest", "source_texts_of", "update_settings",
            "write", "writing"]
